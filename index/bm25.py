@@ -1,0 +1,133 @@
+"""The keyword side of the index: BM25 (bm25s) over stemmed terms, saved to disk.
+
+The build writes one BM25 index per generation next to the local Chroma data
+(``<QA_CHROMA_PATH>/bm25/<physical>-g<generation>``); a process that finds none for the
+live generation (a Chroma server shared by several machines) builds it once from the
+stored chunks and saves it. Questions never rebuild it.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import tempfile
+import threading
+from functools import lru_cache
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+_WORD = re.compile(r"[^\W_]+(?:[-'’.][^\W_]+)*", re.UNICODE)
+_lock = threading.Lock()
+
+
+@lru_cache(maxsize=1)
+def _stemmer():
+    import Stemmer
+
+    return Stemmer.Stemmer("english")
+
+
+@lru_cache(maxsize=1)
+def stopwords() -> frozenset[str]:
+    from bm25s.stopwords import STOPWORDS_EN
+
+    return frozenset(STOPWORDS_EN)
+
+
+def words(text: str) -> list[str]:
+    """Lower-cased words; hyphenated and dotted forms are split into their parts too."""
+    out: list[str] = []
+    for m in _WORD.finditer(text.lower()):
+        w = m.group(0)
+        parts = re.split(r"[-'’.]", w)
+        if len(parts) > 1:
+            out.append(w.replace("’", "'"))
+            out.extend(p for p in parts if p)
+        else:
+            out.append(w)
+    return out
+
+
+def terms(text: str) -> list[str]:
+    """Stemmed content terms of ``text`` (stop words dropped) — what BM25 matches on."""
+    sw = stopwords()
+    kept = [w for w in words(text) if w not in sw and (len(w) > 1 or w.isdigit())]
+    with _lock:  # PyStemmer objects are not thread-safe
+        return _stemmer().stemWords(kept)
+
+
+class BM25Index:
+    """Chunk ids plus a bm25s model over their texts."""
+
+    def __init__(self, ids: Sequence[str], model):
+        self.ids = list(ids)
+        self._model = model
+        self._vocab = getattr(model, "vocab_dict", None) or {}
+
+    @classmethod
+    def build(cls, ids: Sequence[str], texts: Sequence[str]) -> "BM25Index":
+        import bm25s
+
+        model = bm25s.BM25(k1=1.2, b=0.75)
+        tokens = [terms(t) or ["\u2205"] for t in texts]
+        if tokens:
+            model.index(tokens, show_progress=False)
+        return cls(ids, model)
+
+    def search(self, query: str, k: int) -> list[tuple[str, float]]:
+        if not self.ids:
+            return []
+        q = [t for t in terms(query) if t in self._vocab]
+        if not q:
+            return []
+        k = min(k, len(self.ids))
+        scores = self._model.get_scores(q)
+        top = np.argpartition(-scores, k - 1)[:k]
+        top = top[np.argsort(-scores[top], kind="stable")]
+        return [(self.ids[i], float(scores[i])) for i in top if scores[i] > 0]
+
+    def save(self, directory: Path) -> None:
+        """Write atomically: a reader sees the whole index or none."""
+        directory = Path(directory)
+        directory.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=directory.parent))
+        try:
+            self._model.save(str(tmp), show_progress=False)
+            (tmp / "ids.json").write_text(json.dumps(self.ids))
+            if directory.exists():
+                shutil.rmtree(directory)
+            os.replace(tmp, directory)
+        finally:
+            if tmp.exists():
+                shutil.rmtree(tmp, ignore_errors=True)
+
+    @classmethod
+    def load(cls, directory: Path) -> "BM25Index | None":
+        import bm25s
+
+        directory = Path(directory)
+        ids_file = directory / "ids.json"
+        if not ids_file.exists():
+            return None
+        ids = json.loads(ids_file.read_text())
+        if not ids:
+            return cls([], None)
+        model = bm25s.BM25.load(str(directory), show_progress=False, mmap=False)
+        return cls(ids, model)
+
+
+def bm25_dir(root: Path, physical: str, generation: int) -> Path:
+    return Path(root) / f"{physical}-g{generation}"
+
+
+def prune(root: Path, keep: set[str]) -> None:
+    """Remove saved BM25 indexes (and crashed temp dirs) not named in ``keep``."""
+    root = Path(root)
+    if not root.exists():
+        return
+    for child in root.iterdir():
+        if child.name not in keep:
+            shutil.rmtree(child, ignore_errors=True)

