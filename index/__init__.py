@@ -20,6 +20,7 @@ from .errors import (  # noqa: E402
     BadDocument, BadRequest, BuildInProgress, EmbedderMismatch, IndexMissing, LLMUnavailable,
     QAError, StoreUnavailable,
 )
+from .loaders import SUPPORTED_SUFFIXES  # noqa: E402
 from .models import BuildReport, Chunk, IndexedDocument, ScoredChunk, Skipped, SourceDocument  # noqa: E402
 from .reader import IndexReader, SearchResult, list_documents  # noqa: E402
 from .settings import Settings  # noqa: E402
@@ -28,6 +29,6 @@ from .store import ChromaStore  # noqa: E402
 __all__ = [
     "BadDocument", "BadRequest", "BuildInProgress", "BuildReport", "ChromaStore", "Chunk",
     "EmbedderMismatch", "IndexMissing", "IndexReader", "IndexedDocument", "LLMUnavailable",
-    "QAError", "ScoredChunk", "SearchResult", "Settings", "Skipped", "SourceDocument",
+    "QAError", "SUPPORTED_SUFFIXES", "ScoredChunk", "SearchResult", "Settings", "Skipped", "SourceDocument",
     "StoreUnavailable", "build_index", "list_documents",
 ]

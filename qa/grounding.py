@@ -5,7 +5,8 @@ The draft is split into sentences. Each sentence's ``[n]`` markers (``[1]``, ``[
 cited sentence is *supported* when
 
 * every number in it appears in the cited passages (``2019`` does not match ``2021``),
-  and so does every capitalised word after its first ("… is in Paris"),
+  and so does every capitalised word after its first ("… is in Paris"; the passage's
+  title counts too),
 * it is negated ("not", "never", "n't" …) exactly when the passage sentence it rests on
   is (a crude guard against "X does not Y" cited for "X Y"), and
 * its content words (stemmed, :func:`index.bm25.terms`) are mostly found in the cited
@@ -61,7 +62,8 @@ _NUMBER_WORDS = {
 _NEGATIONS = frozenset("not no never neither nor cannot".split())
 _REFUSAL = re.compile(
     r"^(?:sorry,?\s*)?(?:i\s+(?:can't|cannot|can\s+not|couldn't|could\s+not|was\s+unable\s+to|am\s+unable\s+to)"
-    r"\s+find\b|(?:the\s+)?(?:provided\s+)?(?:documents|passages)\s+(?:do|does)\s+not\s+"
+    r"\s+find\b|i\s+(?:do\s+not|don't)\s+know\b|(?:the\s+)?(?:provided\s+|given\s+)?"
+    r"(?:documents?|passages?|context|sources?)\s+(?:do|does)\s+not\s+"
     r"(?:contain|mention|say|answer|provide|include)\b|there\s+is\s+no\s+information\b)"
 )
 
@@ -116,6 +118,7 @@ class _Source:
     all_terms: set[str]
     numbers: set[str]
     sentence_numbers: list[set[str]]
+    title_terms: set[str]  # a chunk often leaves its subject to the document's title
     vectors: np.ndarray | None = None
 
     @classmethod
@@ -125,7 +128,7 @@ class _Source:
         sterms = [_terms(s) for s in sentences]
         return cls(p, spans, sentences, sterms, set().union(*sterms),
                    _numbers(p.text, words_too=True),
-                   [_numbers(s, words_too=True) for s in sentences])
+                   [_numbers(s, words_too=True) for s in sentences], _terms(p.title))
 
 
 @dataclass
@@ -145,7 +148,7 @@ class _Claim:
 @dataclass
 class _Support:
     supported: bool
-    score: float
+    score: float  # 0..1: word coverage, averaged with the cosine when there are vectors
     quotes: dict[int, int]  # passage rank -> index of its best sentence
     reason: str = ""
 
@@ -204,8 +207,8 @@ def _cos(claim: _Claim, src: _Source) -> np.ndarray:
     return src.vectors @ claim.vector
 
 
-def _best_sentence(claim: _Claim, src: _Source) -> tuple[int, float, float]:
-    """Index of the sentence of ``src`` closest to the claim, its cosine, its score."""
+def _best_sentence(claim: _Claim, src: _Source) -> tuple[int, float]:
+    """Index of the sentence of ``src`` that best supports the claim, and its cosine."""
     cos = _cos(claim, src)
     n_terms = max(1, len(claim.terms))
     n_nums = max(1, len(claim.numbers))
@@ -215,7 +218,7 @@ def _best_sentence(claim: _Claim, src: _Source) -> tuple[int, float, float]:
                  + 0.5 * len(claim.numbers & src.sentence_numbers[i]) / n_nums)
         if score > best_score:
             best, best_score = i, score
-    return best, float(cos[best]) if len(cos) else 0.0, best_score
+    return best, float(cos[best]) if len(cos) else 0.0
 
 
 def _support(claim: _Claim, sources: list[_Source]) -> _Support:
@@ -224,22 +227,24 @@ def _support(claim: _Claim, sources: list[_Source]) -> _Support:
     missing = claim.numbers - set().union(*(s.numbers for s in sources))
     if missing:
         return _Support(False, 0.0, {}, f"number {', '.join(sorted(missing))} not in the cited passage")
-    found = claim.terms & set().union(*(s.all_terms for s in sources))
+    found = claim.terms & set().union(*(s.all_terms | s.title_terms for s in sources))
     names = [n for n, stems in claim.names.items() if not stems <= found]
     if names:
         return _Support(False, 0.0, {}, f"name {', '.join(names)} not in the cited passage")
     lex = len(found) / len(claim.terms)
     quotes: dict[int, int] = {}
-    sem, score = 0.0, 0.0
+    sem = 0.0
     for src in sources:
-        idx, cos, sc = _best_sentence(claim, src)
+        if not src.sentences:
+            continue
+        idx, cos = _best_sentence(claim, src)
         lex_p = len(claim.terms & src.all_terms) / len(claim.terms)
         if len(sources) > 1 and lex_p < CONTRIBUTE_LEX and cos < CONTRIBUTE_SEM and not (
             claim.numbers & src.numbers
         ):
             continue  # this passage adds nothing to the claim: its citation is dropped
         quotes[src.passage.rank] = idx
-        sem, score = max(sem, cos), max(score, sc)
+        sem = max(sem, cos)
     if not quotes:
         return _Support(False, 0.0, {}, "no cited passage holds it")
     if not (lex >= LEX_STRONG or (lex >= LEX_MIN and sem >= SEM_MIN)):
@@ -249,7 +254,8 @@ def _support(claim: _Claim, sources: list[_Source]) -> _Support:
         for src in sources if src.passage.rank in quotes
     ):
         return _Support(False, lex, {}, "its negation does not match the cited passage")
-    return _Support(True, round(score, 4), quotes)
+    strength = lex if claim.vector is None else (lex + max(sem, 0.0)) / 2
+    return _Support(True, round(min(1.0, strength), 4), quotes)
 
 
 # --------------------------------------------------------------------------- ground
@@ -363,7 +369,9 @@ def _render(kept, sources: dict[int, _Source], flags: list[str]) -> Grounded:
             p = src.passage
             s, e = src.spans[idx]
             quote = src.sentences[idx]
-            verbatim = p.text[s:e] == quote and p.start + e <= p.end
+            # Passage.text is document[start:end]; only then is document[start+s:start+e]
+            # this quote
+            verbatim = p.text[s:e] == quote and p.end - p.start == len(p.text)
             numbers[key] = len(numbers) + 1
             citations.append(Citation(
                 number=numbers[key], source=p.source, title=p.title, quote=quote,

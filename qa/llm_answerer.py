@@ -52,14 +52,17 @@ def draft_answer(
 def condense_question(question: str, history: Sequence[Turn], llm: LLM) -> str:
     """``question`` rewritten to stand alone, for retrieval; unchanged without history.
 
-    A reply that is no usable question (empty, or a rambling paragraph) falls back to
-    the question as asked.
+    A reply that is not a question (small models tend to answer instead, and an
+    invented answer would steer retrieval) gives the previous question followed by this
+    one: crude, but it keeps what "it" refers to in the query.
     """
     if not history or not question.strip():
         return question
     reply = llm.chat(condense_messages(question, history), max_tokens=CONDENSE_MAX_TOKENS)
     line = next((ln for ln in reply.splitlines() if ln.strip()), "")
     line = _LABEL.sub("", line).strip().strip(_QUOTES).strip()
-    if not line or len(line) > 3 * len(question) + 200:
-        return question
-    return line
+    if "?" in line:
+        line = line[: line.index("?") + 1].strip()
+        if len(line) > 1 and len(line) <= 3 * len(question) + 200:
+            return line
+    return f"{history[-1].question.strip()} {question.strip()}"

@@ -15,24 +15,36 @@ from index import bm25
 
 NUMBER, DATE, PERSON, PLACE, REASON = "number", "date", "person", "place", "reason"
 
+_ADJ = r"(?:[\w-]+ ){0,2}"  # "which two dynasties", "what Western country"
+_PLACE_NOUNS = (
+    r"country|countries|nation|city|cities|state|states|region|place|location|area|continent|"
+    r"province|county|counties|town|village|base|island|river|site|district|neighbou?rhood|port|"
+    r"capital|street|building|venue|stadium|park"
+)
+_NAME_NOUNS = (
+    r"person|people|man|woman|men|women|player|players|author|writer|scientist|president|leader|"
+    r"king|queen|emperor|company|companies|group|organi[sz]ations?|team|teams|band|party|agency|"
+    r"dynasty|dynasties|university|church|newspaper|network|channel|body|institution|family|tribe|"
+    r"empire|general|official|officials|member|members|artist|composer|architect|brand|firm"
+)
 # (pattern on the lower-cased question, expected type); the first match wins.
 _TYPE_RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
     (re.compile(p), t)
     for p, t in (
         (r"\bhow (?:many|much)\b", NUMBER),
         (r"\bhow (?:old|far|long|tall|high|large|big|wide|deep|heavy|fast|often|frequently)\b", NUMBER),
-        (r"\b(?:what|which) (?:is the |was the |were the )?(?:percentage|proportion|fraction|share|"
+        (r"\b(?:what|which) (?:is |was |were |are )?(?:the )?(?:percentage|proportion|fraction|share|"
          r"number|amount|rate|ratio|population|size|length|cost|price|total|count|age)\b", NUMBER),
-        (r"\b(?:in |during |by |since |until )?(?:what|which) (?:year|years|date|day|month|decade|"
-         r"century|era|period|season|time of)\b", DATE),
-        (r"^(?:\W*)(?:and |so |but |then )?(?:since )?when\b|\bwhen (?:did|was|were|is|are|do|does|will|had|has)\b", DATE),
+        (rf"\b(?:in |during |by |since |until )?(?:what|which) {_ADJ}(?:year|years|date|day|month|decade|"
+         r"century|era|season|time of)\b", DATE),
+        (r"^\W*(?:and |so |but |then )?(?:since |until )?when (?:did|was|were|is|are|do|does|will|"
+         r"had|has|would|could|can|should|might)\b|^\W*(?:and )?when\W*$", DATE),
         (r"\bwhat time\b|\bhow long ago\b", DATE),
-        (r"\bwho(?:m|se)?\b", PERSON),
-        (r"\b(?:what|which) (?:person|people|man|woman|player|author|writer|scientist|president|leader|"
-         r"king|queen|emperor|company|group|organi[sz]ation|team|band|party|agency)\b", PERSON),
+        (r"^\W*(?:and |so |but |then )?who(?:m|se)?\b|\b(?:by|to|for|with|from) whom\b|"
+         r"\bwho (?:is|was|were|are|did|does|do|has|had|will|would|can)\b", PERSON),
+        (rf"\b(?:what|which) {_ADJ}(?:{_NAME_NOUNS})\b", PERSON),
         (r"\bwhere\b", PLACE),
-        (r"\b(?:in |at |from |to )?(?:what|which) (?:country|countries|city|cities|state|states|region|"
-         r"place|location|area|continent|province|county|town|base|island|river|site)\b", PLACE),
+        (rf"\b(?:what|which) {_ADJ}(?:{_PLACE_NOUNS})\b", PLACE),
         (r"\bwhy\b|\bwhat (?:caused|causes|led to|leads to|is the reason|was the reason|were the reasons)\b|"
          r"\bfor what reason\b|\bhow come\b", REASON),
     )
@@ -62,8 +74,9 @@ _TYPE_PATTERNS: dict[str, re.Pattern[str]] = {
     ),
     PERSON: re.compile(r"(?<![\w.])(?:[A-Z][\w'’.-]*[a-z]|[A-Z]\.(?:[A-Z]\.)+)(?:\s+(?:[A-Z][\w'’.-]*|of|de|van|von))*"),
     PLACE: re.compile(
-        r"\b(?:in|at|near|from|to|into|across|outside|inside|throughout|within|around|on)\s+"
-        r"(?:the\s+)?(?:[A-Z][\w'’.-]*|north|south|east|west|central)"
+        r"(?:\b(?:in|at|near|from|to|into|across|outside|inside|throughout|within|around|on|of)\s+"
+        r"(?:the\s+)?)?(?:(?<![\w.])[A-Z][\w'’.-]*[a-z](?:\s+[A-Z][\w'’.-]*)*|\b(?:north|south|east|west|"
+        r"central|northern|southern|eastern|western)\w*)"
     ),
     REASON: re.compile(
         r"(?i)\b(?:because|due to|owing to|thanks to|as a result|resulted? in|results from|caused by|"
@@ -85,6 +98,39 @@ _QUESTION_WORDS = frozenset(
     "should will shall may might must has have had the a an in on at of for to name list give "
     "tell describe explain according and but so also then".split()
 )
+
+
+# Function words and question frames: never content terms of a question.
+_FUNCTION_WORDS = (
+    "a about above after again against all also am an and any are aren't as at be been before being "
+    "below between both but by can can't cannot could couldn't did didn't do does doesn't doing don't "
+    "down during each either else ever few for from further had hadn't has hasn't have haven't having "
+    "he he'd he'll he's her here here's hers herself him himself his how how's however i i'd i'll i'm "
+    "i've if in into is isn't it it's its itself just let's me more most much many mustn't my myself "
+    "no nor not of off on once only or other ought our ours ourselves out over own same shan't she "
+    "she'd she'll she's should shouldn't so some such than that that's the their theirs them "
+    "themselves then there there's these they they'd they'll they're they've this those through to "
+    "too under until up very was wasn't we we'd we'll we're we've were weren't what what's when "
+    "when's where where's which while who who's whom whose why why's will with won't would "
+    "wouldn't you you'd you'll you're you've your yours yourself yourselves may might must shall "
+    "please tell say says said according happen happened happens name named called kind sort "
+    "give list describe explain exactly approximately roughly"
+)
+
+
+@lru_cache(maxsize=1)
+def function_stems() -> frozenset[str]:
+    from index.bm25 import _stemmer, _lock
+
+    words = _FUNCTION_WORDS.split()
+    with _lock:
+        return frozenset(words) | frozenset(_stemmer().stemWords(words))
+
+
+def content_terms(text: str) -> list[str]:
+    """Stemmed content terms of a question: the index's terms minus function words."""
+    fs = function_stems()
+    return [t for t in bm25.terms(text) if t not in fs]
 
 
 @dataclass(frozen=True)
@@ -113,7 +159,7 @@ def expected_type(question: str) -> str | None:
 @lru_cache(maxsize=4096)
 def analyse(question: str) -> Question:
     text = " ".join(question.split())
-    terms = tuple(dict.fromkeys(bm25.terms(text)))
+    terms = tuple(dict.fromkeys(content_terms(text)))
     return Question(
         text=text,
         expects=expected_type(text),
@@ -138,30 +184,77 @@ def key_terms(text: str) -> list[str]:
             continue
         if word.lower() in _QUESTION_WORDS:
             continue
-        out.extend(bm25.terms(word))
+        out.extend(content_terms(word))
     for m in _DIGITS.finditer(text):
         out.extend(bm25.terms(m.group(0)))
     for m in _QUOTED.finditer(text):
-        out.extend(bm25.terms(m.group(1)))
+        out.extend(content_terms(m.group(1)))
     return list(dict.fromkeys(out))
+
+
+_PREPOSITIONS = frozenset(
+    "in at near from to into across outside inside throughout within around on of the".split()
+)
+_CALENDAR = re.compile(rf"^(?:{_MONTHS}|{_DAYS})$")
+_VAGUE = re.compile(
+    r"(?i)^(?:dozens?|hundreds|thousands|millions|billions|several|once|twice|single|double|"
+    r"triple|half|none|one)$"
+)
+
+
+def type_strength(sentence: str, kind: str | None, question_words: frozenset[str] = frozenset()) -> float:
+    """How well ``sentence`` supplies an answer of type ``kind`` the question doesn't already say.
+
+    1.0 for a clear token (a count, a year, a name), 0.5 for a vague one ("dozens",
+    "one"), 0.0 for none; always 1.0 when no type is expected.
+    """
+    if kind is None:
+        return 1.0
+    best = 0.0
+    for m in _TYPE_PATTERNS[kind].finditer(sentence):
+        if kind == REASON:
+            return 1.0
+        found = bm25.words(m.group(0))
+        if kind == PERSON and m.start() == 0 and len(found) == 1:
+            continue  # a sentence's first word is capitalised anyway
+        if kind in (PERSON, PLACE):
+            found = [w for w in found if w not in _PREPOSITIONS]
+            if kind == PERSON and all(_CALENDAR.match(w) for w in found):
+                continue  # "Monday", "March"
+        if kind == PLACE and m.start() == 0 and len(found) == 1:
+            continue
+        new = [w for w in found if w not in question_words and w not in _QUESTION_WORDS]
+        if not new:
+            continue
+        if kind == NUMBER and all(_VAGUE.match(w) for w in new):
+            best = max(best, 0.5)
+        else:
+            return 1.0
+    return best
 
 
 def has_type(sentence: str, kind: str | None, question_words: frozenset[str] = frozenset()) -> bool:
     """Whether ``sentence`` holds a token of type ``kind`` that the question does not already say."""
-    if kind is None:
-        return True
-    pattern = _TYPE_PATTERNS[kind]
-    for m in pattern.finditer(sentence):
-        found = bm25.words(m.group(0))
-        if kind == REASON:
-            return True
-        if kind == PERSON and m.start() == 0 and len(found) == 1:
-            continue  # a sentence's first word is capitalised anyway
-        if kind == PLACE:
-            found = found[1:]  # the preposition
-        if any(w not in question_words and w not in _QUESTION_WORDS for w in found):
-            return True
-    return False
+    return type_strength(sentence, kind, question_words) > 0
+
+
+def term_matches(terms, vocabulary) -> dict[str, frozenset[str]]:
+    """For each question term, the vocabulary terms that count as it.
+
+    The stemmer leaves some forms apart ("injured" → injur, "injuries" → injuri), so a
+    term also matches one it is a prefix of (or that is a prefix of it) when both are at
+    least 5 letters long and differ by at most 2.
+    """
+    vocab = set(vocabulary)
+    out = {}
+    for t in terms:
+        found = {t} if t in vocab else set()
+        if len(t) >= 5:
+            for v in vocab:
+                if len(v) >= 5 and abs(len(v) - len(t)) <= 2 and (v.startswith(t) or t.startswith(v)):
+                    found.add(v)
+        out[t] = frozenset(found)
+    return out
 
 
 def looks_like_followup(question: str) -> bool:

@@ -34,7 +34,10 @@ STARTUP_TIMEOUT = 180.0  # the model loads in seconds; the CPUs may be busy
 
 
 def llama_cpp_installed() -> bool:
-    return importlib.util.find_spec("llama_cpp") is not None
+    try:
+        return importlib.util.find_spec("llama_cpp") is not None
+    except (ImportError, ValueError):
+        return False
 
 
 def gguf_path() -> Path:

@@ -181,3 +181,10 @@ def test_is_refusal():
     assert is_refusal("I can't find that in the documents.")
     assert is_refusal("Sorry, I couldn't find this in the documents")
     assert not is_refusal("The documents were found in 1931.")
+
+
+def test_the_passage_title_can_name_the_subject(embedder):
+    text = "It was built in 1874 on the northern cape."
+    p = [Passage(1, "c", "kettle.md", "Kettle Point Light", text, 0, len(text), 1.0)]
+    r = ground("The Kettle Point lighthouse was built in 1874 [1].", p, embedder)
+    assert not r.refused and r.citations[0].quote == text

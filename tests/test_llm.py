@@ -8,6 +8,7 @@ without choices) go through httpx's mock transport under the real openai client.
 from __future__ import annotations
 
 import json
+import re
 import time
 
 import httpx
@@ -260,6 +261,18 @@ def test_models_that_refuse_max_tokens_get_max_completion_tokens(settings_factor
         (True, None), (False, 7), (False, 7)]
 
 
+@pytest.mark.parametrize("reply, expected", [
+    ("Standalone question: \"How tall is the Kettle Point lighthouse?\"\nIt is tall.",
+     "How tall is the Kettle Point lighthouse?"),
+    ("The lighthouse is 187 feet tall.", "When was the lighthouse built? How tall is it?"),
+    ("", "When was the lighthouse built? How tall is it?"),
+])
+def test_condense_question_keeps_only_a_question(settings_factory, reply, expected):
+    llm = mock_llm(settings_factory, lambda request: httpx.Response(200, json=completion(reply)))
+    history = [Turn("When was the lighthouse built?", "In 1874 [1].")]
+    assert condense_question("How tall is it?", history, llm) == expected
+
+
 # --------------------------------------------------------------------------- prompts
 
 
@@ -283,8 +296,8 @@ def test_injection_inside_a_passage_stays_inside_the_data_block():
     assert content.count("<passages>") == 1 and content.count("</passages>") == 1
     assert content.count("<question>") == 1 and content.count("</question>") == 1
     start, end = content.index("<passages>"), content.index("</passages>")
-    assert [i for i in range(len(content)) if content.startswith("PWNED", i)] and all(
-        start < i < end for i in range(len(content)) if content.startswith("PWNED", i))
+    hits = [m.start() for m in re.finditer("PWNED", content)]
+    assert hits and all(start < i < end for i in hits)
     assert "(ref. 7)" in content and "[7]" not in content  # not a citation marker
     assert "ignore" in system["content"].lower() and "instructions" in system["content"]
     assert content.rstrip().endswith(REFUSAL)  # the last word is ours, after the data

@@ -14,7 +14,8 @@ from ui.uploads import Rejected, Saved, safe_name, save_uploads
     ("..\\..\\windows\\evil.md", "evil.md"),
     (".hidden.txt", "hidden.txt"),
     ("~$lock.docx", "lock.docx"),
-    ("<script>alert(1)</script>.html", "script_alert_1_script.html"),
+    ("<img src=x onerror=alert(1)>.html", "img_src_x_onerror_alert_1.html"),
+    ("<script>alert(1)</script>.html", "script.html"),  # "/" separates folders: base name only
     ("...txt", "document.txt"),
     ("Überblick.md", "Überblick.md"),
     ("a\u202etxt.exe.txt", "a_txt.exe.txt"),  # right-to-left override

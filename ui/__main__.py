@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 
 EPILOG = """examples:
@@ -32,16 +33,17 @@ def main(argv: list[str] | None = None) -> int:
     from index import ChromaStore, QAError, Settings, build_index
 
     overrides = {k: v for k, v in (("ui_host", args.host), ("ui_port", args.port)) if v is not None}
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         settings = Settings.from_env(**overrides)
+        from .app import launch, parse_auth
+
+        parse_auth(settings)  # a malformed QA_UI_AUTH is an error before anything starts
         if ChromaStore(settings).read_state() is None:
             print(f"No index yet: building it from {settings.source_dir} ...", file=sys.stderr, flush=True)
             report = build_index(settings, wait=60.0)
             print(f"Indexed {report.documents_total} documents, {report.chunks_total} chunks "
                   f"in {report.seconds:.1f} s", file=sys.stderr, flush=True)
-        from .app import launch, parse_auth
-
-        parse_auth(settings)  # a malformed QA_UI_AUTH is an error before anything starts
         print(f"Serving on http://{settings.ui_host}:{settings.ui_port}", file=sys.stderr, flush=True)
         launch(settings)
     except QAError as exc:

@@ -98,7 +98,7 @@ def answerer_choices(settings: Settings) -> tuple[list[str], str]:
     return ["extractive", "llm"], "extractive" if settings.answerer == "extractive" else "llm"
 
 
-class _Handlers:
+class Handlers:
     """What the events call. Holds the assistant (one per process: it reads the live index
     generation per question, so it sees every rebuild) and a store for the documents list."""
 
@@ -210,7 +210,7 @@ def create_app(settings: Settings, *, assistant=None, store: ChromaStore | None 
         from qa import Assistant
 
         assistant = Assistant(settings)
-    h = _Handlers(settings, assistant, store)
+    h = Handlers(settings, assistant, store)
     choices, chosen = answerer_choices(settings)
 
     with gr.Blocks(title="Document Q&A", analytics_enabled=False) as demo:
@@ -220,7 +220,7 @@ def create_app(settings: Settings, *, assistant=None, store: ChromaStore | None 
             with gr.Column(scale=3):
                 chatbot = gr.Chatbot(
                     elem_id="qa-chat", label="Chat", height=560, render_markdown=False,
-                    sanitize_html=True, latex_delimiters=[], allow_tags=False, buttons=["copy"],
+                    sanitize_html=True, latex_delimiters=[], allow_tags=False, buttons=[],
                     feedback_options=None, group_consecutive_messages=False, layout="panel",
                 )
                 with gr.Row():
@@ -240,8 +240,8 @@ def create_app(settings: Settings, *, assistant=None, store: ChromaStore | None 
                         info=None if settings.llm_configured
                         else "Set OPENAI_BASE_URL (or OPENAI_API_KEY) to answer with an LLM.",
                     )
-                    top_k = gr.Slider(1, 20, value=settings.top_k, step=1, label="Passages retrieved (top-k)",
-                                      elem_id="qa-top-k")
+                    top_k = gr.Slider(1, max(20, settings.top_k), value=settings.top_k, step=1,
+                                      label="Passages retrieved (top-k)", elem_id="qa-top-k")
                 gr.Markdown("### Documents")
                 documents = gr.HTML(elem_id="qa-documents", js_on_load=None)
                 files = gr.File(
@@ -264,6 +264,7 @@ def create_app(settings: Settings, *, assistant=None, store: ChromaStore | None 
                 h.chat, **chat_io
             )
         clear.click(lambda: ([], []), None, [chatbot, turns], queue=False, api_visibility="private")
+        chatbot.clear(lambda: [], None, turns, queue=False, api_visibility="private")  # its trash icon
 
         files.upload(h.upload, files, [files, upload_report], api_visibility="private")
         rebuild.click(h.rebuild, None, [build_report, documents], concurrency_limit=1,

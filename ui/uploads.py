@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from index import BadRequest, Settings
-from index.loaders import SUPPORTED_SUFFIXES
+from index import SUPPORTED_SUFFIXES
 
 ALLOWED_SUFFIXES = SUPPORTED_SUFFIXES
 MAX_STEM = 80

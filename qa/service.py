@@ -1,0 +1,314 @@
+"""The assistant: question (+ conversation) → retrieval → answer → checked citations.
+
+:class:`Assistant` is the one place that decides an answer; ``qa.answer()``, the CLI and
+the UI are shells around it. Two answerers:
+
+* ``extractive`` (no LLM): the retrieved sentences that answer best, verbatim, each with
+  its ``[n]`` marker (:mod:`qa.extractive`), or a refusal when they don't answer
+  (:mod:`qa.refusal`). Follow-ups carry the earlier turn's terms (:mod:`qa.followup`).
+* ``llm``: the LLM drafts an answer with ``[n]`` markers from the same passages and
+  :mod:`qa.grounding` checks each sentence against them. If the LLM cannot be reached the
+  extractive answer is returned with a ``notice`` saying what failed.
+
+Either way every citation is verified verbatim at its offsets (:mod:`qa.citations`)
+before the answer leaves this module.
+"""
+from __future__ import annotations
+
+import queue
+import re
+import threading
+import time
+from dataclasses import replace
+from typing import Callable, Iterator, Sequence
+
+from index import BadRequest, IndexMissing, IndexReader, LLMUnavailable, Settings
+
+from . import followup, refusal
+from .citations import MARKER, finalise
+from .extractive import Extraction, extract
+from .question import analyse
+from .retrieval import retrieve
+from .types import Answer, Citation, Passage, Turn
+
+MAX_QUESTION_CHARS = 2000
+MAX_HISTORY_TURNS = 20
+ANSWERERS = ("auto", "extractive", "llm")
+NOT_FOUND = "I couldn't find that in the documents."
+
+Delta = Callable[[str], None]
+
+
+class Assistant:
+    """Answers questions about the indexed documents. Thread-safe; one per settings."""
+
+    def __init__(self, settings: Settings, *, reader: IndexReader | None = None, llm=None):
+        self.settings = settings
+        self._reader = reader
+        self._llm = llm
+        self._lock = threading.Lock()
+        self._build_lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"Assistant(collection={self.settings.collection!r}, answerer={self.settings.answerer!r})"
+
+    @property
+    def reader(self) -> IndexReader:
+        if self._reader is None:
+            with self._lock:
+                if self._reader is None:
+                    self._reader = IndexReader(self.settings)
+        return self._reader
+
+    # ---- public ------------------------------------------------------------------
+    def ask(
+        self, question: str, history: Sequence[Turn] = (), *,
+        answerer: str | None = None, top_k: int | None = None,
+    ) -> Answer:
+        """Answer ``question`` (after ``history``, oldest turn first)."""
+        t0 = time.perf_counter()
+        question, history, mode, k = self._validate(question, history, answerer, top_k)
+        return self._answer(question, history, mode, k, None, t0)
+
+    def stream(
+        self, question: str, history: Sequence[Turn] = (), *,
+        answerer: str | None = None, top_k: int | None = None,
+    ) -> Iterator[str | Answer]:
+        """Yield text deltas as they are produced, then the final :class:`Answer`.
+
+        The final answer's text is authoritative: checks may drop or change sentences
+        that were already streamed.
+        """
+        t0 = time.perf_counter()
+        question, history, mode, k = self._validate(question, history, answerer, top_k)
+        if mode == "extractive":  # computed at once; deltas are its sentences
+            answer = self._answer(question, history, mode, k, None, t0)
+            yield from _pieces(answer.text)
+            yield answer
+            return
+        deltas: queue.Queue = queue.Queue()
+        done = object()
+        outcome: dict[str, object] = {}
+
+        def work() -> None:
+            try:
+                outcome["answer"] = self._answer(question, history, mode, k, deltas.put, t0)
+            except BaseException as exc:  # re-raised in the consumer's thread
+                outcome["error"] = exc
+            finally:
+                deltas.put(done)
+
+        threading.Thread(target=work, name="qa-answer", daemon=True).start()
+        while (item := deltas.get()) is not done:
+            yield item
+        if "error" in outcome:
+            raise outcome["error"]  # type: ignore[misc]
+        yield outcome["answer"]  # type: ignore[misc]
+
+    # ---- steps -------------------------------------------------------------------
+    def _validate(self, question, history, answerer, top_k):
+        if not isinstance(question, str):
+            raise BadRequest(f"The question must be text, not {type(question).__name__}.")
+        question = question.strip()
+        if not question:
+            raise BadRequest("The question is empty: type a question about your documents.")
+        if len(question) > MAX_QUESTION_CHARS:
+            raise BadRequest(
+                f"The question is {len(question)} characters long; the limit is "
+                f"{MAX_QUESTION_CHARS}. Ask something shorter."
+            )
+        turns: list[Turn] = []
+        for t in history or ():
+            if isinstance(t, Turn):
+                turns.append(t)
+            elif isinstance(t, dict) and isinstance(t.get("question"), str):
+                turns.append(Turn(t["question"], str(t.get("answer") or "")))
+            else:
+                raise BadRequest(
+                    "The history must be a list of turns, each with a 'question' "
+                    "(and optionally an 'answer')."
+                )
+        mode = answerer or self.settings.answerer
+        if mode not in ANSWERERS:
+            raise BadRequest(f"Unknown answerer {mode!r}: use one of {', '.join(ANSWERERS)}.")
+        if mode == "auto":
+            mode = "llm" if self.settings.llm_configured else "extractive"
+        k = self.settings.top_k if top_k is None else top_k
+        if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= 50:
+            raise BadRequest(f"top_k must be a whole number from 1 to 50, not {top_k!r}.")
+        return question, tuple(turns[-MAX_HISTORY_TURNS:]), mode, k
+
+    def _answer(self, question, history, mode, k, on_delta: Delta | None, t0: float) -> Answer:
+        notice = None
+        if mode == "llm":
+            try:
+                answer = self._llm_answer(question, history, k, on_delta)
+            except LLMUnavailable as exc:
+                notice = (
+                    f"The LLM could not answer ({exc}) This is the extractive answer: "
+                    "sentences quoted from the documents."
+                )
+            else:
+                if answer is not None:
+                    return replace(answer, seconds=round(time.perf_counter() - t0, 4))
+                notice = (
+                    "The LLM's answer could not be checked against the documents (no citation "
+                    "survived verification). This is the extractive answer instead."
+                )
+        answer = self._extractive_answer(question, history, k)
+        if notice:
+            answer = replace(answer, notice=_join(notice, answer.notice))
+        return replace(answer, seconds=round(time.perf_counter() - t0, 4))
+
+    def _retrieve(self, query: str, k: int) -> tuple[list[Passage], str | None]:
+        """Passages for ``query``; builds the index first if it doesn't exist yet."""
+        try:
+            return retrieve(self.reader, query, k), None
+        except IndexMissing:
+            if not self.settings.source_dir.exists():
+                raise
+        with self._build_lock:
+            try:
+                self.reader.state()
+                notice = None
+            except IndexMissing:
+                from index import build_index
+
+                report = build_index(
+                    self.settings, embedder=self.reader.embedder, store=self.reader.store,
+                    show_progress=False, wait=300,
+                )
+                notice = (
+                    f"There was no index yet, so I built it from {self.settings.source_dir} "
+                    f"({report.documents_total} documents, {report.chunks_total} chunks)."
+                )
+        return retrieve(self.reader, query, k), notice
+
+    def _extractive_answer(self, question: str, history: Sequence[Turn], k: int) -> Answer:
+        resolved = followup.resolve(question, history)
+        passages, notice = self._retrieve(resolved.query, k)
+        base = dict(question=question, passages=tuple(passages), answerer="extractive",
+                    retrieval_query=resolved.query, notice=notice)
+        if not passages:
+            return Answer(
+                text=f"{NOT_FOUND} The index has no documents yet: add some to "
+                f"{self.settings.source_dir} and run `python -m index build`.",
+                citations=(), refused=True, **base,
+            )
+        own = analyse(question)
+        q = analyse(resolved.query)
+        q = replace(q, expects=resolved.expects, key_terms=own.key_terms, words=q.words | own.words)
+        ex = extract(q, passages, self.reader.embedder, query_text=resolved.query,
+                     term_weights=resolved.term_weights)
+        verdict = refusal.judge(ex, _written_forms(question))
+        if verdict.refused:
+            return Answer(text=_refusal_text(verdict, ex), citations=(), refused=True,
+                          flags=(f"refused: {verdict.reason} (support {verdict.support:.2f})",), **base)
+        citations = [
+            Citation(
+                number=i + 1, source=c.sentence.passage.source, title=c.sentence.passage.title,
+                quote=c.sentence.text, start=c.sentence.start, end=c.sentence.end,
+                score=round(c.score, 4), verified=False, chunk_id=c.sentence.passage.chunk_id,
+                page=c.sentence.passage.page,
+            )
+            for i, c in enumerate(ex.chosen)
+        ]
+        text = " ".join(f"{_display(c.quote)} [{c.number}]" for c in citations)
+        text, kept, flags = finalise(text, citations, passages, fallback=self.reader)
+        if not kept:  # cannot happen unless the index changed under us; never answer unchecked
+            return Answer(text=NOT_FOUND, citations=(), refused=True, flags=flags, **base)
+        return Answer(text=text, citations=kept, refused=False, flags=flags, **base)
+
+    def _get_llm(self):
+        if self._llm is None:
+            with self._lock:
+                if self._llm is None:
+                    try:
+                        from .llm import LLM
+                    except ImportError as exc:
+                        raise LLMUnavailable(
+                            f"LLM answering is not installed in this build ({exc}): use "
+                            "QA_ANSWERER=extractive."
+                        ) from exc
+                    self._llm = LLM(self.settings)
+        return self._llm
+
+    def _llm_answer(self, question, history, k, on_delta: Delta | None) -> Answer | None:
+        """The LLM's answer, grounded and verified; ``None`` if nothing of it could be checked."""
+        llm = self._get_llm()
+        try:
+            from .grounding import ground
+            from .llm_answerer import condense_question, draft_answer
+        except ImportError as exc:
+            raise LLMUnavailable(
+                f"LLM answering is not installed in this build ({exc}): use QA_ANSWERER=extractive."
+            ) from exc
+        query = condense_question(question, history, llm) if history else question
+        passages, notice = self._retrieve(query, k)
+        base = dict(question=question, passages=tuple(passages), answerer="llm",
+                    retrieval_query=query, notice=notice)
+        if not passages:
+            return Answer(
+                text=f"{NOT_FOUND} The index has no documents yet: add some to "
+                f"{self.settings.source_dir} and run `python -m index build`.",
+                citations=(), refused=True, **base,
+            )
+        raw = draft_answer(question, passages, history, llm, on_delta=on_delta)
+        grounded = ground(raw, passages, self.reader.embedder)
+        if grounded.refused:
+            return Answer(text=grounded.text, citations=(), refused=True,
+                          flags=tuple(grounded.flags), **base)
+        text, kept, flags = finalise(grounded.text, grounded.citations, passages, fallback=self.reader)
+        if not kept:
+            return None
+        return Answer(text=text, citations=kept, refused=False,
+                      flags=tuple(grounded.flags) + flags, **base)
+
+
+# ---- helpers -------------------------------------------------------------------------
+_SPACE = re.compile(r"\s+")
+
+
+def _display(quote: str) -> str:
+    """A quote as answer text: one line, the document's own "[12]"-style references dropped
+    (they would read as this answer's markers)."""
+    text = MARKER.sub("", quote)
+    text = re.sub(r"\s+([.,;:!?])", r"\1", text)
+    return _SPACE.sub(" ", text).strip()
+
+
+def _pieces(text: str) -> Iterator[str]:
+    """``text`` as stream deltas: one per cited sentence (they add up to ``text``)."""
+    pos = 0
+    for m in re.finditer(r"\]\s+(?=\S)", text):
+        if text[m.start() - 1].isdigit():
+            yield text[pos : m.start() + 1]
+            pos = m.start() + 1
+    if pos < len(text):
+        yield text[pos:]
+
+
+def _join(*notices: str | None) -> str | None:
+    parts = [n for n in notices if n]
+    return " ".join(parts) if parts else None
+
+
+def _written_forms(question: str) -> dict[str, str]:
+    """Stem → the word as the user wrote it (to name a missing term in a refusal)."""
+    from index import bm25
+
+    out: dict[str, str] = {}
+    for w in re.findall(r"[\w][\w'’.-]*[\w]|\w", question):
+        for t in bm25.terms(w):
+            out.setdefault(t, w)
+    return out
+
+
+def _refusal_text(verdict: refusal.Verdict, ex: Extraction) -> str:
+    parts = [NOT_FOUND]
+    if verdict.reason:
+        parts.append(verdict.reason[0].upper() + verdict.reason[1:] + ".")
+    if ex.chosen:
+        p = ex.chosen[0].sentence.passage
+        parts.append(f"The closest passage is in {p.source}.")
+    return " ".join(parts)

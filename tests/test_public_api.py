@@ -1,0 +1,15 @@
+"""The public surface of each package is pinned: changing it is a deliberate act."""
+from __future__ import annotations
+
+import index
+
+
+def test_index_exports():
+    assert sorted(index.__all__) == sorted([
+        "BadDocument", "BadRequest", "BuildInProgress", "BuildReport", "ChromaStore", "Chunk",
+        "EmbedderMismatch", "IndexMissing", "IndexReader", "IndexedDocument", "LLMUnavailable",
+        "QAError", "SUPPORTED_SUFFIXES", "ScoredChunk", "SearchResult", "Settings", "Skipped", "SourceDocument",
+        "StoreUnavailable", "build_index", "list_documents",
+    ])
+    for name in index.__all__:
+        assert hasattr(index, name), name

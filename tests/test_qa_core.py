@@ -1,0 +1,155 @@
+"""The assistant end to end on the seed article: real Chroma, BM25 and MiniLM."""
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from index import BadRequest, IndexMissing, IndexReader, build_index
+from index.settings import Settings
+from qa import Answer, Assistant, Turn
+from qa.service import NOT_FOUND
+
+from .conftest import SEEDS
+
+SEED = SEEDS / "us-strikes-iran-backed-groups-iraq.txt"
+QUESTIONS = [json.loads(line) for line in (Path(__file__).parent / "seed_questions.jsonl").open()]
+ANSWERABLE = [q for q in QUESTIONS if not q.get("unanswerable")]
+UNANSWERABLE = [q for q in QUESTIONS if q.get("unanswerable")]
+
+
+@pytest.fixture(scope="module")
+def seeded(tmp_path_factory, embedder):
+    """One seed index for the module, and an assistant over it."""
+    root = tmp_path_factory.mktemp("seeded")
+    settings = Settings(source_dir=SEEDS, chroma_path=root / "chroma")
+    build_index(settings, embedder=embedder, show_progress=False)
+    return Assistant(settings, reader=IndexReader(settings, embedder=embedder))
+
+
+@pytest.fixture(scope="module")
+def seed_answers(seeded):
+    return {q["question"]: seeded.ask(q["question"]) for q in QUESTIONS}
+
+
+def _assert_citations_verbatim(answer: Answer) -> None:
+    text = SEED.read_text()
+    for c in answer.citations:
+        assert c.verified and c.source == SEED.name
+        assert text[c.start : c.end] == c.quote
+        assert f"[{c.number}]" in answer.text
+    assert [c.number for c in answer.citations] == list(range(1, len(answer.citations) + 1))
+
+
+def test_seed_questions_are_answered_with_the_fact(seed_answers):
+    wrong = []
+    for q in ANSWERABLE:
+        a = seed_answers[q["question"]]
+        ok = not a.refused and q["fact"] in a.text and any(q["fact"] in c.quote for c in a.citations)
+        if not ok:
+            wrong.append((q["question"], q["fact"], a.text))
+    assert len(ANSWERABLE) >= 25
+    assert 1 - len(wrong) / len(ANSWERABLE) >= 0.9, wrong
+
+
+def test_every_answer_cites_verbatim_at_its_offsets(seed_answers):
+    for a in seed_answers.values():
+        assert a.answerer == "extractive" and a.passages
+        if not a.refused:
+            assert a.citations
+            _assert_citations_verbatim(a)
+
+
+def test_unanswerable_seed_questions_are_refused(seed_answers):
+    assert len(UNANSWERABLE) >= 10
+    answered = [(q["question"], seed_answers[q["question"]].text) for q in UNANSWERABLE
+                if not seed_answers[q["question"]].refused]
+    assert not answered
+    for q in UNANSWERABLE:
+        a = seed_answers[q["question"]]
+        assert a.text.startswith(NOT_FOUND) and a.citations == () and a.passages
+
+
+def test_the_readme_question(seeded):
+    a = seeded.ask("how many personnel were injured?")
+    assert not a.refused and "eight U.S. personnel" in a.text
+    assert a.text.endswith("]") and a.seconds > 0
+    _assert_citations_verbatim(a)
+
+
+def test_followup_carries_the_previous_turn(seeded):
+    first = seeded.ask("How many personnel were injured?")
+    history = [Turn("How many personnel were injured?", first.text)]
+    a = seeded.ask("And how many in March?", history)
+    assert not a.refused
+    assert "traumatic brain injuries in 23 military personnel and wounded 25" in a.text
+    assert "personnel" in a.retrieval_query
+    _assert_citations_verbatim(a)
+    # a question that stands on its own is not rewritten
+    b = seeded.ask("Who was Qassem Soleimani?", history)
+    assert b.retrieval_query == "Who was Qassem Soleimani?" and "Quds Force" in b.text
+
+
+def test_followup_chain_keeps_the_topic(seeded):
+    history = [Turn("How many troops does the United States have in Iraq?"), Turn("And in Syria?")]
+    a = seeded.ask("What about Iraq?", history)
+    assert "2,500" in a.text
+
+
+@pytest.mark.parametrize(
+    "question, match",
+    [("", "empty"), ("   \n\t", "empty"), ("x" * 2001, "2000"), (None, "text")],
+)
+def test_bad_questions_are_refused_with_a_clear_error(seeded, question, match):
+    with pytest.raises(BadRequest, match=match):
+        seeded.ask(question)
+
+
+def test_bad_options_are_clear(seeded):
+    with pytest.raises(BadRequest, match="top_k"):
+        seeded.ask("Who was Qassem Soleimani?", top_k=0)
+    with pytest.raises(BadRequest, match="answerer"):
+        seeded.ask("Who was Qassem Soleimani?", answerer="magic")
+    with pytest.raises(BadRequest, match="history"):
+        seeded.ask("Who was Qassem Soleimani?", history=["not a turn"])
+    with pytest.raises(BadRequest, match="empty"):
+        list(seeded.stream(" "))
+
+
+def test_stream_yields_deltas_then_the_same_answer_as_ask(seeded):
+    q = "How many troops does the United States have in Iraq?"
+    items = list(seeded.stream(q))
+    *deltas, final = items
+    assert deltas and all(isinstance(d, str) for d in deltas)
+    assert isinstance(final, Answer) and "".join(deltas) == final.text
+    assert replace(final, seconds=0) == replace(seeded.ask(q), seconds=0)
+
+
+def test_index_is_built_on_first_use(tmp_path, settings_factory, embedder):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    shutil.copy(SEED, docs / SEED.name)
+    s = settings_factory()
+    assistant = Assistant(s, reader=IndexReader(s, embedder=embedder))
+    a = assistant.ask("How many hostages did Hamas take?")
+    assert "240" in a.text and a.notice and "built" in a.notice
+    again = assistant.ask("How many hostages did Hamas take?")
+    assert again.notice is None and again.text == a.text
+
+
+def test_missing_index_without_documents_says_how_to_build(settings_factory, embedder):
+    s = settings_factory()
+    assert not s.source_dir.exists()
+    with pytest.raises(IndexMissing, match="python -m index build"):
+        Assistant(s, reader=IndexReader(s, embedder=embedder)).ask("anything?")
+
+
+def test_llm_unreachable_falls_back_to_the_extractive_answer(seeded):
+    s = seeded.settings.model_copy(update={"openai_base_url": "http://127.0.0.1:9/v1", "llm_timeout": 2.0,
+                                           "llm_retries": 0})
+    a = Assistant(s, reader=seeded.reader).ask("How many hostages did Hamas take?", answerer="llm")
+    assert a.answerer == "extractive" and "240" in a.text
+    assert a.notice and "LLM" in a.notice
