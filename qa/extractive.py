@@ -20,6 +20,7 @@ type the first lacks, or scores nearly as well and comes from another place.
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
 from dataclasses import dataclass, replace
 from typing import Callable, Mapping, Sequence
@@ -48,6 +49,8 @@ class Weights:
     second_for_type: float = 0.75
     min_words: int = 4
     embedded: int = 12  # sentences embedded per question (latency)
+    second_gap: int = 0  # a close second must be more than this many sentences away
+    continuation: float = 0.6  # a next sentence opening with "This"/"It" joins above this
 
 
 WEIGHTS = Weights()
@@ -73,6 +76,7 @@ class Scored:
     context: float  # the same over the sentence and its neighbours
     typed: bool  # holds the expected answer type (True when none is expected)
     matched: frozenset[str]  # the question's terms it contains
+    strength: float = 1.0  # how clearly it gives the expected type (0.5: "dozens")
 
 
 @dataclass(frozen=True)
@@ -156,8 +160,17 @@ def extract(
             partial -= 0.2  # headings, captions, "Breaking News"
         features.append((partial, words, context, strength))
 
-    # Embedding is the expensive part: only the lexically most promising sentences.
+    # Embedding is the expensive part: only the lexically most promising sentences, and
+    # the neighbours that continue or introduce the best of them ("This is called ...").
     order = sorted(range(len(sentences)), key=lambda i: -features[i][0])[: weights.embedded]
+    for i in list(order[:3]):
+        s = sentences[i]
+        for d, needs in ((1, sentences), (-1, None)):
+            j = by_doc_pos.get((s.passage.source, s.position + d))
+            if j is None or j in order:
+                continue
+            if (d == 1 and ANAPHOR.match(sentences[j].text)) or (d == -1 and ANAPHOR.match(s.text)):
+                order.append(j)
     vectors = (embed or embedder.embed)([query_text or question.text, *(texts[i] for i in order)])
     dense = vectors[1:] @ vectors[0]
     scored = []
@@ -165,14 +178,32 @@ def extract(
         partial, words, context, strength = features[i]
         scored.append(
             Scored(sentences[i], partial + weights.dense * float(d), float(d), words, context, strength > 0,
-                   frozenset(term_sets[i]))
+                   frozenset(term_sets[i]), strength)
         )
     ranked = sorted(scored, key=lambda x: -x.score)
     return Extraction(question, tuple(_choose(ranked, question, weights)), tuple(ranked), idf)
 
 
+# A sentence that opens like this leans on the one before it.
+ANAPHOR = re.compile(
+    r"^[\"“'(]*(?:This|These|That|Those|It|Its|They|Their|Them|He|His|She|Her|Such|Both|"
+    r"The latter|The former|Today,? this|Here)\b"
+)
+
+
 def _choose(ranked: list[Scored], question: Question, weights: Weights) -> list[Scored]:
+    """The best sentence, and at most one more; in reading order when they are neighbours."""
     best = ranked[0]
+    at = {(x.sentence.passage.source, x.sentence.position): x for x in ranked}
+    src, pos = best.sentence.passage.source, best.sentence.position
+    after, before = at.get((src, pos + 1)), at.get((src, pos - 1))
+    # "... evade the adaptive immune system." + "This is called antigenic variation."
+    if after and ANAPHOR.match(after.sentence.text) and after.score >= weights.continuation * best.score:
+        return [best, after]
+    # "He also describes the distillation ..." lacks the name its predecessor gives
+    if (before and ANAPHOR.match(best.sentence.text) and question.expects and not best.typed
+            and before.typed):
+        return [before, best]
     chosen = [best]
     for other in ranked[1:4]:
         if _near(best.sentence, other.sentence, 0):
@@ -181,9 +212,13 @@ def _choose(ranked: list[Scored], question: Question, weights: Weights) -> list[
         if adds_type and other.score >= weights.second_for_type * best.score:
             chosen.append(other)
             break
-        elif other.score >= weights.second_close * best.score and not _near(best.sentence, other.sentence, 1):
+        elif other.strength < 1.0:
+            continue  # a second answer must be a clear one ("eight", not "dozens")
+        elif other.score >= weights.second_close * best.score and not _near(best.sentence, other.sentence, weights.second_gap):
             chosen.append(other)
             break
+    if len(chosen) == 2 and _near(chosen[0].sentence, chosen[1].sentence, 1):
+        chosen.sort(key=lambda x: x.sentence.start)
     return chosen
 
 

@@ -43,6 +43,7 @@ _TYPE_RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"^\W*(?:and |so |but |then )?who(?:m|se)?\b|\b(?:by|to|for|with|from) whom\b|"
          r"\bwho (?:is|was|were|are|did|does|do|has|had|will|would|can)\b", PERSON),
         (rf"\b(?:what|which) {_ADJ}(?:{_NAME_NOUNS})\b", PERSON),
+        (r"\bwhat (?:is|was|are|were) (?:the )?(?:full |last |first )?names? of\b", PERSON),
         (r"\bwhere\b", PLACE),
         (rf"\b(?:what|which) {_ADJ}(?:{_PLACE_NOUNS})\b", PLACE),
         (r"\bwhy\b|\bwhat (?:caused|causes|led to|leads to|is the reason|was the reason|were the reasons)\b|"
@@ -79,7 +80,7 @@ _TYPE_PATTERNS: dict[str, re.Pattern[str]] = {
         r"central|northern|southern|eastern|western)\w*)"
     ),
     REASON: re.compile(
-        r"(?i)\b(?:because|due to|owing to|thanks to|as a result|resulted? in|results from|caused by|"
+        r"(?i),\s+as\b|\b(?:because|due to|owing to|thanks to|as a result|resulted? in|results from|caused by|"
         r"causes?|leads? to|led to|in order to|so that|since|in response to|in retaliation|"
         r"retaliat\w*|therefore|thus|hence|reason|aimed? (?:at|to)|to (?:protect|deter|prevent|"
         r"avoid|ensure|allow|reduce|increase|help|support|provide|make|keep|stop))\b"
@@ -142,6 +143,7 @@ class Question:
     terms: tuple[str, ...]
     key_terms: frozenset[str]  # stems of names, numbers, quoted phrases
     words: frozenset[str]  # lower-cased words of the question (to tell new tokens from echoed ones)
+    focus: str | None = None  # stem of what is counted or asked about: "how many *soldiers*"
 
     @property
     def short(self) -> bool:
@@ -166,7 +168,36 @@ def analyse(question: str) -> Question:
         terms=terms,
         key_terms=frozenset(key_terms(text)),
         words=frozenset(bm25.words(text)),
+        focus=focus_term(text),
     )
+
+
+_AUX = r"(?:did|do|does|were|was|are|is|have|has|had|will|would|can|could|should|might|must|may)"
+_FOCUS = (
+    re.compile(rf"\bhow (?:many|much) (.+?)(?: {_AUX}\b| of\b| in\b| on\b| at\b| for\b|\?|$)"),
+    re.compile(r"^\W*(?:what|which) (?:is|was|are|were) the (.+?)(?: of\b| for\b| in\b| on\b|\?|$)"),
+)
+_GENERIC_FOCUS = frozenset(
+    "name kind type sort part one term way thing number amount percentage proportion last first "
+    "main other".split()
+)
+
+
+def focus_term(question: str) -> str | None:
+    """The stem of the noun a "how many X" / "what is the X of" question asks about."""
+    q = " ".join(question.lower().split())
+    for pattern in _FOCUS:
+        m = pattern.search(q)
+        if m:
+            fs = function_stems()
+            phrase = m.group(1)
+            if pattern is _FOCUS[1] and phrase in ("name", "names"):  # "the name of the pilot"
+                rest = re.match(r"\s*of (?:the |a |an |this |that )?([\w-]+(?: [\w-]+)?)", q[m.end(1):])
+                phrase = rest.group(1) if rest else phrase
+            words = [w for w in bm25.words(phrase) if w not in fs and w not in _GENERIC_FOCUS]
+            stems = bm25.terms(words[-1]) if words else []
+            return stems[-1] if stems else None
+    return None
 
 
 def key_terms(text: str) -> list[str]:
@@ -238,17 +269,67 @@ def has_type(sentence: str, kind: str | None, question_words: frozenset[str] = f
     return type_strength(sentence, kind, question_words) > 0
 
 
+# Irregular verb forms the stemmer can't join to their base form: form → base.
+_IRREGULAR = {
+    form: base
+    for base, forms in {
+        "strike": "struck stricken", "build": "built", "buy": "bought", "bring": "brought",
+        "catch": "caught", "choose": "chose chosen", "come": "came", "do": "did done",
+        "draw": "drew drawn", "drive": "drove driven", "eat": "ate eaten", "fall": "fell fallen",
+        "feel": "felt", "fight": "fought", "find": "found", "fly": "flew flown", "forbid": "forbade",
+        "forget": "forgot forgotten", "freeze": "froze frozen", "get": "got gotten", "give": "gave given",
+        "go": "went gone", "grow": "grew grown", "hang": "hung", "have": "had", "hear": "heard",
+        "hide": "hid hidden", "hold": "held", "keep": "kept", "know": "knew known", "lay": "laid",
+        "lead": "led", "leave": "left", "lend": "lent", "lie": "lay lain", "lose": "lost", "make": "made",
+        "mean": "meant", "meet": "met", "pay": "paid", "ride": "rode ridden", "ring": "rang rung",
+        "rise": "rose risen", "run": "ran", "say": "said", "see": "saw seen", "seek": "sought",
+        "sell": "sold", "send": "sent", "shake": "shook shaken", "shoot": "shot", "show": "shown",
+        "sing": "sang sung", "sink": "sank sunk", "sit": "sat", "sleep": "slept", "speak": "spoke spoken",
+        "spend": "spent", "stand": "stood", "steal": "stole stolen", "stick": "stuck", "sting": "stung",
+        "swear": "swore sworn", "swim": "swam swum", "take": "took taken", "teach": "taught",
+        "tear": "tore torn", "tell": "told", "think": "thought", "throw": "threw thrown",
+        "understand": "understood", "wake": "woke woken", "wear": "wore worn", "win": "won",
+        "write": "wrote written", "begin": "began begun", "become": "became", "bear": "bore born borne",
+        "beat": "beaten", "bite": "bit bitten", "blow": "blew blown", "break": "broke broken",
+        "arise": "arose arisen", "awake": "awoke", "bind": "bound", "breed": "bred", "dig": "dug",
+        "feed": "fed", "flee": "fled", "forgive": "forgave forgiven", "lend ": "lent", "light": "lit",
+        "overcome": "overcame", "seize": "seized", "shine": "shone", "slay": "slew slain",
+        "spin": "spun", "split": "split", "spread": "spread", "spring": "sprang sprung",
+        "strive": "strove striven", "swing": "swung", "undertake": "undertook undertaken",
+        "weep": "wept", "wind": "wound", "withdraw": "withdrew withdrawn",
+    }.items()
+    for form in forms.split()
+}
+
+
+@lru_cache(maxsize=1)
+def _irregular_stems() -> dict[str, frozenset[str]]:
+    """Stem of a form → stems of the words it should also match (its base and other forms)."""
+    groups: dict[str, set[str]] = {}
+    for form, base in _IRREGULAR.items():
+        groups.setdefault(base.strip(), {base.strip()}).add(form)
+    out: dict[str, set[str]] = {}
+    for words in groups.values():
+        stems = {t for w in words for t in bm25.terms(w)}
+        for t in stems:
+            out.setdefault(t, set()).update(stems)
+    return {k: frozenset(v) for k, v in out.items()}
+
+
 def term_matches(terms, vocabulary) -> dict[str, frozenset[str]]:
     """For each question term, the vocabulary terms that count as it.
 
     The stemmer leaves some forms apart ("injured" → injur, "injuries" → injuri), so a
     term also matches one it is a prefix of (or that is a prefix of it) when both are at
-    least 5 letters long and differ by at most 2.
+    least 5 letters long and differ by at most 2; irregular verbs match their other
+    forms ("struck" → strike).
     """
     vocab = set(vocabulary)
+    irregular = _irregular_stems()
     out = {}
     for t in terms:
         found = {t} if t in vocab else set()
+        found |= irregular.get(t, frozenset()) & vocab
         if len(t) >= 5:
             for v in vocab:
                 if len(v) >= 5 and abs(len(v) - len(t)) <= 2 and (v.startswith(t) or t.startswith(v)):
