@@ -270,8 +270,21 @@ class ChromaStore:
         col = self._col(physical)
         found: dict[str, np.ndarray] = {}
         for batch in _chunked(sorted(set(hashes)), 500):
-            got = col.get(where={"embed_hash": {"$in": list(batch)}}, include=["metadatas", "embeddings"])
-            for md, emb in zip(got["metadatas"], got["embeddings"]):
+            where = {"embed_hash": {"$in": list(batch)}}
+            try:
+                got = col.get(where=where, include=["metadatas", "embeddings"])
+                pairs = list(zip(got["metadatas"], got["embeddings"]))
+            except Exception:
+                # A build killed mid-write can leave records whose vectors Chroma never
+                # stored ("Error finding id"); fetch one by one and treat those as misses.
+                pairs = []
+                for id_ in col.get(where=where, include=[])["ids"]:
+                    try:
+                        one = col.get(ids=[id_], include=["metadatas", "embeddings"])
+                        pairs.extend(zip(one["metadatas"], one["embeddings"]))
+                    except Exception:
+                        continue
+            for md, emb in pairs:
                 found.setdefault(str(md["embed_hash"]), np.asarray(emb, dtype=np.float32))
         return found
 
