@@ -12,8 +12,10 @@
    of the question's adjacent term pairs found near each other in it, and whether it
    holds the kind of thing the question asks for (a number for "how many", ...).
 4. **Neighbour windows** (``window > 0``): the passage handed to the answerer is the
-   matched chunk with ``window`` chunks of context on each side, merged when they overlap.
-   Matching stays on small chunks; the answerer sees the sentences around the match.
+   matched chunk with up to ``window`` neighbouring chunks on each side (only neighbours
+   that overlap it, so the text stays the document's exact text), merged when two
+   passages overlap. Matching stays on chunks; the answerer sees the sentences around
+   the match. The evaluation ranks with ``window=0`` (chunk-level hit@k).
 
 Everything is tunable through :class:`RetrievalConfig`; the defaults were chosen on the
 dev questions of xquad-en and covid-qa (see docs/evaluation.md).
@@ -32,7 +34,7 @@ from index.models import Chunk
 
 from .types import Passage
 
-__all__ = ["DEFAULT_CONFIG", "RetrievalConfig", "rank_chunks", "retrieve", "to_passages"]
+__all__ = ["CHUNK_LEVEL", "DEFAULT_CONFIG", "RetrievalConfig", "rank_chunks", "retrieve", "to_passages"]
 
 
 @dataclass(frozen=True)
@@ -45,7 +47,7 @@ class RetrievalConfig:
     phrase_weight: float = 4.0  # share of question term pairs found near each other in it
     answer_type_weight: float = 0.5  # it holds what the question asks for (number, date, name...)
     pair_gap: int = 3  # "near": at most this many terms apart
-    window: int = 0  # neighbour chunks added on each side of a passage for the answerer
+    window: int = 1  # overlapping neighbour chunks added on each side of a passage (answerer context)
 
     def __post_init__(self) -> None:
         if self.candidates < 1 or self.rerank_depth < 0 or self.window < 0 or self.pair_gap < 1:
@@ -53,6 +55,7 @@ class RetrievalConfig:
 
 
 DEFAULT_CONFIG = RetrievalConfig()
+CHUNK_LEVEL = RetrievalConfig(window=0)  # the same ranking, passages = chunks (for evaluation)
 
 
 def to_passages(hits: Sequence[ScoredChunk]) -> list[Passage]:
@@ -66,10 +69,11 @@ def to_passages(hits: Sequence[ScoredChunk]) -> list[Passage]:
 
 def retrieve(reader: IndexReader, query: str, k: int, *, config: RetrievalConfig = DEFAULT_CONFIG) -> list[Passage]:
     """The ``k`` best passages for ``query``, best first (with neighbour windows if configured)."""
-    ranked = rank_chunks(reader, query, k, config=config)
-    if config.window and ranked:
-        return _windows(reader, ranked, config.window)
-    return to_passages(ranked)
+    if config.window:
+        # overlapping windows merge: rank more chunks than k so that k passages remain
+        ranked = rank_chunks(reader, query, 3 * k, config=config)
+        return _windows(reader, ranked, config.window, k) if ranked else []
+    return to_passages(rank_chunks(reader, query, k, config=config))
 
 
 def rank_chunks(reader: IndexReader, query: str, k: int, *, config: RetrievalConfig = DEFAULT_CONFIG) -> list[ScoredChunk]:
@@ -203,55 +207,85 @@ def _rerank(query: str, hits: Sequence[ScoredChunk], config: RetrievalConfig) ->
 
 
 # ---- neighbour windows -------------------------------------------------------------------
-def _windows(reader: IndexReader, ranked: Sequence[ScoredChunk], window: int) -> list[Passage]:
-    """Each chunk widened by ``window`` neighbours a side; a window overlapping a better
-    one's is merged into it (so passages never repeat text)."""
+def _windows(reader: IndexReader, ranked: Sequence[ScoredChunk], window: int, k: int) -> list[Passage]:
+    """The first ``k`` windows: each chunk widened by up to ``window`` overlapping
+    neighbours a side; a window overlapping a better one's is merged into it (so passages
+    never repeat text)."""
     by_source: dict[str, list[Chunk]] = {}
-    spans: list[tuple[ScoredChunk, int, int]] = []
+    merged: list[tuple[ScoredChunk, int, int]] = []
     for hit in ranked:
         c = hit.chunk
         doc = by_source.get(c.source)
         if doc is None:
             doc = by_source[c.source] = reader.document_chunks(c.source)
-        pos = next((i for i, d in enumerate(doc) if d.id == c.id), None)
-        if pos is None:  # the index moved on meanwhile: keep the chunk as it is
-            spans.append((hit, c.start, c.end))
-            continue
-        lo, hi = doc[max(0, pos - window)], doc[min(len(doc) - 1, pos + window)]
-        spans.append((hit, min(lo.start, c.start), max(hi.end, c.end)))
-    merged: list[tuple[ScoredChunk, int, int]] = []
-    for hit, start, end in spans:
+        start, end = _window_span(doc, c, window)
         for i, (best, s, e) in enumerate(merged):
-            if best.chunk.source == hit.chunk.source and start <= e and s <= end:
+            if best.chunk.source == c.source and start <= e and s <= end:
                 merged[i] = (best, min(s, start), max(e, end))
+                _coalesce(merged, i)
                 break
         else:
+            if len(merged) == k:
+                break
             merged.append((hit, start, end))
     out = []
     for rank, (hit, start, end) in enumerate(merged, 1):
         c = hit.chunk
         text = _text_of(by_source[c.source], start, end)
+        if text is None:  # cannot happen for spans built above; never pass on inexact text
+            start, end, text = c.start, c.end, c.text
         out.append(Passage(rank=rank, chunk_id=c.id, source=c.source, title=c.title, text=text,
                            start=start, end=end, score=round(hit.score, 6), page=c.page))
     return out
 
 
-def _text_of(doc: Sequence[Chunk], start: int, end: int) -> str:
-    """``document[start:end]`` pieced together from its chunks. Chunks are runs of whole
-    sentences, so what lies between two that do not overlap is whitespace: it is filled
-    with spaces (same length, so offsets stay exact)."""
+def _coalesce(merged: list[tuple[ScoredChunk, int, int]], i: int) -> None:
+    """Window ``i`` grew: fold any later window it now overlaps into the better of the two."""
+    best, s, e = merged[i]
+    j = 0
+    while j < len(merged):
+        other, s2, e2 = merged[j]
+        if j != i and other.chunk.source == best.chunk.source and s2 <= e and s <= e2:
+            keep = min(i, j)
+            merged[keep] = (merged[keep][0], min(s, s2), max(e, e2))
+            del merged[max(i, j)]
+            i = keep
+            best, s, e = merged[i]
+            j = 0
+            continue
+        j += 1
+
+
+def _window_span(doc: Sequence[Chunk], c: Chunk, window: int) -> tuple[int, int]:
+    """``c`` widened over up to ``window`` neighbours a side — only neighbours that
+    overlap it: the whitespace between two that don't is stored nowhere, and a passage
+    must be the document's exact text."""
+    pos = next((i for i, d in enumerate(doc) if d.id == c.id), None)
+    start, end = c.start, c.end
+    if pos is None:  # the index moved on meanwhile: keep the chunk as it is
+        return start, end
+    for step in range(1, window + 1):
+        if pos - step < 0 or doc[pos - step].end <= start:
+            break
+        start = min(start, doc[pos - step].start)
+    for step in range(1, window + 1):
+        if pos + step >= len(doc) or doc[pos + step].start >= end:
+            break
+        end = max(end, doc[pos + step].end)
+    return start, end
+
+
+def _text_of(doc: Sequence[Chunk], start: int, end: int) -> str | None:
+    """``document[start:end]`` pieced together from its chunks; None if they leave a gap."""
     parts, pos = [], start
     for c in doc:
         if c.end <= pos or c.start >= end:
             continue
         if c.start > pos:
-            parts.append(" " * (c.start - pos))
-            pos = c.start
+            return None
         take = c.text[pos - c.start : min(end, c.end) - c.start]
         parts.append(take)
         pos += len(take)
         if pos >= end:
-            break
-    if pos < end:
-        parts.append(" " * (end - pos))
-    return "".join(parts)
+            return "".join(parts)
+    return None

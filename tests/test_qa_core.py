@@ -164,3 +164,48 @@ def test_llm_unreachable_falls_back_to_the_extractive_answer(seeded):
     a = Assistant(s, reader=seeded.reader).ask("How many hostages did Hamas take?", answerer="llm")
     assert a.answerer == "extractive" and "240" in a.text
     assert a.notice and "LLM" in a.notice
+
+
+class _ScriptedLLM:
+    """A deterministic stand-in for the chat model (the real one costs money or a server)."""
+
+    def __init__(self, reply: str | Exception):
+        self.reply = reply
+        self.calls = 0
+
+    def chat(self, messages, *, stream=False, max_tokens=None, **_):
+        self.calls += 1
+        if isinstance(self.reply, Exception):
+            raise self.reply
+        if stream:
+            words = self.reply.split(" ")
+            return iter([w + " " for w in words[:-1]] + [words[-1]])
+        return self.reply
+
+
+def test_llm_answer_is_streamed_grounded_and_verified(seeded):
+    from qa.retrieval import retrieve
+
+    q = "How many personnel were injured in the ballistic missile attack?"
+    rank = next(p.rank for p in retrieve(seeded.reader, q, 5) if "eight U.S. personnel" in p.text)
+    reply = (f"The ballistic missile attack caused injuries to eight U.S. personnel [{rank}]. "
+             "Ten tanks were also destroyed [9].")
+    llm = _ScriptedLLM(reply)
+    assistant = Assistant(seeded.settings, reader=seeded.reader, llm=llm)
+    *deltas, final = list(assistant.stream(q, answerer="llm"))
+    assert "".join(deltas) == reply  # streamed as the model wrote it
+    assert final.answerer == "llm" and not final.refused and final.notice is None
+    assert "eight U.S. personnel [1]" in final.text and "tanks" not in final.text
+    assert [c.number for c in final.citations] == [1] and final.citations[0].verified
+    _assert_citations_verbatim(final)
+    assert final.flags  # what grounding dropped is recorded
+
+
+def test_llm_failure_mid_answer_falls_back_with_a_notice(seeded):
+    from index import LLMUnavailable
+
+    llm = _ScriptedLLM(LLMUnavailable("The LLM server at http://x did not answer in 2s: check OPENAI_BASE_URL."))
+    a = Assistant(seeded.settings, reader=seeded.reader, llm=llm).ask("How many hostages did Hamas take?",
+                                                                     answerer="llm")
+    assert llm.calls == 1 and a.answerer == "extractive" and "240" in a.text
+    assert "did not answer" in a.notice and "extractive" in a.notice

@@ -180,12 +180,12 @@ def evaluate(
     ``retriever`` defaults to :func:`qa.retrieval.retrieve` on the index; ``ask`` to
     ``Assistant.ask``.
     """
-    from ..retrieval import retrieve
+    from ..retrieval import CHUNK_LEVEL, retrieve
 
     corpus = load_corpus(corpus_path)
     report = prepare_index(settings, corpus_path, embedder=embedder, show_progress=progress)
     reader = IndexReader(settings, embedder=embedder)
-    retriever = retriever or (lambda query, n: retrieve(reader, query, n))
+    retriever = retriever or (lambda query, n: retrieve(reader, query, n, config=CHUNK_LEVEL))
     if not retrieval_only and ask is None:
         ask = default_ask(settings, reader, answerer=answerer, k=k)
     results = run_questions(questions, corpus, retriever, None if retrieval_only else ask, progress=progress)

@@ -1,0 +1,114 @@
+"""Answer latency: ``Assistant.ask`` (extractive, offline) on a built index, and the
+making of a large index for it without embedding.
+
+:func:`replicate` copies an index's chunks — the same vectors — under new document ids
+until it holds ``target`` chunks, writing them the way :mod:`index.build` does (Chroma
+records at generation 1, the BM25 index of that generation, then the state pointer).
+Copy ``n`` of a document is ``<doc_id>~n``; its texts have every digit shifted by ``n``
+(same length, so offsets stay exact, and BM25 sees different numbers), its vectors are
+the original's. Only latency is measured on it, never quality.
+"""
+from __future__ import annotations
+
+import re
+import statistics
+import time
+from datetime import datetime, timezone
+from typing import Sequence
+
+_DIGIT = re.compile(r"\d")
+
+
+def _shift_digits(text: str, n: int) -> str:
+    return _DIGIT.sub(lambda m: str((int(m.group(0)) + n) % 10), text) if n % 10 else text
+
+
+def replicate(source_settings, target_settings, target: int, *, batch: int = 5000) -> dict:
+    """Fill ``target_settings.collection`` with copies of the source index's chunks."""
+    import numpy as np
+
+    from index import bm25
+    from index.build import chunking_signature
+    from index.chunking import chunk_id, embedding_text
+    from index.embedder import make_embedder
+    from index.models import Chunk
+    from index.store import ChromaStore, ChunkRecord, IndexState
+
+    t0 = time.perf_counter()
+    src = ChromaStore(source_settings)
+    state = src.require_state()
+    records = src.visible_records(state, with_text=True)
+    vectors = src.embeddings_by_hash(state.physical, [r.embed_hash for r in records])
+    dst = ChromaStore(target_settings)
+    dst.drop_all()
+    physical = dst.new_physical()
+    now = datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+    ids: list[str] = []
+    texts: list[str] = []
+    pending: list[ChunkRecord] = []
+    pending_vecs: list[np.ndarray] = []
+    copy = 0
+    while len(ids) < target:
+        for r in records:
+            if len(ids) >= target:
+                break
+            c = r.chunk
+            source = c.source if copy == 0 else f"{c.source}~{copy}"
+            text = _shift_digits(c.text, copy)
+            title = c.title if copy == 0 else f"{c.title} ({copy})"
+            new = Chunk(chunk_id(source, c.start, c.end, text), source, title, text, c.start, c.end, c.ordinal, c.page)
+            pending.append(ChunkRecord(new, r.doc_hash, r.file, r.file_hash, r.embed_hash, now, 1))
+            pending_vecs.append(vectors[r.embed_hash])
+            ids.append(new.id)
+            texts.append(embedding_text(title, text))
+            if len(pending) >= batch:
+                dst.add(physical, pending, np.stack(pending_vecs))
+                pending, pending_vecs = [], []
+        copy += 1
+    if pending:
+        dst.add(physical, pending, np.stack(pending_vecs))
+    write_s = time.perf_counter() - t0
+    bm25.BM25Index.build(ids, texts).save(bm25.bm25_dir(target_settings.bm25_dir, physical, 1))
+    embedder = make_embedder(target_settings)
+    dst.write_state(IndexState(physical, 1, state.embedder, state.dim,
+                               chunking_signature(target_settings, embedder), now))
+    return {"chunks": len(ids), "copies": copy, "write_seconds": round(write_s, 1),
+            "seconds": round(time.perf_counter() - t0, 1)}
+
+
+def ask_latency(settings, questions: Sequence[str], *, warmup: int = 5) -> dict:
+    """p50/p95/mean of ``Assistant.ask(q, answerer="extractive")`` over ``questions`` (ms)."""
+    from index import IndexReader
+    from qa.service import Assistant
+
+    assistant = Assistant(settings, reader=IndexReader(settings))
+    for q in questions[:warmup]:
+        assistant.ask(q, answerer="extractive")
+    times, refused = [], 0
+    for q in questions:
+        t0 = time.perf_counter()
+        answer = assistant.ask(q, answerer="extractive")
+        times.append((time.perf_counter() - t0) * 1000)
+        refused += answer.refused
+    times.sort()
+    return {"n": len(times), "p50_ms": round(statistics.median(times), 1),
+            "p95_ms": round(times[min(len(times) - 1, int(round(0.95 * (len(times) - 1))))], 1),
+            "mean_ms": round(statistics.fmean(times), 1), "refused": refused}
+
+
+def retrieval_latency(settings, questions: Sequence[str], *, k: int = 5, warmup: int = 5) -> dict:
+    """The same for :func:`qa.retrieval.retrieve` alone (to split the answer's time)."""
+    from index import IndexReader
+    from qa.retrieval import retrieve
+
+    reader = IndexReader(settings)
+    for q in questions[:warmup]:
+        retrieve(reader, q, k)
+    times = []
+    for q in questions:
+        t0 = time.perf_counter()
+        retrieve(reader, q, k)
+        times.append((time.perf_counter() - t0) * 1000)
+    times.sort()
+    return {"n": len(times), "p50_ms": round(statistics.median(times), 1),
+            "p95_ms": round(times[min(len(times) - 1, int(round(0.95 * (len(times) - 1))))], 1)}

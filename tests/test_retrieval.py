@@ -1,0 +1,132 @@
+"""qa.retrieval: score fusion, the best-sentence re-rank and neighbour windows, on a small
+real index (real Chroma, real MiniLM) and on hand-made scored chunks."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from index import IndexReader, ScoredChunk, build_index
+from index.models import Chunk
+from qa.retrieval import (
+    CHUNK_LEVEL, RetrievalConfig, _fuse, _rerank, rank_chunks, retrieve, sentence_units,
+)
+
+DOCS = {
+    "volcano": ("Mount Ember", "Mount Ember is an active stratovolcano on the northern island. "
+                "Its last major eruption happened in 1783 and buried three villages under ash. "
+                "Geologists monitor sulphur dioxide emissions from the summit crater every week. "
+                "The mountain rises 2,950 metres above sea level."),
+    "recipe": ("Barley soup", "Barley soup is cooked slowly with carrots, leeks and celery. "
+               "The grains need about ninety minutes to soften completely. "
+               "Many families serve it with rye bread during the cold months."),
+    "chess": ("Endgame study", "In a rook endgame the defending king should stay in front of the pawn. "
+              "The Philidor position shows how to draw with the rook on the sixth rank. "
+              "Grandmasters practise these positions for hours."),
+    "long": ("Harbour history", " ".join(
+        f"In year {1800 + i} the harbour received {i + 3} new ships and the pier was extended by {i + 1} metres."
+        for i in range(40))),
+}
+
+
+def _chunk(cid, text, source="doc", start=0):
+    return Chunk(id=cid, source=source, title="", text=text, start=start, end=start + len(text), ordinal=0)
+
+
+@pytest.fixture(scope="module")
+def reader(tmp_path_factory, embedder):
+    from index.settings import Settings
+
+    root = tmp_path_factory.mktemp("retrieval")
+    corpus = root / "docs" / "corpus.jsonl"
+    corpus.parent.mkdir()
+    corpus.write_text("".join(json.dumps({"doc_id": d, "title": t, "text": x}) + "\n" for d, (t, x) in DOCS.items()))
+    settings = Settings(source_dir=corpus.parent, chroma_path=root / "chroma", collection="retrieval-test",
+                        chunk_size=64, chunk_overlap=30)
+    build_index(settings, embedder=embedder, show_progress=False)
+    return IndexReader(settings, embedder=embedder)
+
+
+# ---- fusion on hand-made lists -----------------------------------------------------------
+def test_fusion_keeps_score_margins_and_floors_missing_entries():
+    a, b, c = _chunk("a", "alpha"), _chunk("b", "beta"), _chunk("c", "gamma")
+    keyword = [ScoredChunk(a, 30.0), ScoredChunk(b, 3.0), ScoredChunk(c, 2.0)]  # a far ahead
+    dense = [ScoredChunk(b, 0.52), ScoredChunk(c, 0.50), ScoredChunk(a, 0.49)]  # all close
+    fused = _fuse(keyword, dense, RetrievalConfig())
+    assert [h.chunk.id for h in fused] == ["a", "b", "c"]  # RRF would tie a and b
+    # a chunk only the dense side found gets the keyword list's lowest z, not zero
+    d = _chunk("d", "delta")
+    fused = _fuse(keyword, dense + [ScoredChunk(d, 0.95)], RetrievalConfig())
+    by_id = {h.chunk.id: h.score for h in fused}
+    assert by_id["d"] < by_id["a"]
+    # weights: dense only
+    only_dense = _fuse(keyword, dense, RetrievalConfig(keyword_weight=0.0, dense_weight=1.0))
+    assert only_dense[0].chunk.id == "b"
+
+
+def test_fusion_with_one_empty_list():
+    a, b = _chunk("a", "alpha"), _chunk("b", "beta")
+    fused = _fuse([], [ScoredChunk(a, 0.3), ScoredChunk(b, 0.6)], RetrievalConfig())
+    assert [h.chunk.id for h in fused] == ["b", "a"]
+
+
+def test_rerank_prefers_the_chunk_whose_one_sentence_holds_the_question():
+    q = "When did the northern lighthouse close?"
+    together = _chunk("t", "Boats were painted. The northern lighthouse did close in 1931. Fish were sold.")
+    scattered = _chunk("s", "The northern road was long. A lighthouse stood there. Shops close early.")
+    filler = [_chunk(f"f{i}", f"Unrelated text number {i} about gardens.") for i in range(3)]
+    hits = [ScoredChunk(scattered, 1.0), ScoredChunk(together, 1.0)] + [ScoredChunk(f, 0.0) for f in filler]
+    out = {h.chunk.id: h.score for h in _rerank(q, hits, RetrievalConfig())}
+    assert out["t"] > out["s"] > out["f0"]
+
+
+def test_sentence_units_split_and_keep_offsets():
+    text = 'It began in 1783. "Ash fell." Then came rain!\nNew line here'
+    units = [text[s:e] for s, e in sentence_units(text)]
+    assert units == ["It began in 1783.", '"Ash fell."', "Then came rain!", "New line here"]
+
+
+def test_config_is_validated():
+    with pytest.raises(ValueError):
+        RetrievalConfig(candidates=0)
+
+
+# ---- on a real index ----------------------------------------------------------------------
+def test_keyword_match_wins(reader):
+    top = retrieve(reader, "When did Mount Ember last erupt?", 3, config=CHUNK_LEVEL)
+    assert top[0].source == "volcano" and "1783" in top[0].text
+    assert [p.rank for p in top] == [1, 2, 3]
+
+
+def test_paraphrase_found_by_the_dense_side(reader):
+    # no content word shared with the soup document, but the same meaning
+    top = retrieve(reader, "a warm meal of grain and vegetables for winter", 2, config=CHUNK_LEVEL)
+    assert top[0].source == "recipe"
+
+
+def test_exact_number_in_a_long_document(reader):
+    top = retrieve(reader, "In which year did the harbour receive 20 new ships?", 1, config=CHUNK_LEVEL)
+    assert top[0].source == "long" and "1817" in top[0].text
+
+
+def test_passages_are_exact_document_text_with_windows(reader):
+    text = DOCS["long"][1]
+    chunked = retrieve(reader, "pier extended by 21 metres", 3, config=CHUNK_LEVEL)
+    windowed = retrieve(reader, "pier extended by 21 metres", 3, config=RetrievalConfig(window=1))
+    for p in chunked + windowed:
+        source_text = DOCS[p.source][1]
+        assert source_text[p.start : p.end] == p.text
+    assert windowed[0].chunk_id == chunked[0].chunk_id
+    assert len(windowed[0].text) > len(chunked[0].text)  # context added around the match
+    # merged windows never overlap one another
+    spans = sorted((p.start, p.end) for p in windowed if p.source == "long")
+    assert all(a_end <= b_start for (_, a_end), (b_start, _) in zip(spans, spans[1:]))
+    assert text  # the long document is several chunks
+    assert len(reader.document_chunks("long")) > 3
+
+
+def test_k_larger_than_the_index_and_no_keyword_match(reader):
+    total = sum(len(reader.document_chunks(d)) for d in DOCS)
+    got = rank_chunks(reader, "zzzz qqqq", 500)
+    assert 0 < len(got) <= total
+    assert retrieve(reader, "anything", 0) == []
