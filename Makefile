@@ -52,8 +52,8 @@ bench: $(VENV)/.test
 	$(PY) -m bench
 
 eval: $(VENV)/.app
-	$(PY) -m qa.eval --corpus ../shared/datasets/xquad-en/corpus.jsonl --questions ../shared/datasets/xquad-en/questions.jsonl --baselines --json docs/eval-xquad.json
-	$(PY) -m qa.eval --corpus ../shared/datasets/covid-qa/corpus.jsonl --questions ../shared/datasets/covid-qa/questions.jsonl --baselines --json docs/eval-covid.json
+	$(PY) -m qa.eval --corpus ../shared/datasets/xquad-en/corpus.jsonl --questions ../shared/datasets/xquad-en/questions.jsonl --unanswerable tests/unanswerable_xquad.jsonl --baselines --json docs/eval-xquad.json
+	$(PY) -m qa.eval --corpus ../shared/datasets/covid-qa/corpus.jsonl --questions ../shared/datasets/covid-qa/questions.jsonl --unanswerable tests/unanswerable_covid.jsonl --baselines --json docs/eval-covid.json
 
 clean:
 	rm -rf .qa

@@ -11,7 +11,8 @@ temporary one under bench/out/):
   (e) peak RSS of the full build (its own subprocess)
   (f) Assistant.ask latency (extractive) on the covid-qa index and on a ~100k-chunk copy
 
-``--quick`` is a smoke test: 8 documents, a 10k-chunk copy, 30 questions.
+``--quick`` is a smoke test: 8 documents, a 10k-chunk copy, 30 questions. The scratch
+folder is removed at the end unless ``--keep`` or ``--workdir`` is given.
 """
 from __future__ import annotations
 
@@ -210,6 +211,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--big-chunks", type=int, default=100_000)
     p.add_argument("--latency-questions", type=int, default=200)
     p.add_argument("--workdir", type=Path, help="scratch folder (default: a new one under bench/out/)")
+    p.add_argument("--keep", action="store_true", help="keep the scratch folder (kept anyway with --workdir)")
     p.add_argument("--out", type=Path, help="markdown report (default docs/benchmarks.md; --quick: none)")
     args = p.parse_args(argv)
     (ROOT / "bench" / "out").mkdir(parents=True, exist_ok=True)
@@ -218,7 +220,13 @@ def main(argv: list[str] | None = None) -> int:
     info = machine()
     print(f"machine: {info}", flush=True)
     bench = Bench(args)
-    bench.run()
+    try:
+        bench.run()
+    finally:
+        if not (args.keep or args.workdir):
+            import shutil
+
+            shutil.rmtree(bench.work, ignore_errors=True)
     out = args.out or (None if args.quick else ROOT / "docs" / "benchmarks.md")
     if out:
         out.parent.mkdir(parents=True, exist_ok=True)

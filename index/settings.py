@@ -38,8 +38,8 @@ class Settings(BaseSettings):
     )
     embed_model: str = Field(DEFAULT_EMBED_MODEL, validation_alias=_env("QA_EMBED_MODEL"))
     embed_batch_size: int = Field(32, ge=1, le=1024, validation_alias=_env("QA_EMBED_BATCH_SIZE"))
-    chunk_size: int = Field(200, ge=32, le=256, validation_alias=_env("QA_CHUNK_SIZE"))
-    chunk_overlap: int = Field(40, ge=0, le=128, validation_alias=_env("QA_CHUNK_OVERLAP"))
+    chunk_size: int = Field(256, ge=32, le=256, validation_alias=_env("QA_CHUNK_SIZE"))
+    chunk_overlap: int = Field(48, ge=0, le=128, validation_alias=_env("QA_CHUNK_OVERLAP"))
     top_k: int = Field(5, ge=1, le=50, validation_alias=_env("QA_TOP_K"))
     answerer: Literal["auto", "extractive", "llm"] = Field(
         "auto", validation_alias=_env("QA_ANSWERER")

@@ -230,7 +230,8 @@ class ChromaStore:
             got = col.get(where=where, include=include, limit=5000, offset=offset)
             ids = got["ids"]
             docs = got.get("documents") or [None] * len(ids)
-            out.extend(ChunkRecord.from_chroma(i, m, d) for i, m, d in zip(ids, got["metadatas"], docs))
+            # a record another process is rewriting can come back without metadata: skip it
+            out.extend(ChunkRecord.from_chroma(i, m, d) for i, m, d in zip(ids, got["metadatas"], docs) if m)
             if len(ids) < 5000:
                 return out
             offset += len(ids)
@@ -307,6 +308,8 @@ class ChromaStore:
             )
             hits = []
             for i, md, doc, dist in zip(got["ids"][0], got["metadatas"][0], got["documents"][0], got["distances"][0]):
+                if not md:
+                    continue
                 rec = ChunkRecord.from_chroma(i, md, doc)
                 if rec.visible_at(state.generation):
                     hits.append(ScoredChunk(rec.chunk, 1.0 - float(dist)))
@@ -320,6 +323,8 @@ class ChromaStore:
         for batch in _chunked(list(ids)):
             got = col.get(ids=list(batch), include=["metadatas", "documents"])
             for i, md, doc in zip(got["ids"], got["metadatas"], got["documents"]):
+                if not md:
+                    continue
                 rec = ChunkRecord.from_chroma(i, md, doc)
                 if rec.visible_at(state.generation):
                     out[i] = rec.chunk

@@ -71,15 +71,19 @@ def retrieve(reader: IndexReader, query: str, k: int, *, config: RetrievalConfig
     """The ``k`` best passages for ``query``, best first (with neighbour windows if configured)."""
     if config.window:
         # overlapping windows merge: rank more chunks than k so that k passages remain
-        ranked = rank_chunks(reader, query, 3 * k, config=config)
-        return _windows(reader, ranked, config.window, k) if ranked else []
+        ranked, generation = _rank(reader, query, 3 * k, config)
+        return _windows(reader, generation, ranked, config.window, k) if ranked else []
     return to_passages(rank_chunks(reader, query, k, config=config))
 
 
 def rank_chunks(reader: IndexReader, query: str, k: int, *, config: RetrievalConfig = DEFAULT_CONFIG) -> list[ScoredChunk]:
     """The ``k`` best chunks for ``query`` with their final scores, best first."""
+    return _rank(reader, query, k, config)[0]
+
+
+def _rank(reader: IndexReader, query: str, k: int, config: RetrievalConfig) -> tuple[list[ScoredChunk], int]:
     if k < 1:
-        return []
+        return [], -1
     n = max(config.candidates, k)
     result = reader.search(query, dense_k=n, keyword_k=n)
     fused = _fuse(result.keyword, result.dense, config)
@@ -87,7 +91,7 @@ def rank_chunks(reader: IndexReader, query: str, k: int, *, config: RetrievalCon
     if depth:
         head = _rerank(query, fused[:depth], config)
         fused = sorted(head + fused[depth:], key=lambda h: -h.score)
-    return fused[:k]
+    return fused[:k], result.generation
 
 
 # ---- fusion --------------------------------------------------------------------------
@@ -207,7 +211,34 @@ def _rerank(query: str, hits: Sequence[ScoredChunk], config: RetrievalConfig) ->
 
 
 # ---- neighbour windows -------------------------------------------------------------------
-def _windows(reader: IndexReader, ranked: Sequence[ScoredChunk], window: int, k: int) -> list[Passage]:
+class _DocumentCache:
+    """A document's chunks by (index, generation, source): reading them costs a Chroma
+    metadata scan (~15 ms on a 100k-chunk index), and the same documents come up again."""
+
+    def __init__(self, size: int = 128) -> None:
+        self._data: OrderedDict[tuple, list[Chunk]] = OrderedDict()
+        self._size = size
+        self._lock = threading.Lock()
+
+    def get(self, reader: IndexReader, generation: int, source: str) -> list[Chunk]:
+        key = (id(reader.store), reader.settings.collection, generation, source)
+        with self._lock:
+            found = self._data.get(key)
+            if found is not None:
+                self._data.move_to_end(key)
+                return found
+        chunks = reader.document_chunks(source)
+        with self._lock:
+            self._data[key] = chunks
+            if len(self._data) > self._size:
+                self._data.popitem(last=False)
+        return chunks
+
+
+_documents = _DocumentCache()
+
+
+def _windows(reader: IndexReader, generation: int, ranked: Sequence[ScoredChunk], window: int, k: int) -> list[Passage]:
     """The first ``k`` windows: each chunk widened by up to ``window`` overlapping
     neighbours a side; a window overlapping a better one's is merged into it (so passages
     never repeat text)."""
@@ -217,7 +248,7 @@ def _windows(reader: IndexReader, ranked: Sequence[ScoredChunk], window: int, k:
         c = hit.chunk
         doc = by_source.get(c.source)
         if doc is None:
-            doc = by_source[c.source] = reader.document_chunks(c.source)
+            doc = by_source[c.source] = _documents.get(reader, generation, c.source)
         start, end = _window_span(doc, c, window)
         for i, (best, s, e) in enumerate(merged):
             if best.chunk.source == c.source and start <= e and s <= end:
