@@ -199,7 +199,7 @@ def test_end_to_end_run_keys_and_a_broken_retriever_scores_lower(tiny_eval, embe
     run = evaluate(settings, corpus_path, questions, k=3, embedder=embedder, progress=False)
     out = run.to_json()
     assert set(SUMMARY_KEYS) <= set(out) and out["baselines"] == {}
-    assert settings.collection == "eval-tiny-200-40"
+    assert settings.collection == f"eval-tiny-{settings.chunk_size}-{settings.chunk_overlap}"
     assert run.summary["hit@5"] >= 0.9 and run.summary["mrr@10"] >= 0.8
     assert run.summary["contains_answer"] >= 0.6
     assert run.summary["citation_precision"] == 1.0

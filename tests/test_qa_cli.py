@@ -48,13 +48,13 @@ def test_cli_prints_answer_and_sources_then_json(seed_chroma, tmp_path):
 
     history = tmp_path / "chat.json"
     history.write_text(json.dumps([{"question": "How many personnel were injured?", "answer": ""}]))
-    out = _run("And how many in March?", "--json", "--k", "4", "--answerer", "extractive",
+    out = _run("And how many in March?", "--json", "--k", "2", "--answerer", "extractive",
                "--history-file", str(history), chroma=seed_chroma)
     assert out.returncode == 0, out.stderr
     data = json.loads(out.stdout)
     assert set(data) >= {"question", "text", "citations", "refused", "passages", "answerer", "notice",
                          "seconds", "retrieval_query", "flags"}
-    assert "23 military personnel" in data["text"] and len(data["passages"]) == 4
+    assert "23 military personnel" in data["text"] and len(data["passages"]) == 2
     c = data["citations"][0]
     assert set(c) >= {"number", "source", "quote", "start", "end", "verified"} and c["verified"]
     text = (SEEDS / c["source"]).read_text()
