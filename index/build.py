@@ -179,9 +179,9 @@ class _Build:
             kept, retired = [], []
         else:
             kept = [r for r in live if r.chunk.source not in touched or r.chunk.id in desired]
-            kept_ids = {r.chunk.id for r in kept}
-            retired = [r for r in live if r.chunk.id not in kept_ids]
         kept_ids = {r.chunk.id for r in kept}
+        if not fresh:
+            retired = [r for r in live if r.chunk.id not in kept_ids]
         new_records = [r for i, r in desired.items() if i not in kept_ids]
 
         physical = store.new_physical() if fresh else state.physical
@@ -219,9 +219,8 @@ class _Build:
         else:
             store.delete(physical, [r.chunk.id for r in retired])
             # Chunks kept from a changed document now belong to its new version.
-            restamp = [(r.chunk.id, desired[r.chunk.id]) for r in kept
-                       if r.chunk.source in touched and r.doc_hash != desired[r.chunk.id].doc_hash
-                       or r.chunk.source in touched and r.file_hash != desired[r.chunk.id].file_hash]
+            restamp = [(r.chunk.id, desired[r.chunk.id]) for r in kept if r.chunk.source in touched
+                       and (r.doc_hash, r.file_hash) != (desired[r.chunk.id].doc_hash, desired[r.chunk.id].file_hash)]
             store.update_bookkeeping(physical, [i for i, _ in restamp],
                                      [{"doc_hash": d.doc_hash, "file_hash": d.file_hash, "file": d.file}
                                       for _, d in restamp])
