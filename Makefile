@@ -12,7 +12,7 @@ export ANONYMIZED_TELEMETRY := False
 export GRADIO_ANALYTICS_ENABLED := False
 export ORT_DISABLE_TELEMETRY := 1
 
-.PHONY: run test index bench eval clean help
+.PHONY: run test index bench eval reliability clean help
 
 help:
 	@echo "make run    set up and start the app (http://127.0.0.1:7860)"
@@ -20,6 +20,7 @@ help:
 	@echo "make index  (re)build the index from QA_SOURCE_DIR (default seeds/)"
 	@echo "make bench  ingest and query benchmarks -> docs/benchmarks.md"
 	@echo "make eval   evaluation on ../shared/datasets -> docs/evaluation.md"
+	@echo "make reliability  long fault, load, bad-input and scale runs -> docs/reliability.md"
 
 $(VENV)/.app: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -54,6 +55,9 @@ bench: $(VENV)/.test
 eval: $(VENV)/.app
 	$(PY) -m qa.eval --corpus ../shared/datasets/xquad-en/corpus.jsonl --questions ../shared/datasets/xquad-en/questions.jsonl --unanswerable tests/unanswerable_xquad.jsonl --baselines --json docs/eval-xquad.json
 	$(PY) -m qa.eval --corpus ../shared/datasets/covid-qa/corpus.jsonl --questions ../shared/datasets/covid-qa/questions.jsonl --unanswerable tests/unanswerable_covid.jsonl --baselines --json docs/eval-covid.json
+
+reliability: $(VENV)/.test
+	$(PY) -m pytest -q -m reliability -p no:cacheprovider
 
 clean:
 	rm -rf .qa

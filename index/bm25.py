@@ -67,6 +67,11 @@ class BM25Index:
         self._model = model
         self._vocab = getattr(model, "vocab_dict", None) or {}
 
+    @property
+    def vocabulary(self) -> frozenset[str]:
+        """Every term some indexed chunk contains."""
+        return frozenset(self._vocab)
+
     @classmethod
     def build(cls, ids: Sequence[str], texts: Sequence[str]) -> "BM25Index":
         import bm25s
@@ -106,17 +111,32 @@ class BM25Index:
 
     @classmethod
     def load(cls, directory: Path) -> "BM25Index | None":
+        """The saved index, or None when there is none or it is damaged (truncated,
+        overwritten, from another version): the caller then rebuilds it from Chroma,
+        which holds the same texts, so a damaged file never costs more than a rebuild."""
         import bm25s
 
         directory = Path(directory)
         ids_file = directory / "ids.json"
         if not ids_file.exists():
             return None
-        ids = json.loads(ids_file.read_text())
-        if not ids:
-            return cls([], None)
-        model = bm25s.BM25.load(str(directory), show_progress=False, mmap=False)
-        return cls(ids, model)
+        try:
+            ids = json.loads(ids_file.read_text(encoding="utf-8"))
+            if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
+                return None
+            if not ids:
+                return cls([], None)
+            model = bm25s.BM25.load(str(directory), show_progress=False, mmap=False)
+            scores = model.scores
+            consistent = (
+                int(scores["num_docs"]) == len(ids)
+                and len(scores["data"]) == len(scores["indices"]) == int(scores["indptr"][-1])
+                and (len(scores["indices"]) == 0 or 0 <= int(scores["indices"].min())
+                     and int(scores["indices"].max()) < len(ids))
+            )
+        except Exception:  # bm25s/numpy/json raise many kinds of error on a damaged file
+            return None
+        return cls(ids, model) if consistent else None
 
 
 def bm25_dir(root: Path, physical: str, generation: int) -> Path:

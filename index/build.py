@@ -9,7 +9,6 @@ A file lock lets one build run at a time.
 """
 from __future__ import annotations
 
-import hashlib
 import sys
 import time
 from collections import defaultdict
@@ -21,7 +20,8 @@ import numpy as np
 from filelock import FileLock, Timeout
 
 from . import bm25
-from .chunking import chunk_document, embedding_text
+from . import sentence_vectors as sv
+from .chunking import chunk_document, embed_hash, embedding_text
 from .embedder import Embedder, make_embedder
 from .errors import BadRequest, BuildInProgress, EmbedderMismatch
 from .loaders import load_documents
@@ -35,10 +35,6 @@ CHUNKER_VERSION = "s1"
 
 def _now() -> str:
     return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
-
-
-def _embed_hash(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
 def chunking_signature(settings: Settings, embedder: Embedder) -> str:
@@ -115,10 +111,15 @@ class _Build:
         self.store = store or ChromaStore(settings)
         self.progress = progress
         self.t0 = time.perf_counter()
+        self._sentence_rows: list[np.ndarray] = []
 
     def run(self) -> BuildReport:
         s, store, emb = self.settings, self.store, self.embedder
         state = store.read_state()
+        if state and state.physical not in store.physicals():
+            # The pointer names a collection that is gone (deleted by hand, a damaged
+            # store): there is nothing to keep or reuse, so build afresh and re-point it.
+            state = None
         if state and not self.full and state.embedder != emb.id:
             raise EmbedderMismatch(
                 f"The index '{s.collection}' was built with embedder {state.embedder}, but "
@@ -163,6 +164,7 @@ class _Build:
 
         if state and not fresh and not added and not changed and not removed:
             self._ensure_bm25(state, live)
+            self._ensure_sentences(state, live)
             return self._report(loaded, [], [], [], len(unchanged), 0, 0, 0, len(live), len(docs), state)
 
         # Desired records for added/changed documents.
@@ -172,7 +174,7 @@ class _Build:
             for c in chunk_document(doc, emb, s.chunk_size, s.chunk_overlap):
                 desired[c.id] = ChunkRecord(
                     chunk=c, doc_hash=doc.content_hash, file=doc.file, file_hash=doc.file_hash,
-                    embed_hash=_embed_hash(embedding_text(c.title, c.text)), indexed_at=now,
+                    embed_hash=embed_hash(c.title, c.text), indexed_at=now,
                 )
         touched = {d.source for d in added + changed} | set(removed)
         if fresh:
@@ -209,6 +211,7 @@ class _Build:
         )
         new_dir = bm25.bm25_dir(s.bm25_dir, physical, new_gen)
         index.save(new_dir)
+        sentences = self._write_sentences(state, physical, new_gen, visible, texts)
 
         new_state = IndexState(physical, new_gen, emb.id, emb.dim, signature, now)
         store.write_state(new_state)  # the switch: from here on, readers see new_gen
@@ -225,6 +228,7 @@ class _Build:
                                      [{"doc_hash": d.doc_hash, "file_hash": d.file_hash, "file": d.file}
                                       for _, d in restamp])
         bm25.prune(s.bm25_dir, keep={new_dir.name})
+        sv.prune(s.sentence_dir, keep={sentences.name} if sentences else set())
         deleted = len(retired) if not fresh else (len(live) if state else 0)
         return self._report(
             loaded, added, changed, removed, len(unchanged), self._embedded, self._reused,
@@ -257,10 +261,10 @@ class _Build:
         cache: dict[str, np.ndarray] = {}
         if state and state.embedder == self.embedder.id:
             cache = self.store.embeddings_by_hash(state.physical, [r.embed_hash for r in records])
-        todo: dict[str, str] = {}
+        todo: dict[str, tuple[str, str]] = {}
         for r in records:
             if r.embed_hash not in cache:
-                todo.setdefault(r.embed_hash, embedding_text(r.chunk.title, r.chunk.text))
+                todo.setdefault(r.embed_hash, (r.chunk.title, r.chunk.text))
         self._reused = sum(1 for r in records if r.embed_hash in cache)
         self._embedded = len(todo)
         if todo:
@@ -275,9 +279,53 @@ class _Build:
 
             if self.progress:
                 self.progress("embedding", 0, total)
-            vecs = self.embedder.embed(list(todo.values()), progress=tick)
+            vecs = self._embed(todo, progress=tick)
             cache.update(zip(todo.keys(), vecs))
         return np.stack([cache[r.embed_hash] for r in records]).astype(np.float32)
+
+    def _embed(self, todo: dict[str, tuple[str, str]], progress=None) -> np.ndarray:
+        """Vectors of ``todo`` (embed hash → (title, text)); with an embedder that pools
+        spans, the sentence vectors of the same pass are kept in ``self._sentence_rows``."""
+        texts = [embedding_text(title, text) for title, text in todo.values()]
+        if not hasattr(self.embedder, "embed_spans"):
+            return self.embedder.embed(texts, progress=progress)
+        spans = [sv.chunk_sentences(title, text) for title, text in todo.values()]
+        vecs, pooled = self.embedder.embed_spans(texts, [shifted for _, shifted in spans], progress=progress)
+        for (h, (_, text)), (own, _), pv in zip(todo.items(), spans, pooled):
+            self._sentence_rows.append(sv.rows_for(h, text, own, pv, self.embedder.dim))
+        return vecs
+
+    def _write_sentences(self, state: IndexState | None, physical: str, generation: int,
+                         visible: list[ChunkRecord], texts: dict[str, str]) -> Path | None:
+        """The sentence vectors of generation ``generation``: this build's, the previous
+        generation's for kept chunks, and a model pass for any chunk still without."""
+        if not hasattr(self.embedder, "embed_spans"):
+            return None
+        root = self.settings.sentence_dir
+        same_model = state is not None and state.embedder == self.embedder.id
+        previous = sv.load(sv.path_for(root, state.physical, state.generation)) if same_model else None
+        wanted = {r.embed_hash for r in visible}
+        have = set(np.unique(np.concatenate([r["chunk"] for r in self._sentence_rows])).tolist()) if self._sentence_rows else set()
+        if previous is not None:
+            have |= set(previous.chunk_keys().tolist())
+        missing = {}
+        for r in visible:
+            if r.embed_hash not in missing and sv.chunk_key(r.embed_hash) not in have:
+                missing[r.embed_hash] = (r.chunk.title, texts[r.chunk.id])
+        if missing:  # an index from before sentence vectors, or a lost file
+            done = 0
+
+            def tick(n: int) -> None:
+                nonlocal done
+                done += n
+                if self.progress:
+                    self.progress("sentence vectors", done, len(missing))
+
+            self._embed(missing, progress=tick)
+        parts = list(self._sentence_rows) + ([previous.records] if previous is not None else [])
+        path = sv.path_for(root, physical, generation)
+        sv.save(path, sv.merge(self.embedder.dim, parts, keep_chunks=wanted))
+        return path
 
     def _texts(self, physical: str, visible: list[ChunkRecord]) -> dict[str, str]:
         texts = {r.chunk.id: r.chunk.text for r in visible if r.chunk.text}
@@ -296,6 +344,11 @@ class _Build:
             bm25.BM25Index.build(
                 [r.chunk.id for r in live], [embedding_text(r.chunk.title, texts[r.chunk.id]) for r in live]
             ).save(directory)
+
+    def _ensure_sentences(self, state: IndexState, live: list[ChunkRecord]) -> None:
+        path = sv.path_for(self.settings.sentence_dir, state.physical, state.generation)
+        if hasattr(self.embedder, "embed_spans") and sv.load(path) is None:
+            self._write_sentences(None, state.physical, state.generation, live, self._texts(state.physical, live))
 
     def _report(self, loaded, added, changed, removed, unchanged, embedded, reused, deleted,
                 total_chunks, total_docs, state) -> BuildReport:

@@ -32,6 +32,11 @@ def embedding_text(title: str, text: str) -> str:
     return f"{title}\n{text}" if title else text
 
 
+def embed_hash(title: str, text: str) -> str:
+    """The key of a chunk's vector: chunks with the same embedded text share it."""
+    return hashlib.sha256(embedding_text(title, text).encode()).hexdigest()[:32]
+
+
 def chunk_id(source: str, start: int, end: int, text: str) -> str:
     """Stable across rebuilds: the same text at the same place gets the same id."""
     digest = hashlib.sha256(f"{source}\0{start}\0{end}\0{text}".encode()).hexdigest()

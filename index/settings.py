@@ -97,5 +97,10 @@ class Settings(BaseSettings):
         return self.chroma_path / "bm25"
 
     @property
+    def sentence_dir(self) -> Path:
+        """Where each generation's sentence vectors are kept (see index.sentence_vectors)."""
+        return self.chroma_path / "sentences"
+
+    @property
     def lock_path(self) -> Path:
         return self.chroma_path / f"{self.collection}.build.lock"

@@ -7,8 +7,10 @@ Everything here is cheap string work: regular expressions and the index's own st
 """
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass
+from typing import Sequence
 from functools import lru_cache
 
 from index import bm25
@@ -144,6 +146,7 @@ class Question:
     key_terms: frozenset[str]  # stems of names, numbers, quoted phrases
     words: frozenset[str]  # lower-cased words of the question (to tell new tokens from echoed ones)
     focus: str | None = None  # stem of what is counted or asked about: "how many *soldiers*"
+    focus_word: str | None = None  # that word as written, lower-cased ("soldiers")
 
     @property
     def short(self) -> bool:
@@ -169,6 +172,7 @@ def analyse(question: str) -> Question:
         key_terms=frozenset(key_terms(text)),
         words=frozenset(bm25.words(text)),
         focus=focus_term(text),
+        focus_word=focus_word(text),
     )
 
 
@@ -176,6 +180,7 @@ _AUX = r"(?:did|do|does|were|was|are|is|have|has|had|will|would|can|could|should
 _FOCUS = (
     re.compile(rf"\bhow (?:many|much) (.+?)(?: {_AUX}\b| of\b| in\b| on\b| at\b| for\b|\?|$)"),
     re.compile(r"^\W*(?:what|which) (?:is|was|are|were) the (.+?)(?: of\b| for\b| in\b| on\b|\?|$)"),
+    re.compile(r"^\W*who (?:is|was|are|were) the (.+?)(?: of\b| for\b| in\b| at\b| on\b|\?|$)"),
 )
 _GENERIC_FOCUS = frozenset(
     "name kind type sort part one term way thing number amount percentage proportion last first "
@@ -185,6 +190,14 @@ _GENERIC_FOCUS = frozenset(
 
 def focus_term(question: str) -> str | None:
     """The stem of the noun a "how many X" / "what is the X of" question asks about."""
+    word = focus_word(question)
+    stems = bm25.terms(word) if word else []
+    return stems[-1] if stems else None
+
+
+def focus_word(question: str) -> str | None:
+    """The noun a "how many X" / "what is the X of" / "who is the X of" question asks
+    about, lower-cased as written."""
     q = " ".join(question.lower().split())
     for pattern in _FOCUS:
         m = pattern.search(q)
@@ -194,9 +207,9 @@ def focus_term(question: str) -> str | None:
             if pattern is _FOCUS[1] and phrase in ("name", "names"):  # "the name of the pilot"
                 rest = re.match(r"\s*of (?:the |a |an |this |that )?([\w-]+(?: [\w-]+)?)", q[m.end(1):])
                 phrase = rest.group(1) if rest else phrase
-            words = [w for w in bm25.words(phrase) if w not in fs and w not in _GENERIC_FOCUS]
-            stems = bm25.terms(words[-1]) if words else []
-            return stems[-1] if stems else None
+            words = [w for w in bm25.words(phrase) if w not in fs and w not in _GENERIC_FOCUS
+                     and bm25.terms(w)]
+            return words[-1] if words else None
     return None
 
 
@@ -336,6 +349,26 @@ def term_matches(terms, vocabulary) -> dict[str, frozenset[str]]:
                     found.add(v)
         out[t] = frozenset(found)
     return out
+
+
+def unknown_terms(terms, vocabulary: frozenset[str], ordered: Sequence[str]) -> tuple[str, ...]:
+    """The ``terms`` that no form of occurs in ``vocabulary`` (matched as
+    :func:`term_matches` does; ``ordered`` is the vocabulary sorted, for prefix search)."""
+    irregular = _irregular_stems()
+    out = []
+    for t in terms:
+        if t in vocabulary or irregular.get(t, frozenset()) & vocabulary:
+            continue
+        if len(t) >= 5:
+            if any(len(t) - k >= 5 and t[: len(t) - k] in vocabulary for k in (1, 2)):
+                continue
+            i = bisect.bisect_left(ordered, t)
+            if i < len(ordered) and ordered[i].startswith(t) and len(ordered[i]) - len(t) <= 2:
+                continue
+            if any(v.startswith(t) and len(v) - len(t) <= 2 for v in ordered[i : i + 50]):
+                continue
+        out.append(t)
+    return tuple(out)
 
 
 def looks_like_followup(question: str) -> bool:

@@ -10,12 +10,15 @@ decision combines signals of the chosen sentence and its passages:
 * coverage — how much of the question (IDF-weighted terms) the chosen sentence and its
   neighbours hold, and how close it is in meaning (MiniLM cosine);
 * answer type — a "how many" question whose chosen sentences hold no number, a "when"
-  question without a date, a "who" question without a name.
+  question without a date, a "who" question without a name;
+* unknown words — two or more of the question's content words that no indexed document
+  contains at all ("How did Iran's *foreign ministry* respond?").
 
 Each weakness lowers the support; below :data:`THRESHOLD` the answer is a refusal.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from index import bm25
@@ -30,6 +33,8 @@ W_DENSE, W_WORDS, W_CONTEXT = 0.5, 0.35, 0.15
 P_MISSING_KEY = 0.15  # per name/number of the question that no passage contains
 P_FOCUS = 0.20  # "how many *civilians*": the counted thing is not in the answer
 P_UNTYPED = 0.12  # no number for "how many", no date for "when", ...
+P_UNKNOWN = 0.20  # two or more of the question's content words occur nowhere in the documents
+UNKNOWN_MIN = 2  # one alone is too often a typo or a paraphrase ("surrender" for "gave up")
 
 
 @dataclass(frozen=True)
@@ -52,8 +57,23 @@ def _evidence_terms(ex: Extraction) -> set[str]:
     return out
 
 
-def judge(ex: Extraction, key_words: dict[str, str] | None = None) -> Verdict:
-    """Whether ``ex`` answers its question. ``key_words`` maps key stems to their written form."""
+def _focus_missing(q, chosen_text: str) -> bool:
+    """The chosen sentences don't name what the question asks about ("how many *civilians*").
+
+    An agent noun is compared as written: the stemmer makes "commander" and "Command"
+    one term, but a sentence about U.S. Central Command names no commander."""
+    if not q.focus:
+        return False
+    word = q.focus_word or ""
+    if re.search(r"(?:er|or)s?$", word):
+        singular = word[:-1] if word.endswith("s") else word
+        return not ({singular, singular + "s"} & set(bm25.words(chosen_text)))
+    return not term_matches([q.focus], set(bm25.terms(chosen_text)))[q.focus]
+
+
+def judge(ex: Extraction, key_words: dict[str, str] | None = None, unknown: tuple[str, ...] = ()) -> Verdict:
+    """Whether ``ex`` answers its question. ``key_words`` maps key stems to their written
+    form; ``unknown`` are the question's content terms that no indexed document contains."""
     if not ex.chosen:
         return Verdict(True, 0.0, "nothing was retrieved")
     q = ex.question
@@ -62,10 +82,8 @@ def judge(ex: Extraction, key_words: dict[str, str] | None = None) -> Verdict:
     found = term_matches(sorted(q.key_terms), evidence)
     missing = tuple(t for t in _in_question_order(q) if t in found and not found[t])
     typed = any(c.typed for c in ex.chosen)
-    chosen_terms: set[str] = set()
-    for c in ex.chosen:
-        chosen_terms.update(bm25.terms(c.sentence.text))
-    focus_missing = bool(q.focus) and not term_matches([q.focus], chosen_terms)[q.focus]
+    focus_missing = _focus_missing(q, " ".join(c.sentence.text for c in ex.chosen))
+    unknown = tuple(t for t in unknown if t not in missing)
     support = (
         W_DENSE * best.dense
         + W_WORDS * max(c.words for c in ex.chosen)
@@ -73,6 +91,7 @@ def judge(ex: Extraction, key_words: dict[str, str] | None = None) -> Verdict:
         - P_MISSING_KEY * len(missing)
         - (P_FOCUS if focus_missing else 0.0)
         - (P_UNTYPED if q.expects and not typed else 0.0)
+        - (P_UNKNOWN if len(unknown) >= UNKNOWN_MIN else 0.0)
     )
     refused = support < THRESHOLD
     reason = ""
@@ -80,8 +99,10 @@ def judge(ex: Extraction, key_words: dict[str, str] | None = None) -> Verdict:
         names = [(key_words or {}).get(t, t) for t in missing]
         if names:
             reason = "none of the passages I found mention " + ", ".join(f"“{n}”" for n in names)
+        elif len(unknown) >= UNKNOWN_MIN:
+            reason = "the documents never mention " + ", ".join(f"“{(key_words or {}).get(t, t)}”" for t in unknown)
         elif focus_missing:
-            reason = f"the closest passages don't mention “{(key_words or {}).get(q.focus, q.focus)}”"
+            reason = f"the closest passages don't mention “{q.focus_word or (key_words or {}).get(q.focus, q.focus)}”"
         elif q.expects and not typed:
             reason = f"the closest passages don't give {_WHAT[q.expects]}"
         else:

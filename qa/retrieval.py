@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from typing import Sequence
 
 from index import IndexReader, ScoredChunk, bm25
+from index.chunking import embed_hash
 from index.models import Chunk
 
 from .types import Passage
@@ -46,6 +47,7 @@ class RetrievalConfig:
     coverage_weight: float = 4.0  # share of (rarity-weighted) question terms in the best sentence
     phrase_weight: float = 4.0  # share of question term pairs found near each other in it
     answer_type_weight: float = 0.5  # it holds what the question asks for (number, date, name...)
+    sentence_dense_weight: float = 0.0  # cosine of the question and the chunk's closest sentence
     pair_gap: int = 3  # "near": at most this many terms apart
     window: int = 1  # overlapping neighbour chunks added on each side of a passage (answerer context)
 
@@ -89,7 +91,8 @@ def _rank(reader: IndexReader, query: str, k: int, config: RetrievalConfig) -> t
     fused = _fuse(result.keyword, result.dense, config)
     depth = max(config.rerank_depth, k) if config.rerank_depth else 0
     if depth:
-        head = _rerank(query, fused[:depth], config)
+        closest = _closest_sentences(reader, query, fused[:depth]) if config.sentence_dense_weight else {}
+        head = _rerank(query, fused[:depth], config, closest)
         fused = sorted(head + fused[depth:], key=lambda h: -h.score)
     return fused[:k], result.generation
 
@@ -162,7 +165,28 @@ class _SentenceCache:
 _sentences = _SentenceCache()
 
 
-def _rerank(query: str, hits: Sequence[ScoredChunk], config: RetrievalConfig) -> list[ScoredChunk]:
+def _closest_sentences(reader: IndexReader, query: str, hits: Sequence[ScoredChunk]) -> dict[str, float]:
+    """Per chunk id: the cosine of the query and the chunk's closest sentence (from the
+    sentence vectors the build stored; empty when there are none)."""
+    import numpy as np
+
+    try:
+        stored = reader.sentence_index(reader.state())
+    except Exception:
+        return {}
+    if stored is None:
+        return {}
+    q = reader.embed_query(query)
+    out = {}
+    for h in hits:
+        _, vectors = stored.for_chunk(embed_hash(h.chunk.title, h.chunk.text))
+        if len(vectors):
+            out[h.chunk.id] = float(np.max(vectors @ q))
+    return out
+
+
+def _rerank(query: str, hits: Sequence[ScoredChunk], config: RetrievalConfig,
+            closest: dict[str, float] | None = None) -> list[ScoredChunk]:
     from .question import analyse, has_type
 
     q = analyse(query)
@@ -206,6 +230,8 @@ def _rerank(query: str, hits: Sequence[ScoredChunk], config: RetrievalConfig) ->
             sentence = h.chunk.text[best_span[0] : best_span[1]]
             if has_type(sentence, q.expects, q.words):
                 best += config.answer_type_weight
+        if closest:
+            best += config.sentence_dense_weight * closest.get(h.chunk.id, min(closest.values()))
         out.append(ScoredChunk(h.chunk, h.score + best))
     return out
 

@@ -117,6 +117,11 @@ class Assistant:
                 f"The question is {len(question)} characters long; the limit is "
                 f"{MAX_QUESTION_CHARS}. Ask something shorter."
             )
+        if _SURROGATE.search(question):  # JSON can carry one ("\\ud800"); the tokenizer can't
+            raise BadRequest(
+                "The question contains characters that are not text (unpaired UTF-16 "
+                "surrogates). Type it again."
+            )
         turns: list[Turn] = []
         for t in history or ():
             if isinstance(t, Turn):
@@ -127,6 +132,12 @@ class Assistant:
                 raise BadRequest(
                     "The history must be a list of turns, each with a 'question' "
                     "(and optionally an 'answer')."
+                )
+            if not isinstance(turns[-1].question, str) or not isinstance(turns[-1].answer, str) \
+                    or _SURROGATE.search(turns[-1].question + turns[-1].answer):
+                raise BadRequest(
+                    "Each earlier turn's question and answer must be text (without unpaired "
+                    "UTF-16 surrogates)."
                 )
         mode = answerer or self.settings.answerer
         if mode not in ANSWERERS:
@@ -199,8 +210,8 @@ class Assistant:
         q = analyse(resolved.query)
         q = replace(q, expects=resolved.expects, key_terms=own.key_terms, words=q.words | own.words)
         ex = extract(q, passages, self.reader.embedder, query_text=resolved.query,
-                     term_weights=resolved.term_weights)
-        verdict = refusal.judge(ex, _written_forms(question))
+                     term_weights=resolved.term_weights, embed=self._embed, stored=self._stored)
+        verdict = refusal.judge(ex, _written_forms(question), self._unknown(q.terms))
         if verdict.refused:
             return Answer(text=_refusal_text(verdict, ex), citations=(), refused=True,
                           flags=(f"refused: {verdict.reason} (support {verdict.support:.2f})",), **base)
@@ -218,6 +229,23 @@ class Assistant:
         if not kept:  # cannot happen unless the index changed under us; never answer unchecked
             return Answer(text=NOT_FOUND, citations=(), refused=True, flags=flags, **base)
         return Answer(text=text, citations=kept, refused=False, flags=flags, **base)
+
+    def _embed(self, texts: list[str]):
+        """The extractive answerer's vectors: ``texts[0]`` is the retrieval query (already
+        embedded by the search), the rest are sentences the index holds no vector for."""
+        import numpy as np
+
+        rest = self.reader.embedder.embed(texts[1:]) if len(texts) > 1 else np.zeros((0, self.reader.embedder.dim))
+        return np.vstack([self.reader.embed_query(texts[0])[None, :], rest])
+
+    def _unknown(self, terms) -> tuple[str, ...]:
+        """Question terms that no indexed document contains (a refusal signal)."""
+        from .question import unknown_terms
+
+        return unknown_terms(terms, *self.reader.vocabulary())
+
+    def _stored(self, texts: list[str]):
+        return self.reader.stored_sentence_vectors(texts)
 
     def _get_llm(self):
         if self._llm is None:
@@ -267,6 +295,7 @@ class Assistant:
 
 # ---- helpers -------------------------------------------------------------------------
 _SPACE = re.compile(r"\s+")
+_SURROGATE = re.compile("[\ud800-\udfff]")  # str joins valid pairs: any left is alone
 
 
 def _display(quote: str) -> str:
