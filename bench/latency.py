@@ -69,11 +69,43 @@ def replicate(source_settings, target_settings, target: int, *, batch: int = 500
         dst.add(physical, pending, np.stack(pending_vecs))
     write_s = time.perf_counter() - t0
     bm25.BM25Index.build(ids, texts).save(bm25.bm25_dir(target_settings.bm25_dir, physical, 1))
+    _replicate_sentences(source_settings, state, target_settings, physical, copies=copy)
     embedder = make_embedder(target_settings)
     dst.write_state(IndexState(physical, 1, state.embedder, state.dim,
                                chunking_signature(target_settings, embedder), now))
     return {"chunks": len(ids), "copies": copy, "write_seconds": round(write_s, 1),
             "seconds": round(time.perf_counter() - t0, 1)}
+
+
+def _replicate_sentences(source_settings, state, target_settings, physical: str, *, copies: int) -> None:
+    """The copies' sentence vectors, as a build would have stored them: the original's
+    rows, keyed by each copy's chunk and sentence texts."""
+    import numpy as np
+
+    from index import sentence_vectors as sv
+    from index.chunking import embed_hash
+    from index.store import ChromaStore
+
+    stored = sv.load(sv.path_for(source_settings.sentence_dir, state.physical, state.generation))
+    if stored is None:
+        return
+    src = ChromaStore(source_settings)
+    records = src.visible_records(state, with_text=True)
+    parts = []
+    for n in range(copies):
+        for r in records:
+            c = r.chunk
+            title = c.title if n == 0 else f"{c.title} ({n})"
+            text = _shift_digits(c.text, n)
+            spans, _ = stored.for_chunk(embed_hash(c.title, c.text))
+            rows = np.array(stored.records[stored.chunk_slice(embed_hash(c.title, c.text))])
+            if not len(rows):
+                continue
+            rows["chunk"] = sv.chunk_key(embed_hash(title, text))
+            rows["key"] = [sv.text_key(text[s:e]) for s, e in spans]
+            parts.append(rows)
+    records = np.concatenate(parts)
+    sv.save(sv.path_for(target_settings.sentence_dir, physical, 1), records[np.argsort(records["chunk"], kind="stable")])
 
 
 def ask_latency(settings, questions: Sequence[str], *, warmup: int = 5) -> dict:

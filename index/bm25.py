@@ -37,15 +37,16 @@ def stopwords() -> frozenset[str]:
     return frozenset(STOPWORDS_EN)
 
 
+_JOINER = re.compile(r"[-'’.]")
+
+
 def words(text: str) -> list[str]:
     """Lower-cased words; hyphenated and dotted forms are split into their parts too."""
     out: list[str] = []
-    for m in _WORD.finditer(text.lower()):
-        w = m.group(0)
-        parts = re.split(r"[-'’.]", w)
-        if len(parts) > 1:
+    for w in _WORD.findall(text.lower()):
+        if "-" in w or "'" in w or "’" in w or "." in w:
             out.append(w.replace("’", "'"))
-            out.extend(p for p in parts if p)
+            out.extend(p for p in _JOINER.split(w) if p)
         else:
             out.append(w)
     return out

@@ -197,9 +197,11 @@ class _Build:
         store.add(physical, stamped, vectors)
         if not fresh:
             stamped_ids = {r.chunk.id for r in stamped}
+            # Left by a crashed build: records of a generation never published (they would
+            # surface at new_gen), and records retired by a build killed after its switch.
             orphans = [r.chunk.id for r in all_records
-                       if r.gen_from > generation and r.chunk.id not in stamped_ids]
-            store.delete(physical, orphans)  # left by a crashed build; would surface at new_gen
+                       if (r.gen_from > generation or r.gen_to <= generation) and r.chunk.id not in stamped_ids]
+            store.delete(physical, orphans)
             store.set_gen_to(physical, [r.chunk.id for r in retired], new_gen)
             store.set_gen_to(physical, [r.chunk.id for r in kept if r.gen_to != FOREVER], FOREVER)
 
@@ -322,7 +324,9 @@ class _Build:
                     self.progress("sentence vectors", done, len(missing))
 
             self._embed(missing, progress=tick)
-        parts = list(self._sentence_rows) + ([previous.records] if previous is not None else [])
+        # this build's rows (one chunk each, all distinct) first: they win over the previous file's
+        parts = [np.concatenate(self._sentence_rows)] if self._sentence_rows else []
+        parts += [previous.records] if previous is not None else []
         path = sv.path_for(root, physical, generation)
         sv.save(path, sv.merge(self.embedder.dim, parts, keep_chunks=wanted))
         return path

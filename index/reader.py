@@ -41,6 +41,7 @@ class IndexReader:
         self._sentences: tuple[tuple[str, int], sv.SentenceVectors | None] | None = None
         self._queries: OrderedDict[str, np.ndarray] = OrderedDict()
         self._vocab: tuple[tuple[str, int], tuple[frozenset[str], tuple[str, ...]]] | None = None
+        self._last_state: IndexState | None = None
         self._lock = threading.Lock()
 
     @property
@@ -87,9 +88,14 @@ class IndexReader:
             self._sentences = (key, found)
         return found
 
+    def recent_state(self) -> IndexState:
+        """The state the last search ran at (saves a Chroma round trip), else the live one.
+        For accelerators and signals only: a generation behind is harmless there."""
+        return self._last_state or self.state()
+
     def vocabulary(self) -> tuple[frozenset[str], tuple[str, ...]]:
         """The terms of the live generation's chunks, as a set and sorted (for prefix search)."""
-        state = self.state()
+        state = self.recent_state()
         key = (state.physical, state.generation)
         with self._lock:
             if self._vocab and self._vocab[0] == key:
@@ -119,7 +125,7 @@ class IndexReader:
         a text it holds none for: not a sentence of the index, or no file was written)."""
         texts = list(texts)
         try:
-            stored = self.sentence_index(self.state())
+            stored = self.sentence_index(self.recent_state())
         except QAError:  # the index moved or is gone: the caller embeds
             stored = None
         return stored.lookup(texts) if stored is not None else [None] * len(texts)
@@ -133,6 +139,7 @@ class IndexReader:
             chunks = self.store.chunks(state, [i for i, _ in hits])
             keyword = [ScoredChunk(chunks[i], s) for i, s in hits if i in chunks]
             if self.store.require_state().generation == state.generation and len(keyword) == len(hits):
+                self._last_state = state
                 return SearchResult(tuple(dense), tuple(keyword), state.generation)
         return SearchResult(tuple(dense), tuple(keyword), state.generation)
 

@@ -88,13 +88,15 @@ class SentenceVectors:
                 out.append(None)
         return out
 
+    def chunk_slice(self, embed_hash: str) -> slice:
+        ck = np.uint64(chunk_key(embed_hash))
+        return slice(int(np.searchsorted(self._chunks, ck, side="left")),
+                     int(np.searchsorted(self._chunks, ck, side="right")))
+
     def for_chunk(self, embed_hash: str) -> tuple[np.ndarray, np.ndarray]:
         """``(spans (n, 2) int, vectors (n, dim) float32)`` of one chunk's sentences."""
-        ck = np.uint64(chunk_key(embed_hash))
-        lo = np.searchsorted(self._chunks, ck, side="left")
-        hi = np.searchsorted(self._chunks, ck, side="right")
-        rows = self.records[lo:hi]
-        spans = np.stack([rows["start"], rows["end"]], axis=1) if hi > lo else np.zeros((0, 2), int)
+        rows = self.records[self.chunk_slice(embed_hash)]
+        spans = np.stack([rows["start"], rows["end"]], axis=1) if len(rows) else np.zeros((0, 2), int)
         return spans, np.asarray(rows["vec"], dtype=np.float32)
 
     def chunk_keys(self) -> np.ndarray:

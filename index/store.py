@@ -122,6 +122,39 @@ def _chunked(items: Sequence, size: int = _BATCH) -> Iterable[Sequence]:
         yield items[i : i + size]
 
 
+class _Guarded:
+    """A Chroma client or collection whose calls turn a server that went away (restarted,
+    network cut) into :class:`StoreUnavailable`, so a build or a question cut short at any
+    step stops with a message instead of an httpx traceback. Other errors pass unchanged
+    (``NotFoundError`` is handled where it means something)."""
+
+    _COLLECTIONS = frozenset({"get_collection", "create_collection", "get_or_create_collection"})
+
+    def __init__(self, target, where: str):
+        self._target = target
+        self._where = where
+
+    def __getattr__(self, name: str):
+        attr = getattr(self._target, name)
+        if not callable(attr):
+            return attr
+
+        def call(*args, **kwargs):
+            import httpx
+
+            try:
+                result = attr(*args, **kwargs)
+            except (ConnectionError, httpx.TransportError) as exc:
+                raise StoreUnavailable(
+                    f"Lost the connection to {self._where} ({exc}). Check that it is up "
+                    "(QA_CHROMA_HOST/QA_CHROMA_PORT; is `chroma run` running?) and try again: "
+                    "a build cut short leaves the previous index in place."
+                ) from exc
+            return _Guarded(result, self._where) if name in self._COLLECTIONS else result
+
+        return call
+
+
 class ChromaStore:
     """Chroma behind the project's own types. ``client`` may be passed in (tests)."""
 
@@ -132,7 +165,8 @@ class ChromaStore:
             if settings.chroma_host
             else f"Chroma at {settings.chroma_path}"
         )
-        self._client = client or self._connect(settings)
+        self._client = _Guarded(client or self._connect(settings), self.where)
+        self._handles: dict[str, object] = {}
 
     @staticmethod
     def _connect(settings):
@@ -147,14 +181,22 @@ class ChromaStore:
             settings.chroma_path.mkdir(parents=True, exist_ok=True)
             return chromadb.PersistentClient(path=str(settings.chroma_path), settings=chroma_settings)
         except Exception as exc:  # chromadb raises bare ValueError/ConnectionError here
-            where = (
-                f"the Chroma server at {settings.chroma_host}:{settings.chroma_port}"
-                if settings.chroma_host
-                else f"the Chroma store at {settings.chroma_path}"
-            )
+            if settings.chroma_host:
+                raise StoreUnavailable(
+                    f"Cannot open the Chroma server at {settings.chroma_host}:{settings.chroma_port}: "
+                    f"{exc}. Check QA_CHROMA_HOST/QA_CHROMA_PORT (is `chroma run` up?)."
+                ) from exc
+            # A local store that cannot be opened is damaged (truncated or overwritten
+            # chroma.sqlite3): nothing in it can be trusted, and it is rebuilt from the documents.
+            # chromadb caches the failed client per path; forget it, or this process (the UI)
+            # would keep failing after the folder is deleted and rebuilt.
+            from chromadb.api.shared_system_client import SharedSystemClient
+
+            getattr(SharedSystemClient, "_identifier_to_system", {}).pop(str(settings.chroma_path), None)
             raise StoreUnavailable(
-                f"Cannot open {where}: {exc}. Check QA_CHROMA_HOST/QA_CHROMA_PORT "
-                "(is `chroma run` up?) or QA_CHROMA_PATH."
+                f"Cannot open the index at {settings.chroma_path} ({exc}); it looks damaged. "
+                f"Delete that folder and rebuild it with `python -m index build`, or point "
+                "QA_CHROMA_PATH at another folder."
             ) from exc
 
     # ---- the pointer -------------------------------------------------------------
@@ -165,8 +207,13 @@ class ChromaStore:
             pointer = self._client.get_collection(self.name, embedding_function=None)
         except NotFoundError:
             return None
+        except StoreUnavailable:
+            raise
         except Exception as exc:
-            raise StoreUnavailable(f"{self.where} is not answering: {exc}") from exc
+            raise StoreUnavailable(
+                f"{self.where} is not answering: {exc}. Check QA_CHROMA_HOST/QA_CHROMA_PORT "
+                "(is `chroma run` up?) or QA_CHROMA_PATH."
+            ) from exc
         return IndexState.from_metadata(pointer.metadata)
 
     def require_state(self) -> IndexState:
@@ -199,6 +246,7 @@ class ChromaStore:
     def drop_physical(self, name: str) -> None:
         from chromadb.errors import NotFoundError
 
+        self._handles.pop(name, None)
         try:
             self._client.delete_collection(name)
         except NotFoundError:
@@ -210,10 +258,20 @@ class ChromaStore:
         self.drop_physical(self.name)
 
     def _col(self, physical: str):
+        """The physical collection's handle. Handles are kept: looking one up is a Chroma
+        round trip (~2 ms a call, several calls a question), and a physical collection's
+        name is never reused, so a kept handle never points at the wrong records."""
         from chromadb.errors import NotFoundError
 
+        found = self._handles.get(physical)
+        if found is not None:
+            return found
         try:
-            return self._client.get_collection(physical, embedding_function=None)
+            col = self._client.get_collection(physical, embedding_function=None)
+            if len(self._handles) > 16:
+                self._handles.clear()
+            self._handles[physical] = col
+            return col
         except NotFoundError as exc:
             raise IndexMissing(
                 f"The index '{self.name}' points at a collection that is gone ({physical}). "
@@ -271,20 +329,32 @@ class ChromaStore:
         col = self._col(physical)
         found: dict[str, np.ndarray] = {}
         for batch in _chunked(sorted(set(hashes)), 500):
-            where = {"embed_hash": {"$in": list(batch)}}
+            # Copies of one text (a document under two names, a replicated corpus) share
+            # a vector: find the ids first, then fetch one vector per hash. Fetching every
+            # copy's made a rebuild over 32 copies pull 100k vectors (1.7 GB) for 3k texts.
+            got = col.get(where={"embed_hash": {"$in": list(batch)}}, include=["metadatas"])
+            ids_by_hash: dict[str, list[str]] = {}
+            for id_, md in zip(got["ids"], got["metadatas"]):
+                if md:
+                    ids_by_hash.setdefault(str(md["embed_hash"]), []).append(id_)
+            if not ids_by_hash:
+                continue  # (get(ids=[]) would not mean "none")
             try:
-                got = col.get(where=where, include=["metadatas", "embeddings"])
+                got = col.get(ids=[ids[0] for ids in ids_by_hash.values()], include=["metadatas", "embeddings"])
                 pairs = list(zip(got["metadatas"], got["embeddings"]))
             except Exception:
                 # A build killed mid-write can leave records whose vectors Chroma never
-                # stored ("Error finding id"); fetch one by one and treat those as misses.
+                # stored ("Error finding id"); fetch one by one (the next copy of a text
+                # when one fails) and treat what never comes as a miss.
                 pairs = []
-                for id_ in col.get(where=where, include=[])["ids"]:
-                    try:
-                        one = col.get(ids=[id_], include=["metadatas", "embeddings"])
+                for ids in ids_by_hash.values():
+                    for id_ in ids:
+                        try:
+                            one = col.get(ids=[id_], include=["metadatas", "embeddings"])
+                        except Exception:
+                            continue
                         pairs.extend(zip(one["metadatas"], one["embeddings"]))
-                    except Exception:
-                        continue
+                        break
             for md, emb in pairs:
                 found.setdefault(str(md["embed_hash"]), np.asarray(emb, dtype=np.float32))
         return found

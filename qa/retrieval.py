@@ -10,7 +10,9 @@
    so a chunk is also scored by its single best sentence: the share of the question's
    terms it holds (each term weighted by how rare it is among the candidates), the share
    of the question's adjacent term pairs found near each other in it, and whether it
-   holds the kind of thing the question asks for (a number for "how many", ...).
+   holds the kind of thing the question asks for (a number for "how many", ...); and the
+   cosine of the question and the chunk's closest sentence (vectors the build stored,
+   :mod:`index.sentence_vectors`; without them this signal is left out).
 4. **Neighbour windows** (``window > 0``): the passage handed to the answerer is the
    matched chunk with up to ``window`` neighbouring chunks on each side (only neighbours
    that overlap it, so the text stays the document's exact text), merged when two
@@ -29,7 +31,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Sequence
 
-from index import IndexReader, ScoredChunk, bm25
+from index import IndexReader, QAError, ScoredChunk, bm25
 from index.chunking import embed_hash
 from index.models import Chunk
 
@@ -47,7 +49,7 @@ class RetrievalConfig:
     coverage_weight: float = 4.0  # share of (rarity-weighted) question terms in the best sentence
     phrase_weight: float = 4.0  # share of question term pairs found near each other in it
     answer_type_weight: float = 0.5  # it holds what the question asks for (number, date, name...)
-    sentence_dense_weight: float = 0.0  # cosine of the question and the chunk's closest sentence
+    sentence_dense_weight: float = 8.0  # cosine of the question and the chunk's closest sentence
     pair_gap: int = 3  # "near": at most this many terms apart
     window: int = 1  # overlapping neighbour chunks added on each side of a passage (answerer context)
 
@@ -171,8 +173,8 @@ def _closest_sentences(reader: IndexReader, query: str, hits: Sequence[ScoredChu
     import numpy as np
 
     try:
-        stored = reader.sentence_index(reader.state())
-    except Exception:
+        stored = reader.sentence_index(reader.recent_state())
+    except QAError:
         return {}
     if stored is None:
         return {}

@@ -71,15 +71,15 @@ def _answered_unanswerables(seed_answers):
 def test_unanswerable_seed_questions_are_refused(seed_answers):
     assert len(UNANSWERABLE) >= 10
     answered = _answered_unanswerables(seed_answers)
-    assert len(answered) <= 2, answered  # measured: 10 of 12 refused
+    assert len(answered) <= 1, answered  # measured: 11 of 12 refused
     for q in UNANSWERABLE:
         a = seed_answers[q["question"]]
         if a.refused:
             assert a.text.startswith(NOT_FOUND) and a.citations == () and a.passages
 
 
-@pytest.mark.xfail(reason="target not met yet: 'Who is the commander of U.S. Central Command?' (stems of "
-                   "commander/Command collide) and 'How did Iran's foreign ministry respond?' are answered")
+@pytest.mark.xfail(reason="target not met yet: 'Who is the commander of U.S. Central Command?' is answered "
+                   "with a sentence about Central Command (the refusal cannot tell an organisation's name from a person's)")
 def test_every_unanswerable_seed_question_is_refused(seed_answers):
     assert not _answered_unanswerables(seed_answers)
 
