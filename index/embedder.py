@@ -427,6 +427,7 @@ class OpenAIEmbedder:
         self.base_url = base_url
         self.batch_size = batch_size
         self.timeout = timeout
+        self._secret = api_key or ""  # scrubbed from error messages: servers may echo it
         self._dim = dim or _OPENAI_DIMS.get(model)
         self._dim_lock = threading.Lock()
         self._encoding = None
@@ -463,6 +464,9 @@ class OpenAIEmbedder:
     def _where(self) -> str:
         return self.base_url or "https://api.openai.com/v1"
 
+    def _scrub(self, text: str) -> str:
+        return text.replace(self._secret, "***") if self._secret else text
+
     def _request(self, batch: list[str]) -> np.ndarray:
         oa = self._openai
         where = self._where()
@@ -488,18 +492,18 @@ class OpenAIEmbedder:
             ) from exc
         except oa.APIConnectionError as exc:
             raise LLMUnavailable(
-                f"Cannot reach the embeddings endpoint {where} ({exc.__cause__ or exc}): check "
+                f"Cannot reach the embeddings endpoint {where} ({self._scrub(str(exc.__cause__ or exc))}): check "
                 "OPENAI_BASE_URL, that the server is running, and the network."
             ) from exc
         except oa.APIStatusError as exc:
             raise LLMUnavailable(
                 f"The embeddings endpoint {where} answered {exc.status_code} for model "
-                f"{self.model!r}: {exc.message}. Check QA_EMBED_MODEL, OPENAI_API_KEY and "
+                f"{self.model!r}: {self._scrub(exc.message)}. Check QA_EMBED_MODEL, OPENAI_API_KEY and "
                 "OPENAI_BASE_URL."
             ) from exc
         except oa.OpenAIError as exc:
             raise LLMUnavailable(
-                f"The embeddings endpoint {where} failed ({exc}): check OPENAI_BASE_URL and "
+                f"The embeddings endpoint {where} failed ({self._scrub(str(exc))}): check OPENAI_BASE_URL and "
                 "OPENAI_API_KEY."
             ) from exc
         try:

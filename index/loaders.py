@@ -228,6 +228,7 @@ def _parse_html(data: bytes, stem: str) -> Parsed:
     from bs4 import BeautifulSoup
     from bs4.element import CData, NavigableString, PreformattedString
 
+    _decode(data)  # binary is refused as for .txt (bs4 would decode it into CJK-looking noise)
     try:
         soup = BeautifulSoup(data, "html.parser")
     except Exception as err:
@@ -341,11 +342,19 @@ def _parse_jsonl(text: str, rel: str) -> tuple[list[tuple[str, str, str]], list[
             first_line[doc_id] = lineno
             title = obj.get("title")
             title = " ".join(title.split()) if isinstance(title, str) and title.strip() else doc_id
-            entries.append((doc_id, title, _newlines(body)))
+            entries.append((_text(doc_id), _text(title), _text(_newlines(body))))
             continue
         bad.append(Skipped(f"{rel}:{lineno}", reason))
     return entries, bad
 
+
+def _text(s: str) -> str:
+    """``s`` with each lone surrogate (JSON can escape one: ``"\\ud800"``) as U+FFFD: one
+    is not text, and the tokenizer and Chroma refuse it, which would stop the whole build."""
+    return _SURROGATE.sub("\ufffd", s)
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")  # str joins valid pairs: any left is alone
 
 _PARSERS: dict[str, Callable[[bytes, str], Parsed]] = {
     ".txt": _parse_text, ".md": _parse_markdown, ".html": _parse_html, ".htm": _parse_html,

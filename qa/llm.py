@@ -11,6 +11,7 @@ Nothing here uses tiktoken, so ``TIKTOKEN_CACHE_DIR`` is left alone.
 """
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING, Iterator, Mapping, Sequence
 
 import httpx
@@ -102,6 +103,8 @@ class LLM:
                     raise self._unavailable(exc) from exc
             except openai.OpenAIError as exc:
                 raise self._unavailable(exc) from exc
+            except json.JSONDecodeError as exc:  # the openai client lets a broken body through
+                raise self._garbage("a reply that is not valid JSON") from exc
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _adapt(self, exc: openai.BadRequestError) -> bool:
@@ -147,6 +150,8 @@ class LLM:
                 f"The LLM at {self.where} stopped answering mid-reply (no data for "
                 f"{self.timeout:g}s). Check that the server is up, or raise QA_LLM_TIMEOUT."
             ) from exc
+        except json.JSONDecodeError as exc:  # an event the openai client cannot parse
+            raise self._garbage("a stream event that is not valid JSON") from exc
         except (httpx.HTTPError, openai.OpenAIError) as exc:
             raise LLMUnavailable(
                 f"The LLM at {self.where} broke off its reply ({self._detail(exc)}). Check that "

@@ -45,3 +45,29 @@ def write_jsonl(path: Path, docs: list[dict]) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("".join(json.dumps(d) + "\n" for d in docs))
     return path
+
+
+SEED_FILE = "us-strikes-iran-backed-groups-iraq.txt"
+SEED_PATH = Path(__file__).resolve().parent.parent / "seeds" / SEED_FILE
+SEED_QUESTION = "how many personnel were injured?"
+SEED_FACT = ("personnel", ("injur", "wound"))  # "eight U.S. personnel" or "wounded 25 U.S. military personnel"
+
+
+def assert_cited(answer, fact: str | None = None) -> None:
+    """``answer`` is drawn from the seed document: every citation verified and verbatim at
+    its offsets, and one of them quotes ``fact`` (default: a sentence about injured personnel,
+    which the document gives for two attacks)."""
+    text = SEED_PATH.read_text()
+    assert not answer.refused, answer.text
+    assert answer.citations, answer
+    for c in answer.citations:
+        assert c.verified and c.source == SEED_FILE
+        assert text[c.start:c.end] == c.quote
+
+    def about(quote: str) -> bool:
+        if fact is not None:
+            return fact in quote
+        noun, verbs = SEED_FACT
+        return noun in quote and any(v in quote for v in verbs)
+
+    assert any(about(c.quote) for c in answer.citations), answer.citations

@@ -17,11 +17,13 @@ from typing import Any
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 import gradio as gr  # noqa: E402
+from starlette.middleware import Middleware  # noqa: E402  (gradio's web framework)
 
 from index import BadRequest, ChromaStore, QAError, Settings, build_index, list_documents  # noqa: E402
 from qa.types import Answer, Turn  # noqa: E402
 
 from . import render  # noqa: E402
+from .guard import LoginRequired  # noqa: E402
 from .uploads import ALLOWED_SUFFIXES, allowed_types, save_uploads  # noqa: E402
 
 log = logging.getLogger(__name__)
@@ -280,10 +282,13 @@ def launch(settings: Settings, *, assistant=None, prevent_thread_lock: bool = Fa
     auth = parse_auth(settings)
     demo = create_app(settings, assistant=assistant)
     demo.queue(default_concurrency_limit=1)
+    # Gradio checks the login only on its data routes; ui.guard makes every route need it.
+    app_kwargs = {"middleware": [Middleware(LoginRequired)]} if auth else None
     demo.launch(
         server_name=settings.ui_host, server_port=settings.ui_port, share=False, auth=auth,
         max_file_size=f"{settings.upload_max_mb}mb", show_error=False, css=CSS, head=HEAD,
         footer_links=["api", "settings"], run_history=False, enable_monitoring=False,
         mcp_server=False, ssr_mode=False, prevent_thread_lock=prevent_thread_lock,
+        app_kwargs=app_kwargs,
     )
     return demo
