@@ -26,13 +26,23 @@ from index import IndexReader, QAError, StoreUnavailable, build_index
 from index.bm25 import BM25Index
 from qa import Assistant
 
-from .conftest import SEEDS
+from .conftest import ROOT, SEEDS
 from .fault_proxy import fault_proxy
 from .helpers import SEED_QUESTION, assert_cited
 from .llm_server import llama_cpp_installed, llama_server
 
 QUESTION = SEED_QUESTION
 REBUILD_HINT = "python -m index build"
+ARTIFACT = ROOT / "tests" / "artifacts" / "faults.json"
+
+
+def record(group: str, name: str, figures: dict) -> None:
+    """Keep what a fault did (message, seconds) for docs/reliability/faults.md; ``-s`` prints it."""
+    ARTIFACT.parent.mkdir(parents=True, exist_ok=True)
+    data = json.loads(ARTIFACT.read_text()) if ARTIFACT.exists() else {}
+    data.setdefault(group, {})[name] = figures
+    ARTIFACT.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+    print(f"\n{group} / {name}: {json.dumps(figures, ensure_ascii=False)}", flush=True)
 
 
 @pytest.fixture(scope="module")
@@ -112,9 +122,12 @@ def test_damaged_index_says_how_to_rebuild_and_the_rebuild_works(how, damaged, e
 
     s = damaged(how)
 
+    start = time.monotonic()
     with pytest.raises(QAError, match=REBUILD_HINT.replace(" ", r"\s")) as err:
         qa.answer(QUESTION, settings=s)
     message = str(err.value)
+    record("damaged index", how, {"error": type(err.value).__name__, "message": message,
+                                  "seconds": round(time.monotonic() - start, 2)})
     if "sqlite3" in how and how != "empty chroma.sqlite3":  # unreadable: must be deleted first
         assert isinstance(err.value, StoreUnavailable) and "Delete that folder" in message
 
@@ -234,6 +247,9 @@ def test_failing_llm_gives_the_extractive_answer_with_a_notice(mode, streamed, p
     if requests is not None:
         assert proxy.requests == requests
     bound = timeout * (RETRIES + 1) + OPENAI_MAX_BACKOFF * RETRIES + SLACK
+    record("failing LLM", f"{mode}-{'stream' if streamed else 'ask'}", {
+        "timeout_s": timeout, "retries": RETRIES, "requests": proxy.requests, "seconds": round(elapsed, 2),
+        "bound_s": bound, "notice": answer.notice, "citations": len(answer.citations)})
     assert elapsed < bound, f"{mode}: {elapsed:.1f}s (bound {bound:.0f}s)"
 
 

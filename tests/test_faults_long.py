@@ -41,7 +41,8 @@ from qa import Assistant
 from .conftest import ROOT
 from .helpers import SEED_PATH, SEED_QUESTION, assert_cited, covid_docs, free_port, wait_for_port, write_jsonl
 
-pytestmark = pytest.mark.reliability
+# pyproject's 600 s per-test timeout is for the ordinary tests; these runs are bounded here
+pytestmark = [pytest.mark.reliability, pytest.mark.timeout(3600)]
 
 KILLS = 20
 RNG_SEED = 20261125
@@ -53,8 +54,9 @@ ARTIFACT = ROOT / "tests" / "artifacts" / "faults-long.json"
 _BUILD = """
 import sys
 from index import QAError, Settings, build_index
-source, path, host, port = sys.argv[1:5]
-s = Settings(source_dir=source, chroma_path=path, chroma_host=host or None, chroma_port=int(port or 8000))
+source, path, host, port, collection = sys.argv[1:6]
+s = Settings(source_dir=source, chroma_path=path, chroma_host=host or None, chroma_port=int(port or 8000),
+             collection=collection)
 def progress(stage, done, total):
     print(f"{stage}|{done}|{total}", flush=True)
 try:
@@ -76,7 +78,7 @@ class BuildProcess:
         self.started = time.monotonic()
         self.proc = subprocess.Popen(
             [sys.executable, "-c", _BUILD, str(s.source_dir), str(s.chroma_path), s.chroma_host or "",
-             str(s.chroma_port)],
+             str(s.chroma_port), s.collection],  # the same index as ``s`` names, on a server too
             cwd=cwd, stdout=subprocess.PIPE, stderr=self._stderr, text=True,
             env={**os.environ, "PYTHONPATH": str(ROOT)},
         )
@@ -325,6 +327,8 @@ def test_chroma_server_restarted_during_builds(tmp_path, chroma_server, embedder
             assert last.startswith("error: ") and "QA_CHROMA_HOST" in last, err
 
         after = Snapshot.take(s)
+        if code == 0:  # a build that says it completed has published its generation
+            assert after.generation == old.generation + 1, f"{name}: the build completed but its index is not live"
         # the app process reconnects by itself
         assert_cited(app.ask(SEED_QUESTION, answerer="extractive"))
         report = build_index(s, embedder=embedder)

@@ -47,6 +47,7 @@ def test_sessions_during_a_rebuild_get_cited_answers(tmp_path):
 
 
 @pytest.mark.reliability
+@pytest.mark.timeout(3600)  # the load is bounded by --timeout 900; start-up and the quiet pass come first
 def test_fifty_sessions_during_rebuilds(tmp_path):
     r = run_load(tmp_path, "--sessions", "50", "--turns", "4", "--timeout", "900")
     assert r["questions"] == 200 and r["errors"] == 0, r["error_samples"]
