@@ -20,7 +20,7 @@ help:
 	@echo "make index  (re)build the index from QA_SOURCE_DIR (default seeds/)"
 	@echo "make bench  ingest and query benchmarks -> docs/benchmarks.md"
 	@echo "make eval   evaluation on ../shared/datasets -> docs/evaluation.md"
-	@echo "make reliability  long fault, load, bad-input and scale runs -> docs/reliability.md"
+	@echo "make reliability  long fault, load, bad-input and 100k-chunk scale runs -> docs/reliability.md"
 
 $(VENV)/.app: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -57,7 +57,8 @@ eval: $(VENV)/.app
 	$(PY) -m qa.eval --corpus ../shared/datasets/covid-qa/corpus.jsonl --questions ../shared/datasets/covid-qa/questions.jsonl --unanswerable tests/unanswerable_covid.jsonl --baselines --json docs/eval-covid.json
 
 reliability: $(VENV)/.test
-	$(PY) -m pytest -q -m reliability -p no:cacheprovider
+	$(PY) -m pytest -q -s -m reliability -p no:cacheprovider
+	$(PY) -m bench.scale --chunks 100000
 
 clean:
 	rm -rf .qa
