@@ -197,19 +197,36 @@ def focus_term(question: str) -> str | None:
 
 def focus_word(question: str) -> str | None:
     """The noun a "how many X" / "what is the X of" / "who is the X of" question asks
-    about, lower-cased as written."""
+    about, lower-cased as written.
+
+    Without a tagger the head noun is guessed from the phrase's shape: a plural is the
+    counted thing ("how many Examination *Boards* exist"); otherwise the first word after
+    "how many/much" ("how much *time* remained") and the last one before "of" in "what is
+    the X of" ("the primary *race* of"). "How much did it *cost*" asks about its verb. A
+    phrase of more than three words is a clause, not a noun phrase: no focus.
+    """
     q = " ".join(question.lower().split())
     for pattern in _FOCUS:
         m = pattern.search(q)
-        if m:
-            fs = function_stems()
-            phrase = m.group(1)
-            if pattern is _FOCUS[1] and phrase in ("name", "names"):  # "the name of the pilot"
-                rest = re.match(r"\s*of (?:the |a |an |this |that )?([\w-]+(?: [\w-]+)?)", q[m.end(1):])
-                phrase = rest.group(1) if rest else phrase
-            words = [w for w in bm25.words(phrase) if w not in fs and w not in _GENERIC_FOCUS
-                     and bm25.terms(w)]
-            return words[-1] if words else None
+        if not m:
+            continue
+        fs = function_stems()
+        phrase = m.group(1)
+        if pattern is _FOCUS[1] and phrase in ("name", "names"):  # "the name of the pilot"
+            rest = re.match(r"\s*of (?:the |a |an |this |that )?([\w-]+(?: [\w-]+)?)", q[m.end(1):])
+            phrase = rest.group(1) if rest else phrase
+        raw = bm25.words(phrase)
+        words = [w for w in raw if w not in fs and w not in _GENERIC_FOCUS and bm25.terms(w)]
+        if not words:
+            return None
+        if pattern is _FOCUS[0] and raw[0] in fs:  # "how much did the strikes *cost*"
+            return words[-1]
+        if len(phrase.split()) > 3:  # "the reason the court gave that resulted in": a clause
+            return None
+        if pattern is _FOCUS[0]:
+            plural = [w for w in words if w.endswith("s") and not w.endswith("ss")]
+            return plural[-1] if plural else words[0]
+        return words[-1]
     return None
 
 
@@ -329,13 +346,15 @@ def _irregular_stems() -> dict[str, frozenset[str]]:
     return {k: frozenset(v) for k, v in out.items()}
 
 
-def term_matches(terms, vocabulary) -> dict[str, frozenset[str]]:
+def term_matches(terms, vocabulary, *, typos: bool = False) -> dict[str, frozenset[str]]:
     """For each question term, the vocabulary terms that count as it.
 
     The stemmer leaves some forms apart ("injured" → injur, "injuries" → injuri), so a
     term also matches one it is a prefix of (or that is a prefix of it) when both are at
     least 5 letters long and differ by at most 2; irregular verbs match their other
-    forms ("struck" → strike).
+    forms ("struck" → strike). With ``typos``, a term that matches nothing this way
+    also matches a spelling one edit away ("Zeria" → zeira, "Geegen" → gegeen; terms of
+    5+ letters) or the same letters without dots ("US" → u.s).
     """
     vocab = set(vocabulary)
     irregular = _irregular_stems()
@@ -347,8 +366,27 @@ def term_matches(terms, vocabulary) -> dict[str, frozenset[str]]:
             for v in vocab:
                 if len(v) >= 5 and abs(len(v) - len(t)) <= 2 and (v.startswith(t) or t.startswith(v)):
                     found.add(v)
+        if typos and not found:
+            bare = t.replace(".", "")
+            found = {v for v in vocab if "." in v and v.replace(".", "") == bare}
+            if len(t) >= 5:
+                found |= {v for v in vocab if abs(len(v) - len(t)) <= 1 and _one_edit(t, v)}
         out[t] = frozenset(found)
     return out
+
+
+def _one_edit(a: str, b: str) -> bool:
+    """``a`` and ``b`` differ by one inserted, deleted, replaced or swapped letter."""
+    if a == b:
+        return True
+    if len(a) > len(b):
+        a, b = b, a
+    i = 0
+    while i < len(a) and a[i] == b[i]:
+        i += 1
+    if len(a) == len(b):
+        return a[i + 1 :] == b[i + 1 :] or (a[i + 2 :] == b[i + 2 :] and a[i : i + 2] == b[i : i + 2][::-1])
+    return a[i:] == b[i + 1 :]
 
 
 def unknown_terms(terms, vocabulary: frozenset[str], ordered: Sequence[str]) -> tuple[str, ...]:

@@ -31,7 +31,8 @@ from .question import term_matches
 THRESHOLD = 0.35
 W_DENSE, W_WORDS, W_CONTEXT = 0.5, 0.35, 0.15
 P_MISSING_KEY = 0.15  # per name/number of the question that no passage contains
-P_FOCUS = 0.20  # "how many *civilians*": the counted thing is not in the answer
+P_FOCUS = 0.20  # "how many *civilians*": the counted thing is not in the answer ...
+P_FOCUS_KNOWN = 0.15  # ... though the documents use the word elsewhere
 P_UNTYPED = 0.12  # no number for "how many", no date for "when", ...
 P_UNKNOWN = 0.20  # two or more of the question's content words occur nowhere in the documents
 UNKNOWN_MIN = 2  # one alone is too often a typo or a paraphrase ("surrender" for "gave up")
@@ -79,17 +80,24 @@ def judge(ex: Extraction, key_words: dict[str, str] | None = None, unknown: tupl
     q = ex.question
     best = ex.chosen[0]
     evidence = _evidence_terms(ex)
-    found = term_matches(sorted(q.key_terms), evidence)
+    found = term_matches(sorted(q.key_terms), evidence, typos=True)  # a misspelt name is still the name
     missing = tuple(t for t in _in_question_order(q) if t in found and not found[t])
     typed = any(c.typed for c in ex.chosen)
     focus_missing = _focus_missing(q, " ".join(c.sentence.text for c in ex.chosen))
     unknown = tuple(t for t in unknown if t not in missing)
+    # An absent focus noun is absent from the coverage too, even when its stem is there
+    # ("commander" and "Command" stem alike): the sentence is about something else.
+    drop = _share(ex, q.focus) if focus_missing else 0.0
+
+    def minus_focus(c) -> float:
+        return drop if q.focus in c.matched else 0.0
+
     support = (
         W_DENSE * best.dense
-        + W_WORDS * max(c.words for c in ex.chosen)
-        + W_CONTEXT * max(c.context for c in ex.chosen)
+        + W_WORDS * max(c.words - minus_focus(c) for c in ex.chosen)
+        + W_CONTEXT * max(c.context - minus_focus(c) for c in ex.chosen)
         - P_MISSING_KEY * len(missing)
-        - (P_FOCUS if focus_missing else 0.0)
+        - (focus_penalty(q.focus in unknown) if focus_missing else 0.0)
         - (P_UNTYPED if q.expects and not typed else 0.0)
         - (P_UNKNOWN if len(unknown) >= UNKNOWN_MIN else 0.0)
     )
@@ -108,6 +116,16 @@ def judge(ex: Extraction, key_words: dict[str, str] | None = None, unknown: tupl
         else:
             reason = "the closest passages don't answer it"
     return Verdict(refused, round(support, 4), reason, missing)
+
+
+def _share(ex: Extraction, term: str | None) -> float:
+    """``term``'s part of the question's (IDF-weighted) terms, as the extractive scores count it."""
+    total = sum(ex.idf.values())
+    return ex.idf.get(term, 0.0) / total if term and total else 0.0
+
+
+def focus_penalty(unknown: bool) -> float:
+    return P_FOCUS if unknown else P_FOCUS_KNOWN
 
 
 def _in_question_order(q) -> list[str]:
