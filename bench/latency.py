@@ -31,13 +31,14 @@ def replicate(source_settings, target_settings, target: int, *, batch: int = 500
     from index.build import chunking_signature
     from index.chunking import chunk_id, embedding_text
     from index.embedder import make_embedder
-    from index.models import Chunk
+    from index.models import Chunk, reading_order
     from index.store import ChromaStore, ChunkRecord, IndexState
 
     t0 = time.perf_counter()
     src = ChromaStore(source_settings)
     state = src.require_state()
-    records = src.visible_records(state, with_text=True)
+    # in reading order, as a build lists them in its keyword index (neighbours by position)
+    records = sorted(src.visible_records(state, with_text=True), key=lambda r: reading_order(r.chunk))
     vectors = src.embeddings_by_hash(state.physical, [r.embed_hash for r in records])
     dst = ChromaStore(target_settings)
     dst.drop_all()

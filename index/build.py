@@ -25,7 +25,7 @@ from .chunking import chunk_document, embed_hash, embedding_text
 from .embedder import Embedder, make_embedder
 from .errors import BadRequest, BuildInProgress, EmbedderMismatch
 from .loaders import load_documents
-from .models import BuildReport, SourceDocument
+from .models import BuildReport, SourceDocument, reading_order
 from .settings import Settings
 from .store import FOREVER, ChromaStore, ChunkRecord, IndexState
 
@@ -205,7 +205,7 @@ class _Build:
             store.set_gen_to(physical, [r.chunk.id for r in retired], new_gen)
             store.set_gen_to(physical, [r.chunk.id for r in kept if r.gen_to != FOREVER], FOREVER)
 
-        visible = kept + stamped
+        visible = sorted(kept + stamped, key=lambda r: reading_order(r.chunk))
         texts = self._texts(physical, visible)
         index = bm25.BM25Index.build(
             [r.chunk.id for r in visible],
@@ -344,6 +344,7 @@ class _Build:
     def _ensure_bm25(self, state: IndexState, live: list[ChunkRecord]) -> None:
         directory = bm25.bm25_dir(self.settings.bm25_dir, state.physical, state.generation)
         if not (directory / "ids.json").exists():
+            live = sorted(live, key=lambda r: reading_order(r.chunk))
             texts = self._texts(state.physical, live)
             bm25.BM25Index.build(
                 [r.chunk.id for r in live], [embedding_text(r.chunk.title, texts[r.chunk.id]) for r in live]

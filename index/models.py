@@ -64,6 +64,12 @@ class Chunk:
     page: int | None = None
 
 
+def reading_order(chunk) -> tuple[str, int]:
+    """Sort key: documents by source, each document's chunks from its start. The keyword
+    index lists a generation's chunks in this order, so a chunk's neighbours sit beside it."""
+    return chunk.source, chunk.start
+
+
 @dataclass(frozen=True)
 class ScoredChunk:
     chunk: Chunk

@@ -42,10 +42,10 @@ __all__ = ["CHUNK_LEVEL", "DEFAULT_CONFIG", "RetrievalConfig", "rank_chunks", "r
 
 @dataclass(frozen=True)
 class RetrievalConfig:
-    candidates: int = 40  # taken from each of BM25 and dense
+    candidates: int = 80  # taken from each of BM25 and dense
     keyword_weight: float = 0.6  # weights of the standardised BM25 and cosine scores
     dense_weight: float = 0.4
-    rerank_depth: int = 40  # fused candidates re-ranked by their best sentence
+    rerank_depth: int = 80  # fused candidates re-ranked by their best sentence
     coverage_weight: float = 4.0  # share of (rarity-weighted) question terms in the best sentence
     phrase_weight: float = 4.0  # share of question term pairs found near each other in it
     answer_type_weight: float = 0.5  # it holds what the question asks for (number, date, name...)
@@ -240,8 +240,9 @@ def _rerank(query: str, hits: Sequence[ScoredChunk], config: RetrievalConfig,
 
 # ---- neighbour windows -------------------------------------------------------------------
 class _DocumentCache:
-    """A document's chunks by (index, generation, source): reading them costs a Chroma
-    metadata scan (~15 ms on a 100k-chunk index), and the same documents come up again."""
+    """A document's chunks by (index, generation, source), for indexes whose keyword index
+    is not in reading order: reading them costs a Chroma metadata scan (~60 ms on a
+    100k-chunk index), and the same documents come up again."""
 
     def __init__(self, size: int = 128) -> None:
         self._data: OrderedDict[tuple, list[Chunk]] = OrderedDict()
@@ -270,12 +271,12 @@ def _windows(reader: IndexReader, generation: int, ranked: Sequence[ScoredChunk]
     """The first ``k`` windows: each chunk widened by up to ``window`` overlapping
     neighbours a side; a window overlapping a better one's is merged into it (so passages
     never repeat text)."""
-    by_source: dict[str, list[Chunk]] = {}
+    by_source = reader.neighbourhoods([h.chunk for h in ranked], window)
     merged: list[tuple[ScoredChunk, int, int]] = []
     for hit in ranked:
         c = hit.chunk
         doc = by_source.get(c.source)
-        if doc is None:
+        if doc is None:  # an index without reading order: the whole document
             doc = by_source[c.source] = _documents.get(reader, generation, c.source)
         start, end = _window_span(doc, c, window)
         for i, (best, s, e) in enumerate(merged):

@@ -130,3 +130,32 @@ def test_k_larger_than_the_index_and_no_keyword_match(reader):
     got = rank_chunks(reader, "zzzz qqqq", 500)
     assert 0 < len(got) <= total
     assert retrieve(reader, "anything", 0) == []
+
+
+def test_neighbours_are_found_by_position_in_reading_order(reader):
+    """The keyword index lists chunks in reading order, so a chunk's neighbours are read by
+    id — and they are exactly the document's own neighbours."""
+    doc = reader.document_chunks("long")
+    middle = doc[len(doc) // 2]
+    around = reader.neighbourhoods([middle, doc[0]], 1)
+    i = len(doc) // 2
+    assert [c.id for c in around["long"]] == [c.id for c in doc[:2] + doc[i - 1 : i + 2]]
+    assert reader.neighbourhoods([middle], 0)["long"] == [middle]
+
+
+def test_an_index_out_of_reading_order_reads_the_whole_document(reader):
+    from index import bm25 as kw
+
+    state = reader.state()
+    shuffled = IndexReader(reader.settings, store=reader.store, embedder=reader.embedder)
+    index = reader._keyword_index(state)
+    doc = reader.document_chunks("long")
+    ids = [i for i in index.ids if i != doc[2].id]
+    ids.insert(ids.index(doc[3].id) + 2, doc[2].id)  # doc[2] no longer just before doc[3]
+    shuffled._bm25 = ((state.physical, state.generation), kw.BM25Index(ids, index._model))
+    assert shuffled.neighbourhoods([doc[3]], 1) == {"long": None}
+    from qa.retrieval import _windows
+
+    ranked = rank_chunks(reader, "pier extended by 21 metres", 9, config=CHUNK_LEVEL)
+    assert any(h.chunk.source == "long" for h in ranked)
+    assert _windows(shuffled, state.generation, ranked, 1, 3) == _windows(reader, state.generation, ranked, 1, 3)
