@@ -138,7 +138,8 @@ class IndexReader:
             state = self.state()
             dense = self.store.query(state, vector, dense_k) if dense_k else []
             hits = self._keyword_index(state).search(query, keyword_k) if keyword_k else []
-            chunks = self.store.chunks(state, [i for i, _ in hits])
+            chunks = {h.chunk.id: h.chunk for h in dense}  # read already: fetch only the others
+            chunks.update(self.store.chunks(state, [i for i, _ in hits if i not in chunks]))
             keyword = [ScoredChunk(chunks[i], s) for i, s in hits if i in chunks]
             if self.store.require_state().generation == state.generation and len(keyword) == len(hits):
                 self._last_state = state

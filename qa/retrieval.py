@@ -142,21 +142,26 @@ def sentence_units(text: str) -> list[tuple[int, int]]:
     return spans
 
 
+Sentences = tuple[tuple[tuple[int, int], list[str]], ...]
+
+
 class _SentenceCache:
-    """Per chunk id: the stemmed terms of each of its sentences (and the spans)."""
+    """Per chunk id: the stemmed terms of each of its sentences (with their spans), and
+    the set of all its terms and its title's."""
 
     def __init__(self, size: int = 50_000) -> None:
-        self._data: OrderedDict[str, tuple[tuple[tuple[int, int], list[str]], ...]] = OrderedDict()
+        self._data: OrderedDict[str, tuple[Sentences, frozenset[str]]] = OrderedDict()
         self._size = size
         self._lock = threading.Lock()
 
-    def get(self, chunk: Chunk) -> tuple[tuple[tuple[int, int], list[str]], ...]:
+    def get(self, chunk: Chunk) -> tuple[Sentences, frozenset[str]]:
         with self._lock:
             found = self._data.get(chunk.id)
             if found is not None:
                 self._data.move_to_end(chunk.id)
                 return found
-        value = tuple((span, bm25.terms(chunk.text[span[0] : span[1]])) for span in sentence_units(chunk.text))
+        sentences = tuple((span, bm25.terms(chunk.text[span[0] : span[1]])) for span in sentence_units(chunk.text))
+        value = sentences, frozenset(t for _, ts in sentences for t in ts) | frozenset(bm25.terms(chunk.title))
         with self._lock:
             self._data[chunk.id] = value
             if len(self._data) > self._size:
@@ -195,10 +200,10 @@ def _rerank(query: str, hits: Sequence[ScoredChunk], config: RetrievalConfig,
     terms = list(q.terms)
     if not terms or not hits:
         return list(hits)
-    sentences = [_sentences.get(h.chunk) for h in hits]
+    cached = [_sentences.get(h.chunk) for h in hits]
+    sentences = [sents for sents, _ in cached]
     # a term's weight: its rarity among the candidates (BM25's idf, on this small pool)
-    chunk_terms = [{t for _, ts in sents for t in ts} | set(bm25.terms(h.chunk.title))
-                   for h, sents in zip(hits, sentences)]
+    chunk_terms = [terms_of_chunk for _, terms_of_chunk in cached]
     n = len(hits)
     weight = {}
     for t in terms:
