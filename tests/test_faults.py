@@ -5,9 +5,9 @@
   ask path), never a traceback; following the message brings the answers back in the same
   process. A damaged keyword (BM25) index is rebuilt from Chroma without the user noticing.
 * The LLM endpoint (the real llama.cpp server behind :mod:`tests.fault_proxy`) failing with
-  HTTP 500, malformed JSON, a reply slower than the timeout, a stream that stalls, or a
-  closed port: every question gets the extractive answer with verified citations and a
-  notice saying what failed, within timeout × (retries + 1) plus slack.
+  HTTP 500, malformed JSON, a reply slower than the timeout, a stream that stalls, a
+  closed port, or the real server stopped: every question gets the extractive answer with
+  verified citations and a notice saying what failed, within timeout × (retries + 1) plus slack.
 
 The long runs (SIGKILLed builds, a Chroma server restarted mid-build) are in
 tests/test_faults_long.py.
@@ -251,6 +251,30 @@ def test_failing_llm_gives_the_extractive_answer_with_a_notice(mode, streamed, p
     if requests is not None:
         assert proxy.requests == requests
     assert elapsed < bound, f"{mode}: {elapsed:.1f}s (bound {bound:.0f}s)"
+
+
+def test_real_llm_server_stopped_gives_the_extractive_answer(tmp_path, seed_index, settings_factory, embedder):
+    """No proxy: a llama.cpp server of its own, reachable, then stopped the way an operator
+    stops it. Questions then get the extractive answer with a notice at once."""
+    if not llama_cpp_installed():
+        pytest.skip("llama-cpp-python is not installed: `make test` installs it")
+    with llama_server(tmp_path) as server:
+        settings = settings_factory(chroma_path=seed_index, openai_base_url=server.base_url,
+                                    openai_api_key=server.api_key, llm_model="smollm2-135m",
+                                    llm_timeout=TIMEOUT, llm_retries=RETRIES, top_k=2)
+        server.stop()
+        assistant = Assistant(settings, reader=IndexReader(settings, embedder=embedder))
+        for streamed in (False, True):
+            start = time.monotonic()
+            answer = list(assistant.stream(QUESTION))[-1] if streamed else assistant.ask(QUESTION)
+            elapsed = time.monotonic() - start
+            record("failing LLM", f"real server stopped-{'stream' if streamed else 'ask'}", {
+                "timeout_s": TIMEOUT, "retries": RETRIES, "seconds": round(elapsed, 2),
+                "notice": answer.notice, "citations": len(answer.citations)})
+            assert answer.answerer == "extractive" and "connection refused" in (answer.notice or "")
+            assert server.api_key not in answer.notice
+            assert_cited(answer)
+            assert elapsed < TIMEOUT * (RETRIES + 1) + OPENAI_MAX_BACKOFF * RETRIES + SLACK
 
 
 def test_malformed_llm_reply_in_the_ui_is_a_notice_not_an_error(proxy, llm_settings, embedder):
