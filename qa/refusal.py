@@ -6,7 +6,10 @@ beside an article about al-Asad) retrieves passages as close as a real one does.
 decision combines signals of the chosen sentence and its passages:
 
 * key terms — a name, number or quoted phrase of the question that no retrieved passage
-  contains means the documents are about something else;
+  contains means the documents are about something else (a name misspelt by one letter,
+  or written without its dots, still counts as contained);
+* focus — what the question asks about ("how many *civilians*", "the *commander* of")
+  missing from the chosen sentences, more so when no document uses the word at all;
 * coverage — how much of the question (IDF-weighted terms) the chosen sentence and its
   neighbours hold, and how close it is in meaning (MiniLM cosine);
 * answer type — a "how many" question whose chosen sentences hold no number, a "when"
@@ -26,8 +29,9 @@ from index import bm25
 from .extractive import Extraction
 from .question import term_matches
 
-# Calibrated on xquad-en and covid-qa dev questions (answerable) against the unanswerable
-# sets in tests/unanswerable_*.jsonl: about 7% of answerable questions are refused.
+# Chosen by a grid over the recorded signals of the xquad-en and covid-qa dev questions and
+# the seed questions (tests/seed_questions.jsonl), with every seed unanswerable refused: 5% /
+# 3% of answerable dev questions are refused (docs/evaluation.md, "Refusal").
 THRESHOLD = 0.35
 W_DENSE, W_WORDS, W_CONTEXT = 0.5, 0.35, 0.15
 P_MISSING_KEY = 0.15  # per name/number of the question that no passage contains
@@ -97,7 +101,7 @@ def judge(ex: Extraction, key_words: dict[str, str] | None = None, unknown: tupl
         + W_WORDS * max(c.words - minus_focus(c) for c in ex.chosen)
         + W_CONTEXT * max(c.context - minus_focus(c) for c in ex.chosen)
         - P_MISSING_KEY * len(missing)
-        - (focus_penalty(q.focus in unknown) if focus_missing else 0.0)
+        - ((P_FOCUS if q.focus in unknown else P_FOCUS_KNOWN) if focus_missing else 0.0)
         - (P_UNTYPED if q.expects and not typed else 0.0)
         - (P_UNKNOWN if len(unknown) >= UNKNOWN_MIN else 0.0)
     )
@@ -122,10 +126,6 @@ def _share(ex: Extraction, term: str | None) -> float:
     """``term``'s part of the question's (IDF-weighted) terms, as the extractive scores count it."""
     total = sum(ex.idf.values())
     return ex.idf.get(term, 0.0) / total if term and total else 0.0
-
-
-def focus_penalty(unknown: bool) -> float:
-    return P_FOCUS if unknown else P_FOCUS_KNOWN
 
 
 def _in_question_order(q) -> list[str]:
