@@ -52,12 +52,24 @@ def words(text: str) -> list[str]:
     return out
 
 
+_STEMS: dict[str, str] = {}  # word → stem: answering stems the same words again and again
+_STEMS_MAX = 500_000
+
+
 def terms(text: str) -> list[str]:
     """Stemmed content terms of ``text`` (stop words dropped) — what BM25 matches on."""
     sw = stopwords()
     kept = [w for w in words(text) if w not in sw and (len(w) > 1 or w.isdigit())]
-    with _lock:  # PyStemmer objects are not thread-safe
-        return _stemmer().stemWords(kept)
+    out = [_STEMS.get(w) for w in kept]
+    if None in out:
+        missing = [w for w, t in zip(kept, out) if t is None]
+        with _lock:  # PyStemmer objects are not thread-safe
+            if len(_STEMS) > _STEMS_MAX:
+                _STEMS.clear()
+            fresh = dict(zip(missing, _stemmer().stemWords(missing)))
+            _STEMS.update(fresh)
+        out = [t if t is not None else fresh[w] for w, t in zip(kept, out)]
+    return out
 
 
 class BM25Index:

@@ -45,7 +45,7 @@ class RetrievalConfig:
     candidates: int = 80  # taken from each of BM25 and dense
     keyword_weight: float = 0.6  # weights of the standardised BM25 and cosine scores
     dense_weight: float = 0.4
-    rerank_depth: int = 80  # fused candidates re-ranked by their best sentence
+    rerank_depth: int = 60  # fused candidates re-ranked by their best sentence
     coverage_weight: float = 4.0  # share of (rarity-weighted) question terms in the best sentence
     phrase_weight: float = 4.0  # share of question term pairs found near each other in it
     answer_type_weight: float = 0.5  # it holds what the question asks for (number, date, name...)
