@@ -29,16 +29,22 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def wait_for_port(port: int, timeout: float, proc: subprocess.Popen, log: Path) -> None:
+def wait_for_port(port: int, timeout: float = 60.0, proc: subprocess.Popen | None = None,
+                  log: Path | None = None) -> None:
+    """Until something listens on 127.0.0.1:``port``; fails at once if ``proc`` exits (with
+    the end of its ``log``)."""
+    def log_end() -> str:
+        return f":\n{tail(log)}" if log is not None else ""
+
     deadline = time.time() + timeout
     while time.time() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"{proc.args[:3]} exited with code {proc.returncode}:\n{tail(log)}")
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"{proc.args[:3]} exited with code {proc.returncode}{log_end()}")
         with socket.socket() as s:
             if s.connect_ex(("127.0.0.1", port)) == 0:
                 return
         time.sleep(0.2)
-    raise TimeoutError(f"nothing listening on 127.0.0.1:{port} after {timeout:.0f} s:\n{tail(log)}")
+    raise TimeoutError(f"nothing listening on 127.0.0.1:{port} after {timeout:.0f} s{log_end()}")
 
 
 def tail(path: Path, lines: int = 30) -> str:
@@ -71,7 +77,8 @@ class Server:
     log: Path
 
 
-def _stop(proc: subprocess.Popen) -> None:
+def stop(proc: subprocess.Popen) -> None:
+    """Terminate ``proc``; kill it if it has not ended within 20 s."""
     if proc.poll() is None:
         proc.terminate()
         try:
@@ -95,7 +102,7 @@ def ui_server(workdir: Path, settings_env: dict[str, str], *, startup_timeout: f
         wait_for_port(port, startup_timeout, proc, log)
         yield Server(f"http://127.0.0.1:{port}", port, proc, log)
     finally:
-        _stop(proc)
+        stop(proc)
 
 
 def chroma_binary() -> str:
@@ -116,7 +123,7 @@ def chroma_server(data_dir: Path) -> Iterator[Server]:
         wait_for_port(port, 120, proc, log)
         yield Server(f"http://127.0.0.1:{port}", port, proc, log)
     finally:
-        _stop(proc)
+        stop(proc)
 
 
 class PeakRSS:

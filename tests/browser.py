@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import free_port, wait_for_port
+from tests.helpers import free_port, stop, wait_for_port
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
@@ -82,12 +82,7 @@ def running_app(workdir: Path, extra_env: dict[str, str] | None = None) -> Itera
             raise RuntimeError(f"the app did not start: {exc}\n{app.log_tail()}") from exc
         yield app
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=15)
+        stop(proc)
 
 
 def launch_chromium(playwright):

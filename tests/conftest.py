@@ -47,3 +47,21 @@ def embedder():
     from index.embedder import OnnxMiniLM
 
     return OnnxMiniLM()
+
+
+def require_llama_cpp() -> None:
+    from .llm_server import llama_cpp_installed
+
+    if not llama_cpp_installed():
+        pytest.skip("llama-cpp-python is not installed: `make test` installs it "
+                    "(pip install \"llama-cpp-python[server]==0.3.36\")")
+
+
+@pytest.fixture(scope="session")
+def llm_server(tmp_path_factory):
+    """One real llama.cpp server (SmolLM2-135M) for the session; tests that don't stop it share it."""
+    from .llm_server import llama_server
+
+    require_llama_cpp()
+    with llama_server(tmp_path_factory.mktemp("llama")) as server:
+        yield server

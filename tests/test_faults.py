@@ -29,7 +29,8 @@ from qa import Assistant
 from .conftest import ROOT, SEEDS
 from .fault_proxy import fault_proxy
 from .helpers import SEED_QUESTION, assert_cited
-from .llm_server import llama_cpp_installed, llama_server
+from .conftest import require_llama_cpp
+from .llm_server import llama_server
 
 QUESTION = SEED_QUESTION
 REBUILD_HINT = "python -m index build"
@@ -172,25 +173,17 @@ OPENAI_MAX_BACKOFF = 8.0  # the openai client waits at most this long between re
 SLACK = 30.0  # retrieval and the extractive answer on a busy 2-core machine; a no-hang check
 
 
-@pytest.fixture(scope="module")
-def llama(tmp_path_factory):
-    if not llama_cpp_installed():
-        pytest.skip("llama-cpp-python is not installed: `make test` installs it")
-    with llama_server(tmp_path_factory.mktemp("llama")) as server:
-        yield server
-
-
 @pytest.fixture
-def proxy(llama):
-    with fault_proxy(llama.base_url, delay=TIMEOUT + 4) as p:
+def proxy(llm_server):
+    with fault_proxy(llm_server.base_url, delay=TIMEOUT + 4) as p:
         yield p
 
 
 @pytest.fixture
-def llm_settings(proxy, llama, seed_index, settings_factory):
+def llm_settings(proxy, llm_server, seed_index, settings_factory):
     def make(timeout: float = TIMEOUT):
         return settings_factory(chroma_path=seed_index, openai_base_url=proxy.base_url,
-                                openai_api_key=llama.api_key, llm_model="smollm2-135m",
+                                openai_api_key=llm_server.api_key, llm_model="smollm2-135m",
                                 llm_timeout=timeout, llm_retries=RETRIES,
                                 top_k=2)  # a short prompt: the server reads it fast
 
@@ -256,8 +249,7 @@ def test_failing_llm_gives_the_extractive_answer_with_a_notice(mode, streamed, p
 def test_real_llm_server_stopped_gives_the_extractive_answer(tmp_path, seed_index, settings_factory, embedder):
     """No proxy: a llama.cpp server of its own, reachable, then stopped the way an operator
     stops it. Questions then get the extractive answer with a notice at once."""
-    if not llama_cpp_installed():
-        pytest.skip("llama-cpp-python is not installed: `make test` installs it")
+    require_llama_cpp()
     with llama_server(tmp_path) as server:
         settings = settings_factory(chroma_path=seed_index, openai_base_url=server.base_url,
                                     openai_api_key=server.api_key, llm_model="smollm2-135m",

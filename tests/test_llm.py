@@ -18,11 +18,12 @@ import pytest
 from index.errors import LLMUnavailable
 from qa.llm import LLM
 from qa.llm_answerer import condense_question, draft_answer
-from qa.prompting import REFUSAL, SYSTEM_PROMPT, answer_messages, condense_messages
+from qa.prompting import REFUSAL, answer_messages, condense_messages
 from qa.types import Passage, Turn
 
 from .helpers import free_port
-from .llm_server import llama_cpp_installed, llama_server, silent_server
+from .conftest import require_llama_cpp
+from .llm_server import llama_server, silent_server
 
 HELLO = [{"role": "user", "content": "Say hello in five words."}]
 
@@ -41,24 +42,10 @@ PASSAGES = [
 # --------------------------------------------------------------------------- fixtures
 
 
-def _require_llama_cpp() -> None:
-    if not llama_cpp_installed():
-        pytest.skip("llama-cpp-python is not installed: `make test` installs it "
-                    "(pip install \"llama-cpp-python[server]==0.3.36\")")
-
-
-@pytest.fixture(scope="session")
-def llm_server(tmp_path_factory):
-    """One llama.cpp server for the session (read-only tests share it)."""
-    _require_llama_cpp()
-    with llama_server(tmp_path_factory.mktemp("llama")) as server:
-        yield server
-
-
 @pytest.fixture
 def doomed_server(tmp_path):
     """A server of its own, for a test that kills it."""
-    _require_llama_cpp()
+    require_llama_cpp()
     with llama_server(tmp_path) as server:
         yield server
 
