@@ -115,7 +115,7 @@ class BM25Index:
         """Write atomically: a reader sees the whole index or none."""
         directory = Path(directory)
         directory.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=directory.parent))
+        tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{directory.name}-", dir=directory.parent))
         try:
             self._model.save(str(tmp), show_progress=False)
             (tmp / "ids.json").write_text(json.dumps(self.ids))
@@ -158,13 +158,3 @@ class BM25Index:
 
 def bm25_dir(root: Path, physical: str, generation: int) -> Path:
     return Path(root) / f"{physical}-g{generation}"
-
-
-def prune(root: Path, keep: set[str]) -> None:
-    """Remove saved BM25 indexes (and crashed temp dirs) not named in ``keep``."""
-    root = Path(root)
-    if not root.exists():
-        return
-    for child in root.iterdir():
-        if child.name not in keep:
-            shutil.rmtree(child, ignore_errors=True)

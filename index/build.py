@@ -19,7 +19,7 @@ from typing import Callable
 import numpy as np
 from filelock import FileLock, Timeout
 
-from . import bm25
+from . import bm25, sidecars
 from . import sentence_vectors as sv
 from .chunking import chunk_document, embed_hash, embedding_text
 from .embedder import Embedder, make_embedder
@@ -229,8 +229,8 @@ class _Build:
             store.update_bookkeeping(physical, [i for i, _ in restamp],
                                      [{"doc_hash": d.doc_hash, "file_hash": d.file_hash, "file": d.file}
                                       for _, d in restamp])
-        bm25.prune(s.bm25_dir, keep={new_dir.name})
-        sv.prune(s.sentence_dir, keep={sentences.name} if sentences else set())
+        sidecars.prune(s.bm25_dir, s.collection, keep={new_dir.name})
+        sidecars.prune(s.sentence_dir, s.collection, keep={sentences.name} if sentences else set())
         deleted = len(retired) if not fresh else (len(live) if state else 0)
         return self._report(
             loaded, added, changed, removed, len(unchanged), self._embedded, self._reused,

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import shutil
 import tempfile
 from pathlib import Path
 from typing import Iterable, Sequence
@@ -133,7 +132,7 @@ def save(path: Path, records: np.ndarray) -> None:
     """Write atomically: a reader sees the whole file or none."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".npy", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".tmp-{path.stem}-", suffix=".npy", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as f:
             np.save(f, records, allow_pickle=False)
@@ -152,16 +151,3 @@ def load(path: Path) -> SentenceVectors | None:
         return SentenceVectors(records)
     except (OSError, ValueError):
         return None
-
-
-def prune(root: Path, keep: set[str]) -> None:
-    """Remove sentence files (and crashed temp files) not named in ``keep``."""
-    root = Path(root)
-    if not root.exists():
-        return
-    for child in root.iterdir():
-        if child.name not in keep:
-            if child.is_dir():
-                shutil.rmtree(child, ignore_errors=True)
-            else:
-                child.unlink(missing_ok=True)

@@ -198,3 +198,29 @@ def test_status_lists_documents(settings_factory, embedder):
     docs = list_documents(ChromaStore(s))
     assert [d.source for d in docs] == [SEED.name]
     assert docs[0].chunks == len(_records(s)) and docs[0].indexed_at
+
+
+def test_collections_sharing_a_folder_keep_their_keyword_and_sentence_files(settings_factory, embedder, tmp_path):
+    """Two collections in one QA_CHROMA_PATH: building (and rebuilding) one must not delete
+    the other's saved BM25 index or sentence vectors (it once did: the other then answered
+    without sentence vectors and rebuilt its BM25 from Chroma on the first question)."""
+    from index import sentence_vectors as sv
+
+    a = settings_factory(collection="alpha", source_dir=tmp_path / "a")
+    b = settings_factory(collection="alpha_b", source_dir=tmp_path / "b")  # "alpha" is a prefix of it
+    _write(a.source_dir, "alpha.txt", ALPHA)
+    _write(b.source_dir, "beta.txt", BETA)
+    build_index(a, embedder=embedder)
+    build_index(b, embedder=embedder)
+    _write(b.source_dir, "gamma.txt", GAMMA)
+    build_index(b, embedder=embedder)  # a new generation of b: b's old files go, a's stay
+    _write(a.source_dir, "gamma.txt", GAMMA)
+    build_index(a, embedder=embedder)
+
+    for s in (a, b):
+        state = ChromaStore(s).require_state()
+        assert sv.load(sv.path_for(s.sentence_dir, state.physical, state.generation)) is not None, s.collection
+        assert (s.bm25_dir / f"{state.physical}-g{state.generation}").is_dir(), s.collection
+    # and each collection keeps only its live generation's files
+    assert len(list(a.sentence_dir.iterdir())) == 2
+    assert len(list(a.bm25_dir.iterdir())) == 2
