@@ -31,7 +31,7 @@ import numpy as np
 from index import bm25
 from index.sentences import sentence_spans
 
-from .question import Question, term_matches, type_strength
+from .question import Question, defines, term_matches, type_strength
 from .types import Passage
 
 
@@ -44,6 +44,7 @@ class Weights:
     context: float = 0.15
     type_found: float = 0.10
     type_missing: float = -0.08
+    definition: float = 0.10  # for "what is X?": the sentence defines X ("X is a ...")
     rank: float = 0.04
     # a second sentence: how close to the best it must score, and when it adds the type.
     # Within 20%, the evidence does not single out one sentence: quoting both finds the
@@ -162,6 +163,7 @@ def extract(
             + weights.context * context
             + (weights.type_found * strength if question.expects else 0.0)
             + (weights.type_missing if strength == 0 else 0.0)
+            + (weights.definition if question.subject and defines(s.text, question.subject) else 0.0)
             + weights.rank * (1.0 - (s.passage.rank - 1) / max(n_ranks, 1))
         )
         if len(bm25.words(s.text)) < weights.min_words:

@@ -147,6 +147,7 @@ class Question:
     words: frozenset[str]  # lower-cased words of the question (to tell new tokens from echoed ones)
     focus: str | None = None  # stem of what is counted or asked about: "how many *soldiers*"
     focus_word: str | None = None  # that word as written, lower-cased ("soldiers")
+    subject: str | None = None  # what a "what is X?" question asks to define ("KATNAL1")
 
     @property
     def short(self) -> bool:
@@ -173,6 +174,68 @@ def analyse(question: str) -> Question:
         words=frozenset(bm25.words(text)),
         focus=focus_term(text),
         focus_word=focus_word(text),
+        subject=definition_subject(text),
+    )
+
+
+# "What is X?" / "What are Xs?" with a short X that is not a description ("the main cause
+# of ..."): the question asks for a definition.
+_DEFINITION_QUESTION = re.compile(
+    r"^\W*(?:and |so )?what (?:is|are) (?:an? )?(?!the\b|this\b|that\b|these\b|those\b|it\b|they\b)"
+    r"([^?.,;:]{1,50}?)\s*\?*\s*$",
+    re.IGNORECASE,
+)
+
+
+def definition_subject(question: str) -> str | None:
+    """X in "What is X?" when X is a name or a short term (at most four words), else None."""
+    m = _DEFINITION_QUESTION.match(" ".join(question.split()))
+    if not m:
+        return None
+    subject = m.group(1).strip(" \"'“”‘’")
+    words = subject.split()
+    lower = [w.lower() for w in words]
+    if not words or len(words) > 4 or any(
+        w in _DEFINITION_NOT_NOUNS or (w.endswith("ed") and len(w) > 4) for w in lower[1:]
+    ):
+        return None  # "What is CHIKV marked by", "What is toltrazuril used to treat"
+    return subject
+
+
+# Last words that make "what is X ..." a question about X, not its definition.
+_DEFINITION_NOT_NOUNS = frozenset(
+    "by to for with from in on of at used called known made based found caused marked labeled "
+    "labelled shown seen done needed about like treat cause do does".split()
+)
+
+
+def defines(text: str, subject: str) -> bool:
+    """Whether ``text`` holds a definition of ``subject``: "X is/are a ...", "X, a ...",
+    "X refers to / is defined as / stands for ...", or an expansion of an abbreviation,
+    "long form (X)" and "X (long form)"."""
+    return _definition_pattern(subject).search(text) is not None
+
+
+@lru_cache(maxsize=1024)
+def _definition_pattern(subject: str) -> re.Pattern[str]:
+    words = [re.escape(w) for w in subject.split()]
+    # plurals either way: "coronaviruses" defined as "Coronaviruses are" or "A coronavirus is"
+    last = words[-1]
+    stem = last[:-2] if last.lower().endswith("es") else last[:-1] if last.lower().endswith("s") else last
+    x = r"\s+".join(words[:-1] + [rf"(?:{last}|{stem}(?:e?s)?)"])
+    copula = (
+        r"(?:is|are|was|were)\s+(?:(?:also|usually|often|generally|now|thus)\s+)?"
+        r"(?:an?|the|one|two|three|several|any|(?:known|defined|described|regarded|classified)\s+as|"
+        r"considered|characteri[sz]ed\s+by|part\s+of|members?\s+of|composed\s+of|made\s+(?:up\s+)?of|"
+        r"responsible\s+for|\w+(?:al|ic|ive|ous|ent|ant|ar|ble)\b)"
+        r"|refers?\s+to|means?\b|stands?\s+for|denotes?|consists?\s+of|represents?"
+    )
+    abbreviation = r"\(\s*(?:the\s+)?" + x + r"\s*[);,]" if subject.replace("-", "").isalnum() else r"(?!)"
+    expansion = x + r"\s*\(\s*[A-Za-z][\w-]*(?:\s+[\w-]+){1,8}\s*\)"
+    return re.compile(
+        rf"(?<![\w-]){x}(?![\w-])\s*(?:\([^()]{{1,80}}\)\s*)?,?\s*(?:{copula})|"
+        rf"(?<![\w-]){x}\s*,\s*(?:an?|the|one)\s+\w+|{abbreviation}|(?<![\w-]){expansion}",
+        re.IGNORECASE,
     )
 
 

@@ -49,6 +49,7 @@ class RetrievalConfig:
     coverage_weight: float = 4.0  # share of (rarity-weighted) question terms in the best sentence
     phrase_weight: float = 4.0  # share of question term pairs found near each other in it
     answer_type_weight: float = 0.5  # it holds what the question asks for (number, date, name...)
+    definition_weight: float = 0.5  # for "what is X?": it defines X ("X is a ...", "long form (X)")
     sentence_dense_weight: float = 8.0  # cosine of the question and the chunk's closest sentence
     pair_gap: int = 3  # "near": at most this many terms apart
     window: int = 1  # overlapping neighbour chunks added on each side of a passage (answerer context)
@@ -194,7 +195,7 @@ def _closest_sentences(reader: IndexReader, query: str, hits: Sequence[ScoredChu
 
 def _rerank(query: str, hits: Sequence[ScoredChunk], config: RetrievalConfig,
             closest: dict[str, float] | None = None) -> list[ScoredChunk]:
-    from .question import analyse, has_type
+    from .question import analyse, defines, has_type
 
     q = analyse(query)
     terms = list(q.terms)
@@ -237,6 +238,8 @@ def _rerank(query: str, hits: Sequence[ScoredChunk], config: RetrievalConfig,
             sentence = h.chunk.text[best_span[0] : best_span[1]]
             if has_type(sentence, q.expects, q.words):
                 best += config.answer_type_weight
+        if q.subject and config.definition_weight and defines(h.chunk.text, q.subject):
+            best += config.definition_weight
         if closest:
             best += config.sentence_dense_weight * closest.get(h.chunk.id, min(closest.values()))
         out.append(ScoredChunk(h.chunk, h.score + best))

@@ -202,6 +202,7 @@ def test_end_to_end_run_keys_and_a_broken_retriever_scores_lower(tiny_eval, embe
     assert settings.collection == f"eval-tiny-{settings.chunk_size}-{settings.chunk_overlap}"
     assert run.summary["hit@5"] >= 0.9 and run.summary["mrr@10"] >= 0.8
     assert run.summary["contains_answer"] >= 0.6
+    assert run.summary["shown_hit"] >= 0.9  # the passages shown with the answers hold the gold span
     assert run.summary["citation_precision"] == 1.0
     assert run.summary["latency_p50_ms"] > 0 and run.summary["build_seconds"] >= 0
     assert run.summary["unanswerable_refusal_rate"] is not None
@@ -222,6 +223,7 @@ def test_end_to_end_run_keys_and_a_broken_retriever_scores_lower(tiny_eval, embe
     assert bad.summary["mrr@10"] < run.summary["mrr@10"]
     assert bad.summary["f1"] < run.summary["f1"]
     assert bad.summary["citation_recall"] < run.summary["citation_recall"]
+    assert bad.summary["shown_hit"] < run.summary["shown_hit"]
 
     table = format_table(run)
     assert "hit@5" in table and "retrieve()" in table

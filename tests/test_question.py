@@ -1,9 +1,10 @@
-"""Question analysis: what a question asks about (its focus) and how names are matched."""
+"""Question analysis: what a question asks about (its focus, the term it asks to define) and
+how names are matched."""
 from __future__ import annotations
 
 import pytest
 
-from qa.question import focus_word, term_matches
+from qa.question import defines, definition_subject, focus_word, term_matches
 
 
 @pytest.mark.parametrize("question, focus", [
@@ -32,3 +33,35 @@ def test_misspelt_names_match_only_when_asked():
                      "irak": set(), "syria": set()}  # 4 letters is too short to guess at
     strict = term_matches(["zeria", "us"], vocab)
     assert strict == {"zeria": set(), "us": set()}
+
+
+@pytest.mark.parametrize("question, subject", [
+    ("What is KATNAL1?", "KATNAL1"),
+    ("What are coronaviruses?", "coronaviruses"),
+    ("What is an incubation period?", "incubation period"),
+    ("what is PPE", "PPE"),
+    # about X, not its definition
+    ("What is toltrazuril used to treat?", None),
+    ("What is CHIKV marked by?", None),
+    ("What is a function associated with IFITM5?", None),
+    ("What is the main cause of HIV-1 infection in children?", None),
+    ("What is another term for rotors?", None),
+    ("How many personnel were injured?", None),
+])
+def test_definition_questions_name_their_subject(question, subject):
+    assert definition_subject(question) == subject
+
+
+@pytest.mark.parametrize("subject, text, expected", [
+    ("KATNAL1", "KATNAL1 is a microtubule severing enzyme expressed in neurons.", True),
+    ("coronaviruses", "Coronaviruses are spherical, enveloped RNA viruses.", True),
+    ("coronaviruses", "A coronavirus is a virus with a crown of spikes.", True),
+    ("incubation period", "The incubation period, the time from infection to onset, is five days.", True),
+    ("PPE", "a physician in full Personal Protective Equipment (PPE) entered the plane", True),
+    ("IFITM", "the interferon-induced transmembrane (IFITM) family proteins", True),
+    ("IFITM", "IFITM proteins were found in the membrane.", False),
+    ("KATNAL1", "Mice lacking KATNAL1 show deficits.", False),
+    ("lockdown", "The lockdown banned gatherings of more than 2 people.", False),
+])
+def test_a_definition_is_recognised_only_in_its_usual_shapes(subject, text, expected):
+    assert defines(text, subject) is expected

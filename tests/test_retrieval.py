@@ -80,6 +80,17 @@ def test_rerank_prefers_the_chunk_whose_one_sentence_holds_the_question():
     assert out["t"] > out["s"] > out["f0"]
 
 
+def test_rerank_prefers_the_chunk_that_defines_what_a_what_is_question_asks():
+    q = "What is KATNAL1?"
+    defining = _chunk("d", "Mice were bred in 2010. KATNAL1 is a microtubule severing enzyme. Brains were imaged.")
+    mentioning = _chunk("m", "Mice were bred in 2010. Mice lacking KATNAL1 were imaged. Brains were imaged.")
+    hits = [ScoredChunk(mentioning, 1.0), ScoredChunk(defining, 1.0)]
+    out = {h.chunk.id: h.score for h in _rerank(q, hits, RetrievalConfig())}
+    assert out["d"] > out["m"]
+    level = {h.chunk.id: h.score for h in _rerank(q, hits, RetrievalConfig(definition_weight=0))}
+    assert level["d"] == level["m"]  # the definition is the only difference
+
+
 def test_sentence_units_split_and_keep_offsets():
     text = 'It began in 1783. "Ash fell." Then came rain!\nNew line here'
     units = [text[s:e] for s, e in sentence_units(text)]

@@ -27,7 +27,7 @@ Ask = Callable[[str], Answer]
 RANK_DEPTH = 10  # passages ranked per question for hit@k / MRR@10
 
 SUMMARY_KEYS = (
-    "hit@1", "hit@5", "hit@10", "mrr@10", "exact_match", "f1", "contains_answer",
+    "hit@1", "hit@5", "hit@10", "mrr@10", "shown_hit", "exact_match", "f1", "contains_answer",
     "citation_precision", "citation_recall", "refusal_rate", "unanswerable_refusal_rate",
     "latency_p50_ms", "latency_p95_ms", "build_seconds",
 )
@@ -46,6 +46,7 @@ class QuestionResult:
     contains_answer: float | None = None
     citations_correct: int = 0
     citation_recall: float | None = None
+    shown_hit: float | None = None  # a passage shown with the answer (k neighbour windows) holds the gold span
 
 
 @dataclass
@@ -99,6 +100,7 @@ def score_question(q: EvalQuestion, passages: Sequence[Passage], answer: Answer 
         exact_match=m.exact_match(text, q.answers), f1=m.f1_score(text, q.answers),
         contains_answer=m.contains_answer(text, q.answers), citations_correct=correct,
         citation_recall=float(not answer.refused and m.citation_supports(answer.citations, q)),
+        shown_hit=float(any(m.passage_hits(p, q) for p in answer.passages)),
     )
 
 
@@ -120,6 +122,7 @@ def summarise(results: Sequence[QuestionResult], build_seconds: float | None) ->
         exact_match=m.mean(r.exact_match for r in ok),
         f1=m.mean(r.f1 for r in ok),
         contains_answer=m.mean(r.contains_answer for r in ok),
+        shown_hit=m.mean(r.shown_hit for r in ok),
         citation_precision=(sum(r.citations_correct for r in answered) / len(cites)) if cites else None,
         citation_recall=m.mean(r.citation_recall for r in ok),
         refusal_rate=m.mean(float(r.answer.refused) for r in ok),
