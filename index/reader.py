@@ -170,17 +170,17 @@ class IndexReader:
             if i is not None:
                 wanted.update(ids[max(0, i - window) : i + window + 1])
         found = self.store.chunks(state, sorted(wanted)) if window and wanted else {}
-        by_source: dict[str, dict[str, Chunk]] = {}
+        asked: dict[str, list[Chunk]] = {}
         for c in chunks:
-            by_source.setdefault(c.source, {})[c.id] = c
+            asked.setdefault(c.source, []).append(c)
+        by_source = {source: {c.id: c for c in cs} for source, cs in asked.items()}
         for c in found.values():
             if c.source in by_source:
                 by_source[c.source][c.id] = c
         out: dict[str, list[Chunk] | None] = {}
         for source, members in by_source.items():
             ordinals = {c.ordinal for c in members.values()}
-            hits = [c for c in chunks if c.source == source]
-            in_order = not window or all(c.ordinal == 0 or c.ordinal - 1 in ordinals for c in hits)
+            in_order = not window or all(c.ordinal == 0 or c.ordinal - 1 in ordinals for c in asked[source])
             out[source] = sorted(members.values(), key=lambda c: c.start) if in_order else None
         return out
 

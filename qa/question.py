@@ -187,6 +187,14 @@ _DEFINITION_QUESTION = re.compile(
 )
 
 
+# Words that, after X's first word, make "what is X ..." a question about X, not its
+# definition ("What is toltrazuril *used* to treat", "What is CHIKV marked *by*").
+_DEFINITION_NOT_NOUNS = frozenset(
+    "by to for with from in on of at used called known made based found caused marked labeled "
+    "labelled shown seen done needed about like treat cause do does".split()
+)
+
+
 def definition_subject(question: str) -> str | None:
     """X in "What is X?" when X is a name or a short term (at most four words), else None."""
     m = _DEFINITION_QUESTION.match(" ".join(question.split()))
@@ -200,13 +208,6 @@ def definition_subject(question: str) -> str | None:
     ):
         return None  # "What is CHIKV marked by", "What is toltrazuril used to treat"
     return subject
-
-
-# Last words that make "what is X ..." a question about X, not its definition.
-_DEFINITION_NOT_NOUNS = frozenset(
-    "by to for with from in on of at used called known made based found caused marked labeled "
-    "labelled shown seen done needed about like treat cause do does".split()
-)
 
 
 def defines(text: str, subject: str) -> bool:

@@ -15,7 +15,8 @@ from .runner import RANK_DEPTH, EvalRun, QuestionResult
 
 _ROWS = (
     ("hit@1", "retrieval hit@1"), ("hit@5", "retrieval hit@5"), ("hit@10", "retrieval hit@10"),
-    ("mrr@10", "retrieval MRR@10"), ("shown_hit", "shown passages hold gold"), ("exact_match", "answer exact match"), ("f1", "answer token F1"),
+    ("mrr@10", "retrieval MRR@10"), ("shown_hit", "shown passages hold gold"),
+    ("exact_match", "answer exact match"), ("f1", "answer token F1"),
     ("contains_answer", "answer contains gold"), ("citation_precision", "citation precision"),
     ("citation_recall", "citation recall"), ("refusal_rate", "refusals (answerable)"),
     ("unanswerable_refusal_rate", "refusals (unanswerable)"), ("latency_p50_ms", "latency p50 ms"),
