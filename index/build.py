@@ -360,7 +360,8 @@ class _Build:
         files = lambda docs: tuple(sorted({d.source for d in docs}))  # noqa: E731
         return BuildReport(
             files_added=files(added), files_changed=files(changed), files_removed=tuple(removed),
-            files_unchanged=unchanged, skipped=tuple(loaded.skipped), chunks_embedded=embedded,
+            files_unchanged=unchanged, skipped=tuple(loaded.skipped), warnings=tuple(loaded.warnings),
+            chunks_embedded=embedded,
             chunks_reused=reused, chunks_deleted=deleted, chunks_total=total_chunks,
             documents_total=total_docs, seconds=round(time.perf_counter() - self.t0, 3),
             full=self.full, embedder=state.embedder if state else self.embedder.id,

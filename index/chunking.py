@@ -114,10 +114,13 @@ def chunk_document(
     for ordinal, (i, j) in enumerate(groups):
         start, end = units[i][0], units[j - 1][1]
         body = text[start:end]
-        page = None
+        page, breaks = None, ()
         if doc.pages:
             idx = bisect.bisect_right(page_starts, start) - 1
             page = doc.pages[max(idx, 0)].number
+            # pages beginning inside the chunk: a quote's page is the one holding its start
+            last = bisect.bisect_left(page_starts, end)
+            breaks = tuple((p.start, p.number) for p in doc.pages[max(idx + 1, 0) : last])
         chunks.append(
             Chunk(
                 id=chunk_id(doc.source, start, end, body),
@@ -128,6 +131,7 @@ def chunk_document(
                 end=end,
                 ordinal=ordinal,
                 page=page,
+                page_breaks=breaks,
             )
         )
     return chunks

@@ -1,15 +1,18 @@
 """Turn the files of a source folder (or one file) into :class:`SourceDocument` objects.
 
 The formats are parsed with the well-kept libraries directly — ``pypdf`` (PDF),
-``docx2txt`` (DOCX), ``bs4`` (HTML), ``charset_normalizer`` (legacy text encodings) —
+``python-docx`` (DOCX), ``bs4`` (HTML), ``charset_normalizer`` (legacy text encodings) —
 rather than llama-index readers: ``llama-index-readers-file`` pulls in heavy dependencies,
 and its readers hide the details this module must control (page offsets, skip reasons,
 whitespace, never raising on a bad file).
 
 Every file either becomes documents or a :class:`Skipped` with a reason whose first words
 are its category ("empty", "binary file", "corrupt PDF: ...", "unreadable: ..."). Only a
-missing ``source`` raises (:class:`BadRequest`). ``SourceDocument.text`` is what citation
-offsets point into: plain text is kept verbatim (newlines normalised to ``\\n``).
+missing ``source`` raises (:class:`BadRequest`); what a parser warns about a file (pypdf
+repairing a damaged PDF) is in ``LoadResult.warnings``, never on stderr.
+``SourceDocument.text`` is what citation offsets point into: plain text is kept verbatim
+(newlines normalised to ``\\n``); a table (HTML, DOCX) is one row per line, its cells
+joined by " | ".
 
 Unchanged files are not parsed again: when ``known_file_hashes[relpath]`` equals the
 file's hash now and ``previous`` is given, ``previous(relpath)`` is returned instead (an
@@ -20,11 +23,15 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import logging
 import os
 import re
 import stat
+import threading
 import unicodedata
-from collections.abc import Callable, Mapping, Sequence
+import warnings
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 from index.errors import BadRequest
@@ -81,13 +88,17 @@ def load_documents(
     else:
         raise BadRequest(f"{source} does not exist: point the source at a folder or a file")
     documents: list[SourceDocument] = []
+    warned: list[str] = []
     seen: dict[str, str] = {}
     for rel in names:
         try:
-            docs, bad_lines = _load_file(root / rel, rel, known_file_hashes, previous)
+            with _parser_warnings() as caught:
+                docs, bad_lines = _load_file(root / rel, rel, known_file_hashes, previous)
         except _Skip as skip:
             skipped.append(Skipped(rel, str(skip)))
             continue
+        finally:
+            warned.extend(f"{rel}: {message}" for message in dict.fromkeys(caught))
         skipped.extend(bad_lines)
         for doc in docs:
             if doc.source in seen:
@@ -96,7 +107,62 @@ def load_documents(
             else:
                 seen[doc.source] = rel
                 documents.append(doc)
-    return LoadResult(tuple(documents), tuple(skipped))
+    return LoadResult(tuple(documents), tuple(skipped), tuple(warned))
+
+
+@contextmanager
+def _parser_warnings() -> Iterator[list[str]]:
+    """Collect what the parsers warn about one file into a list for the build report,
+    instead of stderr: pypdf logs its repairs of a damaged PDF ("incorrect startxref
+    pointer") on the ``pypdf`` logger, and libraries use ``warnings``.
+
+    Other threads' ``pypdf`` records reach the root logger as before. ``warnings`` are
+    process-wide, so one raised by another thread meanwhile lands in this list too."""
+    caught: list[str] = []
+    thread = threading.get_ident()
+    with _PYPDF_LOCK:
+        if not _PYPDF_COLLECTOR.lists:
+            _PYPDF_COLLECTOR.propagate = _PYPDF_LOG.propagate
+            _PYPDF_LOG.addHandler(_PYPDF_COLLECTOR)
+            _PYPDF_LOG.propagate = False
+        _PYPDF_COLLECTOR.lists[thread] = caught
+    try:
+        with warnings.catch_warnings(record=True) as recorded:
+            warnings.simplefilter("always")
+            try:
+                yield caught
+            finally:  # deprecations are about code, not about the file
+                caught.extend(str(w.message) for w in recorded
+                              if not issubclass(w.category, (DeprecationWarning, PendingDeprecationWarning)))
+    finally:
+        with _PYPDF_LOCK:
+            del _PYPDF_COLLECTOR.lists[thread]
+            if not _PYPDF_COLLECTOR.lists:
+                _PYPDF_LOG.removeHandler(_PYPDF_COLLECTOR)
+                _PYPDF_LOG.propagate = _PYPDF_COLLECTOR.propagate
+
+
+class _Collector(logging.Handler):
+    """On the ``pypdf`` logger while files are parsed: a collecting thread's warnings go
+    to its list, anything else on to the root logger (as propagation would)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lists: dict[int, list[str]] = {}
+        self.propagate = True
+
+    def emit(self, record: logging.LogRecord) -> None:
+        caught = self.lists.get(record.thread)
+        if caught is None:
+            if self.propagate:
+                logging.getLogger().handle(record)
+        elif record.levelno >= logging.WARNING:
+            caught.append(record.getMessage())
+
+
+_PYPDF_LOG = logging.getLogger("pypdf")
+_PYPDF_COLLECTOR = _Collector()
+_PYPDF_LOCK = threading.Lock()
 
 
 def _walk(root: Path, skipped: list[Skipped]) -> list[str]:
@@ -252,6 +318,8 @@ def _parse_html(data: bytes, stem: str) -> Parsed:
             parts.append(_LINE)
         elif node.name == "pre":
             parts.append(_BLOCK + _PRE + clean(node.get_text()) + _BLOCK)
+        elif node.name == "table":  # one row per line, so a row can be quoted whole
+            parts.append(_BLOCK + _LINE.join(clean(row) for row in _html_table_lines(node)) + _BLOCK)
         else:
             parts.append(_BLOCK if node.name in _HTML_BLOCKS else "")
             stack.append((iter(node.contents), node.name in _HTML_BLOCKS))
@@ -267,6 +335,37 @@ def _parse_html(data: bytes, stem: str) -> Parsed:
     heading = soup.find("title") or soup.find("h1")
     title = " ".join(heading.get_text().split()) if heading else ""
     return title or _title_from_text(text, stem), text, ()
+
+
+def _html_table_lines(table) -> list[str]:
+    """A table's caption, then each of its rows (not a nested table's) with its cells joined
+    by " | "; a cell's own text (a nested table's too) on one line."""
+    lines = []
+    caption = table.find("caption")
+    if caption is not None and caption.find_parent("table") is table:
+        lines.append(_html_inline_text(caption))
+    for tr in table.find_all("tr"):
+        if tr.find_parent("table") is not table:
+            continue
+        cells = [_html_inline_text(c) for c in tr.find_all(("td", "th")) if c.find_parent("tr") is tr]
+        if any(cells):
+            lines.append(" | ".join(cells))
+    return lines
+
+
+def _html_inline_text(node) -> str:
+    """The text of ``node`` on one line: block elements and line breaks become spaces."""
+    from bs4.element import CData, NavigableString, PreformattedString, Tag
+
+    parts = []
+    for d in node.descendants:  # a generator, no recursion
+        if isinstance(d, Tag):
+            if d.name in _HTML_BLOCKS or d.name == "br":
+                parts.append(" ")
+        elif isinstance(d, NavigableString) and (not isinstance(d, PreformattedString) or isinstance(d, CData)):
+            if not any(p.name in _HTML_DROP for p in d.parents):
+                parts.append(d)
+    return " ".join("".join(parts).split())
 
 
 def _parse_pdf(data: bytes, stem: str) -> Parsed:
@@ -303,14 +402,74 @@ def _parse_pdf(data: bytes, stem: str) -> Parsed:
 
 
 def _parse_docx(data: bytes, stem: str) -> Parsed:
-    import docx2txt
+    import docx
 
     try:
-        raw = docx2txt.process(io.BytesIO(data))
+        document = docx.Document(io.BytesIO(data))
+        package = document.part.package
+        parts = sorted((p for p in package.iter_parts() if _DOCX_HEADER.fullmatch(str(p.partname))),
+                       key=lambda p: str(p.partname))
+        raw = "".join(
+            [_docx_text(p.element) for p in parts if "header" in p.partname]
+            + [_docx_text(document.element.body)]
+            + [_docx_text(p.element) for p in parts if "footer" in p.partname]
+        )
     except Exception as err:
         raise _Skip(f"corrupt DOCX: {err or type(err).__name__}") from None
     text = re.sub(r"\n{3,}", "\n\n", _newlines(raw)).strip()
     return _title_from_text(text, stem), text, ()
+
+
+_DOCX_HEADER = re.compile(r"/word/(?:header|footer)\d*\.xml")
+
+
+def _docx_text(root) -> str:
+    """The text of a WordprocessingML part as docx2txt gives it (a blank line before each
+    paragraph, tabs and breaks kept), except that a table is one row per line, its cells
+    joined by " | " (each cell's text, nested tables included, on one line)."""
+    from docx.oxml.ns import qn
+    from lxml import etree
+
+    t, tab, br, cr, p = qn("w:t"), qn("w:tab"), qn("w:br"), qn("w:cr"), qn("w:p")
+    tbl, tr, tc = qn("w:tbl"), qn("w:tr"), qn("w:tc")
+    out: list[str] = []
+    depth = 0  # tables we are inside
+    row: list[str] = []  # the cells of the current top-level row
+    cell: list[str] = []  # the text of the current top-level cell
+    for event, el in etree.iterwalk(root, events=("start", "end")):  # no recursion
+        tag = el.tag
+        if tag == tbl:
+            depth += 1 if event == "start" else -1
+            if depth == 0 or (event == "start" and depth == 1):
+                out.append("\n\n")
+            continue
+        if depth == 0:
+            if event == "start":
+                if tag == t:
+                    out.append(el.text or "")
+                elif tag == tab:
+                    out.append("\t")
+                elif tag in (br, cr):
+                    out.append("\n")
+                elif tag == p:
+                    out.append("\n\n")
+            continue
+        if depth == 1 and tag == tr:
+            if event == "start":
+                row = []
+            elif any(row):
+                out.append(" | ".join(row) + "\n")
+        elif depth == 1 and tag == tc:
+            if event == "start":
+                cell = []
+            else:
+                row.append(" ".join("".join(cell).split()))
+        elif event == "start":
+            if tag == t:
+                cell.append(el.text or "")
+            elif tag in (tab, br, cr, p):
+                cell.append(" ")
+    return "".join(out)
 
 
 def _parse_jsonl(text: str, rel: str) -> tuple[list[tuple[str, str, str]], list[Skipped]]:

@@ -48,11 +48,16 @@ class Skipped:
 class LoadResult:
     documents: tuple[SourceDocument, ...]
     skipped: tuple[Skipped, ...]
+    warnings: tuple[str, ...] = ()  # "<file>: <message>", e.g. pypdf's repairs of a damaged PDF
 
 
 @dataclass(frozen=True)
 class Chunk:
-    """A piece of a document: ``document.text[start:end] == text``."""
+    """A piece of a document: ``document.text[start:end] == text``.
+
+    ``page`` is the page at ``start`` (paged documents); ``page_breaks`` the pages that
+    begin inside the chunk, as ``(document offset, page number)`` in order.
+    """
 
     id: str
     source: str
@@ -62,6 +67,7 @@ class Chunk:
     end: int
     ordinal: int
     page: int | None = None
+    page_breaks: tuple[tuple[int, int], ...] = ()
 
 
 def reading_order(chunk) -> tuple[str, int]:
@@ -94,6 +100,7 @@ class BuildReport:
     files_removed: tuple[str, ...] = ()
     files_unchanged: int = 0
     skipped: tuple[Skipped, ...] = ()
+    warnings: tuple[str, ...] = ()  # "<file>: <message>" from the parsers (a PDF pypdf repaired)
     chunks_embedded: int = 0
     chunks_reused: int = 0
     chunks_deleted: int = 0
@@ -107,6 +114,6 @@ class BuildReport:
     def to_dict(self) -> dict:
         d = asdict(self)
         d["skipped"] = [asdict(s) for s in self.skipped]
-        for key in ("files_added", "files_changed", "files_removed", "notes"):
+        for key in ("files_added", "files_changed", "files_removed", "warnings", "notes"):
             d[key] = list(d[key])
         return d

@@ -92,6 +92,8 @@ class ChunkRecord:
         }
         if c.page is not None:
             md["page"] = c.page
+        if c.page_breaks:  # Chroma metadata values are scalars: "offset:page,offset:page"
+            md["page_breaks"] = ",".join(f"{o}:{n}" for o, n in c.page_breaks)
         return md
 
     @classmethod
@@ -101,6 +103,7 @@ class ChunkRecord:
             text=text or "", start=int(md["start"]), end=int(md["end"]),
             ordinal=int(md.get("ordinal", 0)),
             page=int(md["page"]) if md.get("page") is not None else None,
+            page_breaks=_page_breaks(md.get("page_breaks")),
         )
         return cls(
             chunk=chunk, doc_hash=str(md.get("doc_hash", "")), file=str(md.get("file", "")),
@@ -111,6 +114,14 @@ class ChunkRecord:
 
     def visible_at(self, generation: int) -> bool:
         return self.gen_from <= generation < self.gen_to
+
+
+def _page_breaks(value) -> tuple[tuple[int, int], ...]:
+    """``"120:2,480:3"`` → ``((120, 2), (480, 3))``; records from before page breaks have none."""
+    if not value or not isinstance(value, str):
+        return ()
+    pairs = (part.split(":") for part in value.split(","))
+    return tuple((int(o), int(n)) for o, n in pairs)
 
 
 def _visible(generation: int) -> dict:

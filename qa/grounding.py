@@ -392,7 +392,7 @@ def _render(kept, sources: dict[int, _Source], flags: list[str]) -> Grounded:
             citations.append(Citation(
                 number=numbers[key], source=p.source, title=p.title, quote=quote,
                 start=p.start + s, end=p.start + e, score=sup.score, verified=verbatim,
-                chunk_id=p.chunk_id, page=p.page,
+                chunk_id=p.chunk_id, page=p.page_at(p.start + s),
             ))
         return numbers[key]
 

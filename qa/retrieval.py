@@ -67,7 +67,7 @@ def to_passages(hits: Sequence[ScoredChunk]) -> list[Passage]:
     return [
         Passage(rank=i + 1, chunk_id=h.chunk.id, source=h.chunk.source, title=h.chunk.title,
                 text=h.chunk.text, start=h.chunk.start, end=h.chunk.end, score=round(h.score, 6),
-                page=h.chunk.page)
+                page=h.chunk.page, page_breaks=h.chunk.page_breaks)
         for i, h in enumerate(hits)
     ]
 
@@ -302,9 +302,24 @@ def _windows(reader: IndexReader, generation: int, ranked: Sequence[ScoredChunk]
         text = _text_of(by_source[c.source], start, end)
         if text is None:  # cannot happen for spans built above; never pass on inexact text
             start, end, text = c.start, c.end, c.text
+        page, breaks = _pages_of(by_source[c.source], c, start, end)
         out.append(Passage(rank=rank, chunk_id=c.id, source=c.source, title=c.title, text=text,
-                           start=start, end=end, score=round(hit.score, 6), page=c.page))
+                           start=start, end=end, score=round(hit.score, 6), page=page,
+                           page_breaks=breaks))
     return out
+
+
+def _pages_of(doc: Sequence[Chunk], c: Chunk, start: int, end: int) -> tuple[int | None, tuple[tuple[int, int], ...]]:
+    """The page at ``start`` and the page breaks inside ``[start, end)``, from the chunks
+    the window is made of (``c``'s own when the document's chunks do not cover it)."""
+    parts = [d for d in doc if d.start <= start < d.end] or [c]
+    page = parts[0].page
+    for offset, number in parts[0].page_breaks:
+        if offset <= start:
+            page = number
+    covering = [d for d in doc if d.start < end and start < d.end] or [c]
+    breaks = sorted({b for d in covering for b in d.page_breaks if start < b[0] < end})
+    return page, tuple(breaks)
 
 
 def _coalesce(merged: list[tuple[ScoredChunk, int, int]], i: int) -> None:

@@ -6,7 +6,11 @@ from dataclasses import asdict, dataclass, field
 
 @dataclass(frozen=True)
 class Passage:
-    """A retrieved passage, ranked. ``text`` is ``document[start:end]`` of ``source``."""
+    """A retrieved passage, ranked. ``text`` is ``document[start:end]`` of ``source``.
+
+    ``page`` is the page at ``start`` (paged documents); ``page_breaks`` the pages that
+    begin inside the passage, as ``(document offset, page number)`` in order.
+    """
 
     rank: int
     chunk_id: str
@@ -17,6 +21,16 @@ class Passage:
     end: int
     score: float
     page: int | None = None
+    page_breaks: tuple[tuple[int, int], ...] = ()
+
+    def page_at(self, offset: int) -> int | None:
+        """The page holding document offset ``offset`` (``page`` without page breaks)."""
+        page = self.page
+        for start, number in self.page_breaks:
+            if start > offset:
+                break
+            page = number
+        return page
 
 
 @dataclass(frozen=True)
