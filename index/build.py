@@ -20,6 +20,7 @@ import numpy as np
 from filelock import FileLock, Timeout
 
 from . import bm25, sidecars
+from . import sentence_entities as se
 from . import sentence_vectors as sv
 from .chunking import chunk_document, embed_hash, embedding_text
 from .embedder import Embedder, make_embedder
@@ -51,7 +52,8 @@ def _tqdm_progress(enabled: bool) -> tuple[Progress | None, Callable[[], None]]:
     def update(stage: str, done: int, total: int) -> None:
         bar = bars.get(stage)
         if bar is None:
-            bar = bars[stage] = tqdm(total=total, desc=stage, unit="chunk", file=sys.stderr, leave=True)
+            unit = "sentence" if stage == "analysing sentences" else "chunk"
+            bar = bars[stage] = tqdm(total=total, desc=stage, unit=unit, file=sys.stderr, leave=True)
         bar.update(done - bar.n)
 
     def close() -> None:
@@ -112,6 +114,8 @@ class _Build:
         self.progress = progress
         self.t0 = time.perf_counter()
         self._sentence_rows: list[np.ndarray] = []
+        self._chunk_spans: dict[str, list[tuple[int, int]]] = {}  # embed hash → sentence spans
+        self._analysed = 0
 
     def run(self) -> BuildReport:
         s, store, emb = self.settings, self.store, self.embedder
@@ -165,6 +169,7 @@ class _Build:
         if state and not fresh and not added and not changed and not removed:
             self._ensure_bm25(state, live)
             self._ensure_sentences(state, live)
+            self._ensure_entities(state, live)
             return self._report(loaded, [], [], [], len(unchanged), 0, 0, 0, len(live), len(docs), state)
 
         # Desired records for added/changed documents.
@@ -214,6 +219,7 @@ class _Build:
         new_dir = bm25.bm25_dir(s.bm25_dir, physical, new_gen)
         index.save(new_dir)
         sentences = self._write_sentences(state, physical, new_gen, visible, texts)
+        entities = self._write_entities(None if fresh else state, physical, new_gen, visible, texts)
 
         new_state = IndexState(physical, new_gen, emb.id, emb.dim, signature, now)
         store.write_state(new_state)  # the switch: from here on, readers see new_gen
@@ -231,6 +237,7 @@ class _Build:
                                       for _, d in restamp])
         sidecars.prune(s.bm25_dir, s.collection, keep={new_dir.name})
         sidecars.prune(s.sentence_dir, s.collection, keep={sentences.name} if sentences else set())
+        sidecars.prune(se.root(s.chroma_path), s.collection, keep={entities.name})
         deleted = len(retired) if not fresh else (len(live) if state else 0)
         return self._report(
             loaded, added, changed, removed, len(unchanged), self._embedded, self._reused,
@@ -295,6 +302,7 @@ class _Build:
         vecs, pooled = self.embedder.embed_spans(texts, [shifted for _, shifted in spans], progress=progress)
         for (h, (_, text)), (own, _), pv in zip(todo.items(), spans, pooled):
             self._sentence_rows.append(sv.rows_for(h, text, own, pv, self.embedder.dim))
+            self._chunk_spans[h] = own  # the entity stage splits no chunk twice
         return vecs
 
     def _write_sentences(self, state: IndexState | None, physical: str, generation: int,
@@ -331,6 +339,18 @@ class _Build:
         sv.save(path, sv.merge(self.embedder.dim, parts, keep_chunks=wanted))
         return path
 
+    def _write_entities(self, state: IndexState | None, physical: str, generation: int,
+                        visible: list[ChunkRecord], texts: dict[str, str]) -> Path:
+        """The sentence entities of generation ``generation``, carried over from ``state``'s
+        (None: analyse every chunk, as a full build does) and spaCy for the rest."""
+        root = se.root(self.settings.chroma_path)
+        previous = se.load(se.path_for(root, state.physical, state.generation)) if state else None
+        path = se.path_for(root, physical, generation)
+        tick = (lambda done, total: self.progress("analysing sentences", done, total)) if self.progress else None
+        self._analysed += se.write(path, {r.embed_hash: texts.get(r.chunk.id, "") for r in visible},
+                                   previous, spans=self._chunk_spans, progress=tick)
+        return path
+
     def _texts(self, physical: str, visible: list[ChunkRecord]) -> dict[str, str]:
         texts = {r.chunk.id: r.chunk.text for r in visible if r.chunk.text}
         missing = [r.chunk.id for r in visible if r.chunk.id not in texts]
@@ -355,6 +375,11 @@ class _Build:
         if hasattr(self.embedder, "embed_spans") and sv.load(path) is None:
             self._write_sentences(None, state.physical, state.generation, live, self._texts(state.physical, live))
 
+    def _ensure_entities(self, state: IndexState, live: list[ChunkRecord]) -> None:
+        path = se.path_for(se.root(self.settings.chroma_path), state.physical, state.generation)
+        if se.load(path) is None:
+            self._write_entities(None, state.physical, state.generation, live, self._texts(state.physical, live))
+
     def _report(self, loaded, added, changed, removed, unchanged, embedded, reused, deleted,
                 total_chunks, total_docs, state) -> BuildReport:
         files = lambda docs: tuple(sorted({d.source for d in docs}))  # noqa: E731
@@ -365,4 +390,5 @@ class _Build:
             chunks_reused=reused, chunks_deleted=deleted, chunks_total=total_chunks,
             documents_total=total_docs, seconds=round(time.perf_counter() - self.t0, 3),
             full=self.full, embedder=state.embedder if state else self.embedder.id,
+            sentences_analysed=self._analysed,
         )

@@ -105,6 +105,7 @@ class BuildReport:
     chunks_reused: int = 0
     chunks_deleted: int = 0
     chunks_total: int = 0
+    sentences_analysed: int = 0  # sentences spaCy read (the others' entities were carried over)
     documents_total: int = 0
     seconds: float = 0.0
     full: bool = False

@@ -14,11 +14,13 @@ from typing import Sequence
 import numpy as np
 
 from . import bm25
+from . import sentence_entities as se
 from . import sentence_vectors as sv
 from .chunking import embedding_text
 from .embedder import Embedder, make_embedder
 from .errors import EmbedderMismatch, QAError
 from .models import Chunk, IndexedDocument, ScoredChunk, reading_order
+from .nlp import Entity
 from .settings import Settings
 from .store import ChromaStore, IndexState
 
@@ -39,6 +41,7 @@ class IndexReader:
         self._embedder = embedder
         self._bm25: tuple[tuple[str, int], bm25.BM25Index] | None = None
         self._sentences: tuple[tuple[str, int], sv.SentenceVectors | None] | None = None
+        self._entities: tuple[tuple[str, int], se.SentenceEntities | None] | None = None
         self._queries: OrderedDict[str, np.ndarray] = OrderedDict()
         self._vocab: tuple[tuple[str, int], tuple[frozenset[str], tuple[str, ...]]] | None = None
         self._positions: tuple[tuple[str, int], dict[str, int]] | None = None
@@ -130,6 +133,25 @@ class IndexReader:
             stored = self.sentence_index(self.recent_state())
         except QAError:  # the index moved or is gone: the caller embeds
             stored = None
+        return stored.lookup(texts) if stored is not None else [None] * len(texts)
+
+    def sentence_entities(self, texts: Sequence[str]) -> list[tuple[Entity, ...] | None]:
+        """The named entities the build stored for these sentences of indexed chunks: ``()``
+        for one without any, None for a text it did not analyse (not a sentence of the
+        index, or no file was written): the caller runs :func:`index.nlp.entities` on those."""
+        texts = list(texts)
+        try:
+            state = self.recent_state()
+        except QAError:  # the index moved or is gone: the caller analyses
+            return [None] * len(texts)
+        key = (state.physical, state.generation)
+        with self._lock:
+            cached = self._entities if self._entities and self._entities[0] == key else None
+        if cached is None:
+            cached = (key, se.load(se.path_for(se.root(self.settings.chroma_path), *key)))
+            with self._lock:
+                self._entities = cached
+        stored = cached[1]
         return stored.lookup(texts) if stored is not None else [None] * len(texts)
 
     def search(self, query: str, *, dense_k: int, keyword_k: int, attempts: int = 3) -> SearchResult:

