@@ -91,6 +91,7 @@ class Extraction:
     chosen: tuple[Scored, ...]  # best first
     ranked: tuple[Scored, ...]  # every candidate, best first
     idf: Mapping[str, float]
+    sentences: tuple[Sentence, ...] = ()  # every sentence of the passages, in reading order
 
 
 def candidates(passages: Sequence[Passage]) -> list[Sentence]:
@@ -197,7 +198,7 @@ def extract(
                    frozenset(term_sets[i]), strength)
         )
     ranked = sorted(scored, key=lambda x: -x.score)
-    return Extraction(question, tuple(_choose(ranked, question, weights)), tuple(ranked), idf)
+    return Extraction(question, tuple(choose(ranked, question, weights)), tuple(ranked), idf, tuple(sentences))
 
 
 class _VectorCache:
@@ -243,7 +244,7 @@ ANAPHOR = re.compile(
 )
 
 
-def _choose(ranked: list[Scored], question: Question, weights: Weights) -> list[Scored]:
+def choose(ranked: list[Scored], question: Question, weights: Weights = WEIGHTS) -> list[Scored]:
     """The best sentence, and at most one more; in reading order when they are neighbours."""
     best = ranked[0]
     at = {(x.sentence.passage.source, x.sentence.position): x for x in ranked}

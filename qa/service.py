@@ -24,12 +24,17 @@ from typing import Callable, Iterator, Sequence
 
 from index import BadRequest, IndexMissing, IndexReader, LLMUnavailable, Settings
 
-from . import followup, refusal
+from index import nlp
+
+from . import followup, reading, refusal
+from .asking import ask, looks_asked
 from .citations import MARKER, finalise
-from .extractive import Extraction, extract
+from .extractive import WEIGHTS, Extraction, choose, extract
 from .question import analyse
 from .retrieval import retrieve
-from .types import Answer, Citation, Passage, Turn
+from .short_answer import Candidate
+from .tables import find_cell
+from .types import Answer, Citation, Passage, ShortAnswer, Turn
 
 MAX_QUESTION_CHARS = 2000
 MAX_HISTORY_TURNS = 20
@@ -211,7 +216,17 @@ class Assistant:
         q = replace(q, expects=resolved.expects, key_terms=own.key_terms, words=q.words | own.words)
         ex = extract(q, passages, self.reader.embedder, query_text=resolved.query,
                      term_weights=resolved.term_weights, embed=self._embed, stored=self._stored)
-        verdict = refusal.judge(ex, _written_forms(question), self._unknown(q.terms))
+        asked = ask(question if question == resolved.query or looks_asked(question) else resolved.query)
+        read = reading.read(asked, ex, self._entities, nlp_parse,
+                            lambda ranked: choose(ranked, q, WEIGHTS))
+        cell = find_cell(question, passages)
+        if read.conflict and cell is None:
+            return Answer(text=f"{NOT_FOUND} {read.conflict}", citations=(), refused=True,
+                          flags=("refused: the documents state another year or quarter",), **base)
+        chosen = tuple(replace(c, typed=c.typed and read.typed) for c in read.chosen) if asked.labels else read.chosen
+        verdict = refusal.judge(replace(ex, chosen=chosen or ex.chosen), _written_forms(question), self._unknown(q.terms))
+        if cell is not None and (verdict.refused or not read.typed or read.conflict or not read.agrees):
+            return self._cell_answer(cell, passages, base)
         if verdict.refused:
             return Answer(text=_refusal_text(verdict, ex), citations=(), refused=True,
                           flags=(f"refused: {verdict.reason} (support {verdict.support:.2f})",), **base)
@@ -220,15 +235,45 @@ class Assistant:
                 number=i + 1, source=c.sentence.passage.source, title=c.sentence.passage.title,
                 quote=c.sentence.text, start=c.sentence.start, end=c.sentence.end,
                 score=round(c.score, 4), verified=False, chunk_id=c.sentence.passage.chunk_id,
-                page=c.sentence.passage.page,
+                page=_page_at(c.sentence.passage, c.sentence.start),
             )
-            for i, c in enumerate(ex.chosen)
+            for i, c in enumerate(read.chosen)
         ]
-        text = " ".join(f"{_display(c.quote)} [{c.number}]" for c in citations)
-        text, kept, flags = finalise(text, citations, passages, fallback=self.reader)
+        quotes = " ".join(f"“{_display(c.quote)}” [{c.number}]" for c in citations)
+        lead = ""
+        if read.short is not None and read.short_in is not None:
+            lead = f"{_lead(read.short, read.chosen[read.short_in].sentence)} [{read.short_in + 1}]. "
+        text, kept, flags = finalise(lead + quotes, citations, passages, fallback=self.reader)
         if not kept:  # cannot happen unless the index changed under us; never answer unchecked
             return Answer(text=NOT_FOUND, citations=(), refused=True, flags=flags, **base)
-        return Answer(text=text, citations=kept, refused=False, flags=flags, **base)
+        short = _short_answer(read.short, asked.kind, kept) if read.short is not None else None
+        if lead and short is None:  # its quote did not survive verification: no lead either
+            text, kept, flags = finalise(quotes, citations, passages, fallback=self.reader)
+        return Answer(text=text, citations=kept, refused=False, flags=flags, short_answer=short, **base)
+
+    def _cell_answer(self, cell, passages, base) -> Answer:
+        """A table cell read with its row label and column header: the row is the quote."""
+        p = cell.passage
+        row = Citation(number=1, source=p.source, title=p.title, quote=_row_text(cell),
+                       start=cell.row_start, end=cell.row_end, score=round(cell.score, 4),
+                       verified=False, chunk_id=p.chunk_id, page=_page_at(p, cell.row_start))
+        text = f"{cell.text} ({cell.header}, {cell.label}) [1]. “{_display(row.quote)}” [1]"
+        text, kept, flags = finalise(text, [row], passages, fallback=self.reader)
+        if not kept:
+            return Answer(text=NOT_FOUND, citations=(), refused=True, flags=flags, **base)
+        short = ShortAnswer(cell.text, p.source, cell.start, cell.end, kept[0].number, "cell")
+        return Answer(text=text, citations=kept, refused=False, flags=flags, short_answer=short, **base)
+
+    def _entities(self, texts: list[str]) -> list[tuple]:
+        """Entities of sentences: stored by the build, else found now (few sentences)."""
+        stored = self.reader.sentence_entities(texts)
+        missing = [t for t, e in zip(texts, stored) if e is None]
+        found = iter(nlp.entities(missing)) if missing else iter(())
+        out = []
+        for e in stored:
+            ents = e if e is not None else next(found)
+            out.append(tuple((x.label, x.start, x.end) for x in ents))
+        return out
 
     def _embed(self, texts: list[str]):
         """The extractive answerer's vectors: ``texts[0]`` is the retrieval query (already
@@ -304,6 +349,36 @@ def _display(quote: str) -> str:
     text = MARKER.sub("", quote)
     text = re.sub(r"\s+([.,;:!?])", r"\1", text)
     return _SPACE.sub(" ", text).strip()
+
+
+def nlp_parse(texts: list[str]) -> list:
+    return [nlp.parse(t) for t in texts]
+
+
+def _page_at(passage: Passage, offset: int) -> int | None:
+    page_at = getattr(passage, "page_at", None)
+    return page_at(offset) if page_at is not None else passage.page
+
+
+def _lead(short: Candidate, sentence) -> str:
+    """The short answer as the answer's first words: "Eight U.S. personnel" (the number
+    with what it counts, when the document says it right after the number)."""
+    end = short.counted_end or short.end
+    text = sentence.text[short.start - sentence.start : end - sentence.start]
+    text = _SPACE.sub(" ", text).strip()
+    return text[:1].upper() + text[1:]
+
+
+def _short_answer(short: Candidate, kind: str | None, kept: Sequence[Citation]) -> ShortAnswer | None:
+    """The short answer, pointing at the (renumbered, verified) citation that holds it."""
+    for c in kept:
+        if c.start <= short.start and short.end <= c.end and c.quote[short.start - c.start : short.end - c.start] == short.text:
+            return ShortAnswer(short.text, c.source, short.start, short.end, c.number, kind or "")
+    return None
+
+
+def _row_text(cell) -> str:
+    return cell.passage.text[cell.row_start - cell.passage.start : cell.row_end - cell.passage.start]
 
 
 def _pieces(text: str) -> Iterator[str]:

@@ -55,6 +55,19 @@ class Citation:
 
 
 @dataclass(frozen=True)
+class ShortAnswer:
+    """The phrase that answers — a number with what it counts, a date, a name, a place —
+    verbatim from cited quote ``citation``: ``text == document[start:end]`` of ``source``."""
+
+    text: str
+    source: str
+    start: int
+    end: int
+    citation: int
+    kind: str = ""  # what was asked for: "number", "date", "person", "place", "phrase", "cell"
+
+
+@dataclass(frozen=True)
 class Turn:
     """One earlier exchange of a conversation, for follow-up questions."""
 
@@ -74,9 +87,11 @@ class Answer:
     seconds: float = 0.0
     retrieval_query: str = ""
     flags: tuple[str, ...] = field(default_factory=tuple)  # e.g. dropped/unsupported sentences
+    short_answer: ShortAnswer | None = None  # the answering phrase, when one was found
 
     def to_dict(self) -> dict:
         d = asdict(self)
+        d["short_answer"] = asdict(self.short_answer) if self.short_answer else None
         d["citations"] = [asdict(c) for c in self.citations]
         d["passages"] = [asdict(p) for p in self.passages]
         d["flags"] = list(self.flags)

@@ -135,9 +135,26 @@ def sources_html(answer: Answer, turn: int) -> str:
     )
 
 
+def _short_lead(answer: Answer) -> tuple[str, str]:
+    """The answer's lead (its short answer and marker, "Eight U.S. personnel [1].") and the rest."""
+    if answer.short_answer is None or answer.refused:
+        return "", answer.text
+    m = re.match(r"(.*?\[\d+\]\.)\s+", answer.text, re.S)
+    if not m or len(m.group(1)) > 200:
+        return "", answer.text
+    return m.group(1), answer.text[m.end():]
+
+
 def answer_html(answer: Answer, turn: int) -> str:
-    """A finished answer: text with linked markers, any notice, and its sources block."""
-    body = link_markers(_text(answer.text), turn, (c.number for c in answer.citations))
+    """A finished answer: its short answer in bold above the quotes (markers linked), any
+    notice, and its sources block."""
+    numbers = [c.number for c in answer.citations]
+    lead, rest = _short_lead(answer)
+    body = link_markers(_text(rest), turn, numbers)
+    if lead:
+        strong = link_markers(_text(lead), turn, numbers)
+        body = f'<p class="qa-short"><strong>{strong}</strong></p>{body}'
+
     notice = f'<div class="qa-notice">{_text(answer.notice)}</div>' if answer.notice else ""
     meta = f'<div class="qa-meta">{escape(answer.answerer)} · {answer.seconds:.1f} s</div>'
     if answer.refused:

@@ -28,6 +28,7 @@ RANK_DEPTH = 10  # passages ranked per question for hit@k / MRR@10
 
 SUMMARY_KEYS = (
     "hit@1", "hit@5", "hit@10", "mrr@10", "shown_hit", "exact_match", "f1", "contains_answer",
+    "short_exact_match", "short_f1", "short_answered",
     "citation_precision", "citation_recall", "refusal_rate", "unanswerable_refusal_rate",
     "latency_p50_ms", "latency_p95_ms", "build_seconds",
 )
@@ -47,6 +48,8 @@ class QuestionResult:
     citations_correct: int = 0
     citation_recall: float | None = None
     shown_hit: float | None = None  # a passage shown with the answer (k neighbour windows) holds the gold span
+    short_exact_match: float | None = None  # of Answer.short_answer (0 when there is none)
+    short_f1: float | None = None
 
 
 @dataclass
@@ -95,12 +98,15 @@ def score_question(q: EvalQuestion, passages: Sequence[Passage], answer: Answer 
     if not q.answerable:
         return QuestionResult(q, rank, tuple(passages), latency_ms, answer, citations_correct=correct)
     text = "" if answer.refused else answer.text
+    short = "" if answer.refused or answer.short_answer is None else answer.short_answer.text
     return QuestionResult(
         q, rank, tuple(passages), latency_ms, answer,
         exact_match=m.exact_match(text, q.answers), f1=m.f1_score(text, q.answers),
         contains_answer=m.contains_answer(text, q.answers), citations_correct=correct,
         citation_recall=float(not answer.refused and m.citation_supports(answer.citations, q)),
         shown_hit=float(any(m.passage_hits(p, q) for p in answer.passages)),
+        short_exact_match=m.exact_match(short, q.answers) if short else 0.0,
+        short_f1=m.f1_score(short, q.answers) if short else 0.0,
     )
 
 
@@ -122,6 +128,9 @@ def summarise(results: Sequence[QuestionResult], build_seconds: float | None) ->
         exact_match=m.mean(r.exact_match for r in ok),
         f1=m.mean(r.f1 for r in ok),
         contains_answer=m.mean(r.contains_answer for r in ok),
+        short_exact_match=m.mean(r.short_exact_match for r in ok),
+        short_f1=m.mean(r.short_f1 for r in ok),
+        short_answered=m.mean(float(r.answer.short_answer is not None and not r.answer.refused) for r in ok),
         shown_hit=m.mean(r.shown_hit for r in ok),
         citation_precision=(sum(r.citations_correct for r in answered) / len(cites)) if cites else None,
         citation_recall=m.mean(r.citation_recall for r in ok),

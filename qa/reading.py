@@ -1,0 +1,244 @@
+"""Reading the extracted sentences: which ones to quote, and the phrase that answers.
+
+:func:`qa.extractive.extract` ranks sentences by meaning and shared words. Here they are
+read for what the question asks (:mod:`qa.asking`):
+
+1. **Never quote** a question, a heading or navigation line, a reference-list entry, a
+   caption the document repeats, or a fragment without a verb.
+2. **Constraints**: a sentence that states another year or quarter than the asked one
+   loses to one that agrees (:mod:`qa.constraints`); when every close sentence
+   contradicts, the answer is a refusal that says what the documents do give.
+3. **Answer kind**: a sentence holding an entity of the asked kind (a number for "how
+   many", a place for "where") gains over one that does not.
+4. **Neighbours**: when the answer phrase is not in the chosen sentence but in the one just
+   before or after, or the chosen sentence refers back ("the command said …"), that
+   sentence is quoted too.
+5. **Short answer**: the best candidate phrase (:mod:`qa.short_answer`) of the quoted
+   sentences, verbatim at its document offsets.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from typing import Callable, Sequence
+
+from . import constraints
+from .asking import DATE, PERSON, PLACE, Asked
+from .extractive import ANAPHOR, Extraction, Scored, Sentence
+from .short_answer import Candidate, candidates
+
+POOL = 10  # ranked sentences re-read
+KIND_BONUS = 0.12  # holds an entity of the asked kind
+AGREES_BONUS = 0.05
+CONTRADICTS_PENALTY = 0.6
+BEST_SENTENCE_BONUS = 0.25
+NEIGHBOUR_MIN = 0.5  # a neighbour's phrase must stand close to the question's words  # a phrase in the best sentence beats one in a neighbour
+
+EntitiesOf = Callable[[list[str]], list[tuple]]  # sentence texts -> entities (label, start, end)
+Parse = Callable[[list[str]], list]  # sentence texts -> spaCy docs
+
+_REFERENCE = re.compile(
+    r"(?:^\s*\[?\d{1,3}[\].)]\s+\S)|\bet al\b|\bdoi\b|https?://|\b\d{4};\s*\d+|\b\d+\(\d+\):\s*\d+|"
+    r"^\s*[A-Z][a-z]+ [A-Z]{1,3}(?:, [A-Z][a-z]+ [A-Z]{1,3})+"
+)
+_WORD = re.compile(r"[A-Za-z]{2,}")
+
+
+@dataclass(frozen=True)
+class Reading:
+    chosen: tuple[Scored, ...]  # the sentences to quote, in the order to quote them
+    short: Candidate | None
+    short_in: int | None  # index in ``chosen`` of the sentence holding ``short``
+    typed: bool  # a phrase of the asked kind was found (always True when none is asked)
+    conflict: str | None = None  # "The documents give … for 2023, not … for 2022." when all contradict
+    agrees: bool = True  # a quoted sentence states the asked year/quarter (True when none is asked)
+
+
+def unquotable(text: str, repeated: bool = False) -> bool:
+    """A question, heading, navigation line, reference entry or repeated caption."""
+    t = text.strip().strip("\"'“”‘’ ")
+    if t.endswith("?") or repeated:
+        return True
+    words = _WORD.findall(t)
+    if len(words) < 4 and not t.endswith((".", "!")):
+        return True
+    return bool(_REFERENCE.search(t))
+
+
+def _adjacent(a: Sentence, b: Sentence) -> bool:
+    return a.passage.source == b.passage.source and abs(a.position - b.position) == 1
+
+
+def _place(c: Scored) -> tuple[str, int]:
+    return c.sentence.passage.source, c.sentence.start
+
+
+def _has_verb(doc) -> bool:
+    return any(t.pos_ in ("VERB", "AUX") for t in doc)
+
+
+def _label_found(asked: Asked, text: str, ents: Sequence) -> bool:
+    for label, s, e in ents:
+        if label in asked.labels:
+            words = set(text[s:e].lower().split())
+            if not words <= asked.words:
+                return True
+    return False
+
+
+def read(asked: Asked, ex: Extraction, entities_of: EntitiesOf, parse: Parse,
+         choose: Callable[[list[Scored]], list[Scored]]) -> Reading:
+    """Re-read ``ex``'s best sentences for ``asked``; ``choose`` picks the quoted ones from
+    a ranked list (the extractive answerer's own rule)."""
+    if not ex.ranked:
+        return Reading((), None, None, not asked.labels)
+    counts: dict[tuple[str, str], int] = {}
+    for s in ex.sentences:
+        counts[(s.passage.source, s.text)] = counts.get((s.passage.source, s.text), 0) + 1
+    pool = [c for c in ex.ranked[:POOL]
+            if not unquotable(c.sentence.text, counts.get((c.sentence.passage.source, c.sentence.text), 1) > 1)]
+    if not pool:
+        pool = list(ex.ranked[:1])
+    ents = entities_of([c.sentence.text for c in pool])
+    rescored, verdicts = [], {}
+    for c, e in zip(pool, ents):
+        v = constraints.agreement(asked, c.sentence.text)
+        verdicts[_place(c)] = v
+        bonus = (KIND_BONUS if asked.labels and _label_found(asked, c.sentence.text, e) else 0.0)
+        bonus += AGREES_BONUS if v == constraints.AGREES else 0.0
+        bonus -= CONTRADICTS_PENALTY if v == constraints.CONTRADICTS else 0.0
+        rescored.append(replace(c, score=c.score + bonus))
+    rescored.sort(key=lambda c: -c.score)
+    # a fragment without a verb is no answer: check the leaders with the parser
+    docs = parse([c.sentence.text for c in rescored[:3]])
+    verbless = {id(c) for c, d in zip(rescored[:3], docs) if not _has_verb(d)}
+    parsed = {id(c): d for c, d in zip(rescored[:3], docs)}
+    kept = [c for c in rescored if id(c) not in verbless] or rescored
+    chosen = choose(kept)
+    best = chosen[0]
+    conflict = None
+    agrees = True
+    if asked.years or asked.quarters:
+        agrees = any(verdicts.get(_place(c)) == constraints.AGREES for c in chosen)
+        if all(verdicts.get(_place(c)) == constraints.CONTRADICTS for c in kept[:3]):
+            conflict = _conflict_text(asked, best, entities_of, parse)
+        elif not agrees and constraints.agreement(asked, best.sentence.passage.text) != constraints.AGREES:
+            # no sentence near the answer states the asked year, and its passage never does
+            conflict = _conflict_text(asked, best, entities_of, parse)
+    # the phrase: in the chosen sentences, else in the neighbours of the best one
+    cands = _phrases(asked, chosen, parsed, parse)
+    short, short_in = _pick(cands)
+    by_pos = {(s.passage.source, s.position): s for s in ex.sentences}
+    src, pos = best.sentence.passage.source, best.sentence.position
+    before, after = by_pos.get((src, pos - 1)), by_pos.get((src, pos + 1))
+    refers_back = before is not None and _refers_back(best.sentence, before, parse)
+    if short is not None and short_in:  # the sentence that answers is quoted first
+        if not any(_adjacent(a.sentence, b.sentence) for a, b in zip(chosen, chosen[1:])):
+            chosen = [chosen[short_in], *chosen[:short_in], *chosen[short_in + 1:]]
+    if (short is None and asked.labels) or refers_back or asked.kind in (PLACE, PERSON, DATE):
+        for nb, where in ((before, "before"), (after, "after")):
+            if nb is None or any(c.sentence.start == nb.start for c in chosen) or unquotable(nb.text):
+                continue
+            continues = where == "after" and asked.kind in (PLACE, PERSON, DATE) and _continues(nb, best.sentence)
+            if where == "after" and not (short is None and asked.labels) and not continues:
+                continue
+            (doc,) = parse([nb.text])
+            nb_cands = candidates(asked, doc, nb.start) if asked.kind else []
+            if continues and nb_cands and short is not None:
+                # "… two facilities in Iraq." + "The U.S. strikes targeted … near Al Anbar": quote it too
+                chosen = [*chosen, Scored(nb, best.score * 0.9, best.dense, best.words, best.context, True,
+                                          frozenset(), 1.0)]
+                break
+            nb_cands = [c for c in nb_cands if c.score >= NEIGHBOUR_MIN]
+            if (nb_cands and short is None) or (where == "before" and refers_back):
+                extra = Scored(nb, best.score * 0.9, best.dense, best.words, best.context, bool(nb_cands),
+                               frozenset(), 1.0)
+                chosen = [extra, *chosen] if where == "before" else [*chosen, extra]
+                if short is None and nb_cands:
+                    short = nb_cands[0]
+                elif nb_cands and refers_back and where == "before" and short is not None \
+                        and nb_cands[0].score > short.score + BEST_SENTENCE_BONUS:
+                    short = nb_cands[0]
+                if where == "after":
+                    break
+    if short is not None:
+        short_in = next((i for i, c in enumerate(chosen)
+                         if c.sentence.start <= short.start and short.end <= c.sentence.end
+                         and c.sentence.passage.source == best.sentence.passage.source), None)
+        if short_in is None:  # only from the best sentence's document, always inside a quote
+            short = None
+    typed = not asked.labels or short is not None
+    return Reading(tuple(chosen), short, short_in, typed, conflict, agrees)
+
+
+def _phrases(asked: Asked, chosen: Sequence[Scored], parsed: dict, parse: Parse) -> list[tuple[Candidate, int]]:
+    todo = [c for c in chosen if id(c) not in parsed]
+    if todo:
+        parsed = dict(parsed)
+        parsed.update((id(c), d) for c, d in zip(todo, parse([c.sentence.text for c in todo])))
+    out = []
+    for i, c in enumerate(chosen):
+        for cand in candidates(asked, parsed[id(c)], c.sentence.start):
+            bonus = BEST_SENTENCE_BONUS if i == 0 else 0.0
+            out.append((replace(cand, score=cand.score + bonus), i))
+    return out
+
+
+def _pick(cands: list[tuple[Candidate, int]]) -> tuple[Candidate | None, int | None]:
+    if not cands:
+        return None, None
+    cand, i = max(cands, key=lambda x: x[0].score)
+    return cand, i
+
+
+_DEFINITE = re.compile(r"\b[Tt]he ([a-z]+)\b")
+
+
+def _refers_back(sentence: Sentence, before: Sentence, parse: Parse) -> bool:
+    """``sentence`` opens with a pronoun, or names "the X" where X is part of a name in the
+    sentence before ("In a statement, the command said" after "… U.S. Central Command.")."""
+    if ANAPHOR.match(sentence.text):
+        return True
+    head = sentence.text[:60]
+    prev = before.text
+    for m in _DEFINITE.finditer(head):
+        noun = m.group(1)
+        if len(noun) > 3 and re.search(rf"\b[A-Z][\w.-]* (?:[A-Z][\w.-]* )*{noun.capitalize()}\b", prev) \
+                and not re.search(rf"\b{noun.capitalize()}\b", sentence.text):
+            return True
+    return False
+
+
+_OPENING_THE = re.compile(r"^[\"“'(]*The ((?:[\w.-]+ ){0,2}[\w-]+)")
+
+
+def _continues(nxt: Sentence, sentence: Sentence) -> bool:
+    """``nxt`` goes on about what ``sentence`` said: it opens with a pronoun, or with "The
+    … X" where X is a word of ``sentence`` ("… precision strikes …" + "The U.S. strikes …")."""
+    if ANAPHOR.match(nxt.text):
+        return True
+    m = _OPENING_THE.match(nxt.text)
+    if not m:
+        return False
+    words = {w.lower().rstrip("s") for w in re.findall(r"[A-Za-z][\w-]{3,}", sentence.text)}
+    return any(w.lower().rstrip("s") in words for w in m.group(1).split() if len(w) > 3)
+
+
+def _conflict_text(asked: Asked, best: Scored, entities_of: EntitiesOf, parse: Parse) -> str:
+    """What the documents give instead, from the closest contradicting sentence."""
+    other = constraints.stated(asked, best.sentence.text)
+    (doc,) = parse([best.sentence.text])
+    unyeared = replace(asked, years=frozenset(), quarters=frozenset())
+    cands = [c for c in candidates(unyeared, doc, best.sentence.start)
+             if not constraints.years_in(c.text) and c.label != "DATE"]
+    wanted = constraints.asked_for(asked)
+    if cands and other and asked.labels:
+        c = cands[0]
+        what = best.sentence.passage.source
+        text = c.text
+        if c.counted_end:
+            text = best.sentence.text[c.start - best.sentence.start : c.counted_end - best.sentence.start]
+        return (f"The documents give {text} for {other} ({what}), not a figure for {wanted}.")
+    if other:
+        return f"The closest passages are about {other}, not {wanted}."
+    return f"The closest passages don't say anything for {wanted}."
