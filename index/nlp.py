@@ -106,6 +106,44 @@ def parse(text: str):
         return nlp(text)
 
 
+def parse_sentences(texts: Sequence[str], known: Sequence[Sequence[Entity] | None] | None = None) -> list:
+    """Parsed ``Doc``s of a few sentences, in one batch. Where ``known`` gives a sentence's
+    entities (stored by the build), they are set on its ``Doc`` and the recogniser does not
+    run for it: a sentence costs its tagger and parser pass only."""
+    texts = list(texts)
+    if not texts:
+        return []
+    known = list(known) if known is not None else [None] * len(texts)
+    nlp = _PARSE.get()
+    out: list = [None] * len(texts)
+    with _PARSE.lock:
+        given = [i for i, k in enumerate(known) if k is not None]
+        rest = [i for i, k in enumerate(known) if k is None]
+        if given:
+            for i, doc in zip(given, nlp.pipe([texts[i] for i in given], disable=["ner"])):
+                spans = [doc.char_span(e.start, e.end, label=e.label, alignment_mode="expand") for e in known[i]]
+                spans = [sp for sp in spans if sp is not None]
+                try:
+                    doc.ents = _non_overlapping(spans)
+                except ValueError:  # entities that no longer fit the tokens: find them again
+                    doc = nlp(texts[i])
+                out[i] = doc
+        if rest:
+            for i, doc in zip(rest, nlp.pipe([texts[i] for i in rest])):
+                out[i] = doc
+    return out
+
+
+def _non_overlapping(spans: list) -> list:
+    spans = sorted(spans, key=lambda sp: (sp.start, -(sp.end - sp.start)))
+    out, end = [], -1
+    for sp in spans:
+        if sp.start >= end:
+            out.append(sp)
+            end = sp.end
+    return out
+
+
 def entities(texts: Sequence[str], *, processes: int | None = None,
              progress: Callable[[int], None] | None = None) -> list[tuple[Entity, ...]]:
     """The named entities of each text, offsets relative to that text.

@@ -66,7 +66,8 @@ _UNITS = {
     "percent": ("percent", "%", "per cent"), "dollar": ("dollar", "$", "usd"), "euro": ("euro", "€"),
 }
 _YEAR = re.compile(r"(?<![\w.-])(1[5-9]\d\d|20\d\d)(?![\w-])")
-_QUARTER = re.compile(r"(?i)\b(?:q([1-4])|(first|second|third|fourth) quarter)\b")
+# "Q1", "first quarter of 2021", "2021's second quarter"; not a game's "fourth quarter"
+_QUARTER = re.compile(r"(?i)\bq([1-4])\b|\b(first|second|third|fourth) quarter(?= (?:of )?(?:fiscal )?(?:19|20)\d\d)")
 _ORDINAL_Q = {"first": "1", "second": "2", "third": "3", "fourth": "4"}
 
 
@@ -86,7 +87,6 @@ class Asked:
     lemmas: frozenset[str]  # content lemmas of the question (lower case)
     words: frozenset[str]  # lower-cased tokens of the question
     root: str | None  # the main verb's lemma ("injure", "issue")
-    names: tuple[str, ...] = ()  # entities the question names (not years)
 
 
 def years_in(text: str) -> frozenset[str]:
@@ -98,9 +98,11 @@ def quarters_in(text: str) -> frozenset[str]:
 
 
 def _parse(text: str):
+    """Tags, parse and lemmas of the question; its entities are not needed (years and
+    quarters are read from the text), so the recogniser does not run."""
     from index import nlp
 
-    return nlp.parse(text)
+    return nlp.parse_sentences([text], [()])[0]
 
 
 _NAME_LABELS = frozenset({"PERSON", "ORG", "GPE", "LOC", "FAC", "NORP", "PRODUCT", "EVENT", "WORK_OF_ART", "LAW"})
@@ -212,11 +214,10 @@ def ask(question: str) -> Asked:
         if not t.is_stop and not t.is_punct and t.pos_ in ("NOUN", "PROPN", "VERB", "ADJ", "NUM", "ADV")
         and t.tag_ not in ("WDT", "WP", "WP$", "WRB")
     )
-    names = tuple(e.text for e in doc.ents if e.label_ not in ("DATE", "TIME", "CARDINAL", "ORDINAL"))
     return Asked(
         text=text, wh=wh, kind=kind, labels=labels, focus=focus, focus_text=focus_text, unit=unit,
         years=years_in(text), quarters=quarters_in(text), lemmas=lemmas,
-        words=frozenset(t.lower_ for t in toks), root=root_lemma, names=names,
+        words=frozenset(t.lower_ for t in toks), root=root_lemma,
     )
 
 

@@ -37,8 +37,10 @@ NEIGHBOUR_MIN = 0.5  # a neighbour's phrase must stand close to the question's w
 EntitiesOf = Callable[[list[str]], list[tuple]]  # sentence texts -> entities (label, start, end)
 Parse = Callable[[list[str]], list]  # sentence texts -> spaCy docs
 
+# A reference-list entry: "[12] Smith J, Lee K. …", "… 2020; 12(3): 45–67", a DOI or a link.
+# ("et al." alone is not one: a finding is often reported as "Smith et al. showed …".)
 _REFERENCE = re.compile(
-    r"(?:^\s*\[?\d{1,3}[\].)]\s+\S)|\bet al\b|\bdoi\b|https?://|\b\d{4};\s*\d+|\b\d+\(\d+\):\s*\d+|"
+    r"^\s*\[?\d{1,3}[\].)]\s+[A-Z][\w'-]+,? [A-Z]{1,3}\b|\bdoi\s*:|https?://|\b(?:19|20)\d\d;\s*\d+(?:\(\d+\))?:\s*\d+|"
     r"^\s*[A-Z][a-z]+ [A-Z]{1,3}(?:, [A-Z][a-z]+ [A-Z]{1,3})+"
 )
 _WORD = re.compile(r"[A-Za-z]{2,}")
@@ -109,11 +111,14 @@ def read(asked: Asked, ex: Extraction, entities_of: EntitiesOf, parse: Parse,
         bonus -= CONTRADICTS_PENALTY if v == constraints.CONTRADICTS else 0.0
         rescored.append(replace(c, score=c.score + bonus))
     rescored.sort(key=lambda c: -c.score)
-    # a fragment without a verb is no answer: check the leaders with the parser
-    docs = parse([c.sentence.text for c in rescored[:3]])
-    verbless = {id(c) for c, d in zip(rescored[:3], docs) if not _has_verb(d)}
-    parsed = {id(c): d for c, d in zip(rescored[:3], docs)}
-    kept = [c for c in rescored if id(c) not in verbless] or rescored
+    # a fragment without a verb is no answer: parse the leaders until one has a verb
+    docs = _Docs(parse)
+    verbless = set()
+    for c in rescored[:3]:
+        if _has_verb(docs.one(c.sentence)):
+            break
+        verbless.add(_place(c))
+    kept = [c for c in rescored if _place(c) not in verbless] or rescored
     chosen = choose(kept)
     best = chosen[0]
     conflict = None
@@ -121,17 +126,17 @@ def read(asked: Asked, ex: Extraction, entities_of: EntitiesOf, parse: Parse,
     if asked.years or asked.quarters:
         agrees = any(verdicts.get(_place(c)) == constraints.AGREES for c in chosen)
         if all(verdicts.get(_place(c)) == constraints.CONTRADICTS for c in kept[:3]):
-            conflict = _conflict_text(asked, best, entities_of, parse)
-        elif not agrees and constraints.agreement(asked, best.sentence.passage.text) != constraints.AGREES:
-            # no sentence near the answer states the asked year, and its passage never does
-            conflict = _conflict_text(asked, best, entities_of, parse)
+            conflict = _conflict_text(asked, best, docs)
+        elif not agrees and not _states_anywhere(asked, ex):
+            # no retrieved passage states the asked year at all: the documents are about others
+            conflict = _conflict_text(asked, best, docs)
     # the phrase: in the chosen sentences, else in the neighbours of the best one
-    cands = _phrases(asked, chosen, parsed, parse)
+    cands = _phrases(asked, chosen, docs)
     short, short_in = _pick(cands)
     by_pos = {(s.passage.source, s.position): s for s in ex.sentences}
     src, pos = best.sentence.passage.source, best.sentence.position
     before, after = by_pos.get((src, pos - 1)), by_pos.get((src, pos + 1))
-    refers_back = before is not None and _refers_back(best.sentence, before, parse)
+    refers_back = before is not None and _refers_back(best.sentence, before)
     if short is not None and short_in:  # the sentence that answers is quoted first
         if not any(_adjacent(a.sentence, b.sentence) for a, b in zip(chosen, chosen[1:])):
             chosen = [chosen[short_in], *chosen[:short_in], *chosen[short_in + 1:]]
@@ -142,7 +147,7 @@ def read(asked: Asked, ex: Extraction, entities_of: EntitiesOf, parse: Parse,
             continues = where == "after" and asked.kind in (PLACE, PERSON, DATE) and _continues(nb, best.sentence)
             if where == "after" and not (short is None and asked.labels) and not continues:
                 continue
-            (doc,) = parse([nb.text])
+            doc = docs.one(nb)
             nb_cands = candidates(asked, doc, nb.start) if asked.kind else []
             if continues and nb_cands and short is not None:
                 # "… two facilities in Iraq." + "The U.S. strikes targeted … near Al Anbar": quote it too
@@ -171,14 +176,28 @@ def read(asked: Asked, ex: Extraction, entities_of: EntitiesOf, parse: Parse,
     return Reading(tuple(chosen), short, short_in, typed, conflict, agrees)
 
 
-def _phrases(asked: Asked, chosen: Sequence[Scored], parsed: dict, parse: Parse) -> list[tuple[Candidate, int]]:
-    todo = [c for c in chosen if id(c) not in parsed]
-    if todo:
-        parsed = dict(parsed)
-        parsed.update((id(c), d) for c, d in zip(todo, parse([c.sentence.text for c in todo])))
+class _Docs:
+    """Parsed sentences of one answer, each parsed once, several in one batch."""
+
+    def __init__(self, parse: Parse):
+        self._parse = parse
+        self._docs: dict[tuple[str, int], object] = {}
+
+    def many(self, sentences: Sequence[Sentence]) -> list:
+        todo = [s for s in dict.fromkeys(sentences) if (s.passage.source, s.start) not in self._docs]
+        if todo:
+            for s, d in zip(todo, self._parse([s.text for s in todo])):
+                self._docs[(s.passage.source, s.start)] = d
+        return [self._docs[(s.passage.source, s.start)] for s in sentences]
+
+    def one(self, sentence: Sentence):
+        return self.many([sentence])[0]
+
+
+def _phrases(asked: Asked, chosen: Sequence[Scored], docs: _Docs) -> list[tuple[Candidate, int]]:
     out = []
-    for i, c in enumerate(chosen):
-        for cand in candidates(asked, parsed[id(c)], c.sentence.start):
+    for i, (c, doc) in enumerate(zip(chosen, docs.many([c.sentence for c in chosen]))):
+        for cand in candidates(asked, doc, c.sentence.start):
             bonus = BEST_SENTENCE_BONUS if i == 0 else 0.0
             out.append((replace(cand, score=cand.score + bonus), i))
     return out
@@ -194,7 +213,7 @@ def _pick(cands: list[tuple[Candidate, int]]) -> tuple[Candidate | None, int | N
 _DEFINITE = re.compile(r"\b[Tt]he ([a-z]+)\b")
 
 
-def _refers_back(sentence: Sentence, before: Sentence, parse: Parse) -> bool:
+def _refers_back(sentence: Sentence, before: Sentence) -> bool:
     """``sentence`` opens with a pronoun, or names "the X" where X is part of a name in the
     sentence before ("In a statement, the command said" after "… U.S. Central Command.")."""
     if ANAPHOR.match(sentence.text):
@@ -224,10 +243,20 @@ def _continues(nxt: Sentence, sentence: Sentence) -> bool:
     return any(w.lower().rstrip("s") in words for w in m.group(1).split() if len(w) > 3)
 
 
-def _conflict_text(asked: Asked, best: Scored, entities_of: EntitiesOf, parse: Parse) -> str:
+def _states_anywhere(asked: Asked, ex: Extraction) -> bool:
+    """Some retrieved passage (or its title) states an asked year or quarter."""
+    seen, texts = set(), []
+    for s in ex.sentences:
+        if s.passage.chunk_id not in seen:
+            seen.add(s.passage.chunk_id)
+            texts.append(s.passage.title + "\n" + s.passage.text)
+    return any(constraints.agreement(asked, t) == constraints.AGREES for t in texts)
+
+
+def _conflict_text(asked: Asked, best: Scored, docs: _Docs) -> str:
     """What the documents give instead, from the closest contradicting sentence."""
     other = constraints.stated(asked, best.sentence.text)
-    (doc,) = parse([best.sentence.text])
+    doc = docs.one(best.sentence)
     unyeared = replace(asked, years=frozenset(), quarters=frozenset())
     cands = [c for c in candidates(unyeared, doc, best.sentence.start)
              if not constraints.years_in(c.text) and c.label != "DATE"]
@@ -236,8 +265,8 @@ def _conflict_text(asked: Asked, best: Scored, entities_of: EntitiesOf, parse: P
         c = cands[0]
         what = best.sentence.passage.source
         text = c.text
-        if c.counted_end:
-            text = best.sentence.text[c.start - best.sentence.start : c.counted_end - best.sentence.start]
+        if c.shown_end:
+            text = best.sentence.text[c.shown_start - best.sentence.start : c.shown_end - best.sentence.start]
         return (f"The documents give {text} for {other} ({what}), not a figure for {wanted}.")
     if other:
         return f"The closest passages are about {other}, not {wanted}."

@@ -217,7 +217,7 @@ class Assistant:
         ex = extract(q, passages, self.reader.embedder, query_text=resolved.query,
                      term_weights=resolved.term_weights, embed=self._embed, stored=self._stored)
         asked = ask(question if question == resolved.query or looks_asked(question) else resolved.query)
-        read = reading.read(asked, ex, self._entities, nlp_parse,
+        read = reading.read(asked, ex, self._entities, self._parse,
                             lambda ranked: choose(ranked, q, WEIGHTS))
         cell = find_cell(question, passages)
         if read.conflict and cell is None:
@@ -263,6 +263,10 @@ class Assistant:
             return Answer(text=NOT_FOUND, citations=(), refused=True, flags=flags, **base)
         short = ShortAnswer(cell.text, p.source, cell.start, cell.end, kept[0].number, "cell")
         return Answer(text=text, citations=kept, refused=False, flags=flags, short_answer=short, **base)
+
+    def _parse(self, texts: list[str]) -> list:
+        """Parsed sentences; the entities the build stored spare the recogniser's pass."""
+        return nlp.parse_sentences(texts, self.reader.sentence_entities(texts)) if texts else []
 
     def _entities(self, texts: list[str]) -> list[tuple]:
         """Entities of sentences: stored by the build, else found now (few sentences)."""
@@ -351,10 +355,6 @@ def _display(quote: str) -> str:
     return _SPACE.sub(" ", text).strip()
 
 
-def nlp_parse(texts: list[str]) -> list:
-    return [nlp.parse(t) for t in texts]
-
-
 def _page_at(passage: Passage, offset: int) -> int | None:
     page_at = getattr(passage, "page_at", None)
     return page_at(offset) if page_at is not None else passage.page
@@ -363,8 +363,8 @@ def _page_at(passage: Passage, offset: int) -> int | None:
 def _lead(short: Candidate, sentence) -> str:
     """The short answer as the answer's first words: "Eight U.S. personnel" (the number
     with what it counts, when the document says it right after the number)."""
-    end = short.counted_end or short.end
-    text = sentence.text[short.start - sentence.start : end - sentence.start]
+    start, end = (short.shown_start, short.shown_end) if short.shown_end else (short.start, short.end)
+    text = sentence.text[start - sentence.start : end - sentence.start]
     text = _SPACE.sub(" ", text).strip()
     return text[:1].upper() + text[1:]
 

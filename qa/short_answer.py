@@ -16,7 +16,7 @@ answer. Among the rest the one that stands where the question's words stand wins
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Sequence
 
 from .asking import NUMBER, PHRASE, PLACE, Asked, unit_forms
@@ -24,8 +24,9 @@ from .asking import NUMBER, PHRASE, PLACE, Asked, unit_forms
 _SKIP_LABELS_FOR_PHRASE = frozenset({"CARDINAL", "ORDINAL", "PERCENT", "MONEY", "QUANTITY"})
 _DETERMINERS = frozenset("the a an this that these those its their his her our some any".split())
 NO_ANCHOR = 0.6  # a sentence without any of the question's words: below a neighbour's minimum
+SURROUND = 2.0  # share of the question's words near it (by dependency distance)
 LINEAR, TREE = 0.03, 0.08  # per token / per dependency edge between a candidate and the question's words
-_UNIT_TOKENS = frozenset("% °C °F °c °f km m cm mm kg g mg lb lbs mph km/h ft mi ha acres percent".split())
+_UNIT_TOKENS = frozenset("% ° °C °F °c °f km m cm mm kg g mg lb lbs mph km/h ft mi ha acres percent".split())
 _LOCATIVE = frozenset("in at near from outside inside within across around throughout into on to".split())
 _AREA = re.compile(r"(?i)\bsquare\b|²|\bsq\b")
 
@@ -37,7 +38,8 @@ class Candidate:
     text: str
     label: str
     score: float
-    counted_end: int | None = None  # end of "eight U.S. personnel" when the number counts the focus
+    shown_start: int | None = None  # the phrase as the answer's lead shows it: "eight U.S.
+    shown_end: int | None = None  # personnel", "close-range ballistic missile" (None: as ``text``)
 
 
 def _content(t) -> bool:
@@ -63,16 +65,18 @@ def _trimmed(span):
     bracket or quote ("commune (gmina" → "commune"). Offsets stay exact."""
     doc = span.doc
     toks = list(span)
-    while toks and toks[0].i > 0 and _glued(doc[toks[0].i - 1], toks[0]) and not doc[toks[0].i - 1].is_quote \
-            and doc[toks[0].i - 1].text not in "([{":
+    while toks and toks[0].i > 0 and _glued(doc[toks[0].i - 1], toks[0]) and (
+            doc[toks[0].i - 1].text in "£$€¥" or (doc[toks[0].i - 1].like_num and toks[0].text in "-–")):
         toks.insert(0, doc[toks[0].i - 1])
-    while toks and toks[-1].i + 1 < len(doc) and (
-            (_glued(toks[-1], doc[toks[-1].i + 1]) and doc[toks[-1].i + 1].text not in ",.;:)]}\"'”’")
-            or (toks[-1].like_num and doc[toks[-1].i + 1].text in _UNIT_TOKENS)):
+    while toks and toks[-1].i + 1 < len(doc) and _written_on(toks[-1], doc[toks[-1].i + 1]):
         toks.append(doc[toks[-1].i + 1])
     while toks and (toks[0].lower_ in _DETERMINERS or toks[0].is_punct and toks[0].text not in "£$€¥"
                     or toks[0].lower_ in ("age", "aged")):
         toks = toks[1:]
+    for i, t in enumerate(toks):  # "5 ft 3 in) broad gauge": start after a bracket that closes nothing
+        if t.text in ")]}" and not any(u.text in "([{" for u in toks[:i]):
+            toks = toks[i + 1:]
+            break
     for i, t in enumerate(toks):  # cut at an opening bracket or quote that does not close
         if t.text in "([{\"“‘" and not any(u.text in ")]}\"”’" for u in toks[i + 1:]):
             toks = toks[:i]
@@ -98,6 +102,38 @@ def _tree_distance(a, b) -> int:
         if t in where:
             return where[t] + k
     return len(pa) + len(pb)
+
+
+def _written_on(a, b) -> bool:
+    """``b`` belongs to the number ``a`` ends with: "30" "m", "27" "-30%", "565" "°C"."""
+    if b.text in _UNIT_TOKENS and (a.like_num or a.text[-1:].isdigit()):
+        return True
+    if a.text == "°" and _glued(a, b) and b.text in ("C", "F", "K"):
+        return True
+    if not _glued(a, b) or not (a.like_num or a.text[-1:].isdigit() or a.text in "£$€¥-–"):
+        return False
+    return b.like_num or b.text in _UNIT_TOKENS or b.text in "-–%" or (b.is_alpha and len(b.text) <= 2)
+
+
+def _unechoed(asked: Asked, toks: list) -> list:
+    """``toks`` without the question's own words at either end: "what type of heating
+    element" → "electric" of "electric heating element" (the SQuAD convention; the lead
+    still shows the whole phrase). Unchanged when nothing else would remain."""
+    def said(t) -> bool:
+        return t.is_punct or t.lower_ in _DETERMINERS or (
+            not t.like_num and (t.lemma_.lower() in asked.lemmas or t.lower_ in asked.words))
+
+    i, j = 0, len(toks)
+    while i < j and said(toks[i]):
+        i += 1
+    while j > i and said(toks[j - 1]):
+        j -= 1
+    if i == j or (i == 0 and j == len(toks)):
+        return toks
+    core = toks[i:j]
+    while core and core[-1].is_punct:
+        core = core[:-1]
+    return core or toks
 
 
 def _glued(a, b) -> bool:
@@ -141,16 +177,28 @@ def candidates(asked: Asked, doc, offset: int) -> list[Candidate]:
             dist = min(min(abs(a - toks[0].i), abs(a - toks[-1].i)) for a in anchors)
             tree = min(_tree_distance(span.root, doc[a]) for a in anchors)
             score -= LINEAR * min(dist, 15) + TREE * min(tree, 8)
+            # the question's words around it: each asked word counts once, nearer counts more
+            near: dict[str, int] = {}
+            for a in anchors:
+                if toks[0].i <= a <= toks[-1].i:
+                    continue
+                key = doc[a].lemma_.lower()
+                d = _tree_distance(span.root, doc[a])
+                near[key] = min(near.get(key, 99), d)
+            score += SURROUND * sum(1.0 / (1 + d) for d in near.values()) / max(len(asked.lemmas), 1)
         else:
             score -= NO_ANCHOR
         end_i = toks[-1].i
-        counted_end = None
+        shown_start = shown_end = None
+        core = _unechoed(asked, toks) if label == "NP" else toks  # a name is never cut
+        if core is not toks:
+            shown_start, shown_end = offset + toks[0].idx, offset + toks[-1].idx + len(toks[-1].text)
         if asked.kind == NUMBER and asked.focus:
             after = [t for t in doc[end_i + 1 : end_i + 5]]
             for t in after:
                 if t.lemma_.lower() == asked.focus or t.lower_ == asked.focus_text:
                     score += 0.6
-                    counted_end = offset + t.idx + len(t.text)
+                    shown_start, shown_end = offset + toks[0].idx, offset + t.idx + len(t.text)
                     break
                 if t.is_punct or t.pos_ == "VERB":
                     break
@@ -180,13 +228,13 @@ def candidates(asked: Asked, doc, offset: int) -> list[Candidate]:
             score -= 0.3
         if asked.kind == NUMBER and label == "DATE" and not (asked.wh or "").startswith("how long"):
             score -= 0.5
-        start = offset + toks[0].idx
-        end = offset + toks[-1].idx + len(toks[-1].text)
-        out.append(Candidate(start, end, doc.text[toks[0].idx : toks[-1].idx + len(toks[-1].text)],
-                             label, round(score, 4), counted_end))
+        start = offset + core[0].idx
+        end = offset + core[-1].idx + len(core[-1].text)
+        out.append(Candidate(start, end, doc.text[core[0].idx : core[-1].idx + len(core[-1].text)],
+                             label, round(score, 4), shown_start, shown_end))
     # several counts for the focus in one sentence make each a weaker answer ("23 … and 25 …")
-    if asked.kind == NUMBER and len([c for c in out if c.counted_end]) > 1:
-        out = [Candidate(c.start, c.end, c.text, c.label, c.score - 0.3, c.counted_end) for c in out]
+    if asked.kind == NUMBER and len([c for c in out if c.shown_end]) > 1:
+        out = [replace(c, score=c.score - 0.3) for c in out]
     return sorted(out, key=lambda c: -c.score)
 
 

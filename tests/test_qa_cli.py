@@ -29,7 +29,7 @@ def _run(*args, chroma, cwd=ROOT):
 
 def test_public_surface_is_pinned():
     assert sorted(qa.__all__) == sorted([
-        "answer", "stream_answer", "Assistant", "Answer", "Citation", "Passage", "Turn",
+        "answer", "stream_answer", "Assistant", "Answer", "Citation", "Passage", "ShortAnswer", "Turn",
         "QAError", "BadRequest", "IndexMissing", "LLMUnavailable", "EmbedderMismatch",
     ])
     for name in qa.__all__:

@@ -1,0 +1,87 @@
+"""The question read with the real spaCy model; constraints; what is never quoted; phrase edges."""
+from __future__ import annotations
+
+import pytest
+
+from index import nlp
+from qa import constraints
+from qa.asking import ask
+from qa.reading import unquotable
+from qa.short_answer import candidates
+
+
+@pytest.mark.parametrize("question, kind, label, focus", [
+    ("How many enemy fighters did the AC-130 strike kill?", "number", "CARDINAL", "fighter"),
+    ("How many U.S. troops are in Syria?", "number", "CARDINAL", "troop"),
+    ("When did Hamas attack Israel?", "date", "DATE", None),
+    ("Where were the facilities located?", "place", "GPE", None),
+    ("Which military command issued the statement?", "person", "ORG", "command"),
+    ("What was Tesla's revenue in Q1 2021?", "number", "MONEY", "revenue"),
+    ("What year did Martin Luther get married?", "date", "DATE", "year"),
+    ("What is the name of the stadium?", "place", "FAC", "stadium"),
+    ("What was the name of the quarterback?", "person", "PERSON", "quarterback"),
+])
+def test_the_answer_kind_and_focus_come_from_the_parse(question, kind, label, focus):
+    a = ask(question)
+    assert a.kind == kind and label in a.labels and a.focus == focus
+
+
+def test_a_unit_and_the_constraints_are_read():
+    a = ask("How long is the Amazon River in kilometres?")
+    assert a.unit == "kilometre" and a.labels <= {"QUANTITY", "CARDINAL"}
+    assert ask("What was Tesla's revenue in Q1 2021?").years == {"2021"}
+    assert ask("What was Tesla's revenue in Q1 2021?").quarters == {"1"}
+    assert ask("Who scored in the fourth quarter?").quarters == set()  # a game's quarter is no period
+
+
+def test_clause_questions_want_no_phrase():
+    assert ask("What happened to the U.S. contractor?").kind is None
+    assert ask("What did the Pentagon do after the attacks?").kind is None
+
+
+@pytest.mark.parametrize("text, verdict", [
+    ("In 2023 there were 14 minor injuries.", constraints.CONTRADICTS),
+    ("In 2022 there were 21 minor injuries.", constraints.AGREES),
+    ("There were 21 minor injuries.", constraints.NEUTRAL),
+    ("Between 2021 and 2022 the number fell.", constraints.AGREES),
+])
+def test_a_sentence_agrees_with_or_contradicts_the_asked_year(text, verdict):
+    assert constraints.agreement(ask("How many minor injuries were there in 2022?"), text) == verdict
+
+
+@pytest.mark.parametrize("text, never", [
+    ("What is the location and date for the Super Bowl in 2022?", True),
+    ("Breaking News", True),
+    ("Accessibility links", True),
+    ("[12] Smith J, Lee K. Coronavirus spread. Lancet 2020; 395(3): 45-67.", True),
+    ("See https://example.org/report for the full text of the report.", True),
+    ("Smith et al. showed that the virus spreads before symptoms appear.", False),
+    ("U.S. Central Command said eight personnel were injured.", False),
+])
+def test_questions_headings_and_references_are_never_quoted(text, never):
+    assert unquotable(text) is never
+
+
+def _cands(question: str, sentence: str):
+    return candidates(ask(question), nlp.parse_sentences([sentence])[0], 100)
+
+
+def test_a_phrase_keeps_what_is_written_onto_its_number():
+    (best, *_) = _cands("What is the turbine entry temperature, in degrees Celsius?",
+                        "The turbine entry temperature is 565 °C, the creep limit of stainless steel.")
+    assert best.text == "565 °C"
+    (best, *_) = _cands("What were the annual carriage fees?", "Sky paid annual carriage fees of £30m for the channels.")
+    assert best.text == "£30m"
+
+
+def test_offsets_are_document_offsets_and_the_counted_noun_is_shown():
+    sentence = "U.S. Central Command said the attack caused injuries to eight U.S. personnel."
+    (best, *_) = _cands("How many personnel were injured?", sentence)
+    assert best.text == "eight" and sentence[best.start - 100:best.end - 100] == "eight"
+    assert sentence[best.shown_start - 100:best.shown_end - 100] == "eight U.S. personnel"
+
+
+def test_a_number_of_another_unit_loses():
+    cands = _cands("How long is the Amazon River in kilometres?",
+                   "The Amazon basin covers 7,000,000 square kilometres, and the river is 6,400 km long.")
+    assert cands[0].text == "6,400 km"
