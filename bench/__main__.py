@@ -29,7 +29,9 @@ from pathlib import Path
 from .ingest import ROOT, run_worker
 
 DATASETS = ROOT.parent / "shared" / "datasets" / "covid-qa"
-TARGETS = {"build_vs_raw": 1.05, "noop_speedup": 50, "peak_rss_mb": 1536, "p50_ms": 50, "p95_ms": 150}
+# issue 12: the build now analyses every sentence with spaCy (<= 1.3x the raw embedder), and an
+# answer parses the question and the sentences it may quote (p50 <= 60 ms)
+TARGETS = {"build_vs_raw": 1.3, "noop_speedup": 50, "peak_rss_mb": 1536, "p50_ms": 60, "p95_ms": 150}
 
 
 def machine() -> dict:

@@ -71,6 +71,7 @@ def replicate(source_settings, target_settings, target: int, *, batch: int = 500
     write_s = time.perf_counter() - t0
     bm25.BM25Index.build(ids, texts).save(bm25.bm25_dir(target_settings.bm25_dir, physical, 1))
     _replicate_sentences(source_settings, state, target_settings, physical, copies=copy)
+    _replicate_entities(source_settings, state, target_settings, physical, copies=copy)
     embedder = make_embedder(target_settings)
     dst.write_state(IndexState(physical, 1, state.embedder, state.dim,
                                chunking_signature(target_settings, embedder), now))
@@ -107,6 +108,50 @@ def _replicate_sentences(source_settings, state, target_settings, physical: str,
             parts.append(rows)
     records = np.concatenate(parts)
     sv.save(sv.path_for(target_settings.sentence_dir, physical, 1), records[np.argsort(records["chunk"], kind="stable")])
+
+
+def _replicate_entities(source_settings, state, target_settings, physical: str, *, copies: int) -> None:
+    """The copies' sentence entities, as a build would have stored them: the original's
+    rows, keyed by each copy's chunk and (digit-shifted, same-length) sentence texts."""
+    import numpy as np
+
+    from index import sentence_entities as se
+    from index.chunking import embed_hash
+    from index.sentence_vectors import chunk_key, text_key
+    from index.sentences import sentence_spans
+    from index.store import ChromaStore
+
+    root = se.root(source_settings.chroma_path)
+    stored = se.load(se.path_for(root, state.physical, state.generation))
+    if stored is None:
+        return
+    records = np.asarray(stored.records)
+    by_chunk: dict[int, np.ndarray] = {}
+    order = np.argsort(records["chunk"], kind="stable")
+    chunks_sorted = records["chunk"][order]
+    src = ChromaStore(source_settings)
+    parts = []
+    for r in src.visible_records(state, with_text=True):
+        c = r.chunk
+        ck = chunk_key(embed_hash(c.title, c.text))
+        if ck not in by_chunk:
+            lo, hi = np.searchsorted(chunks_sorted, ck, "left"), np.searchsorted(chunks_sorted, ck, "right")
+            by_chunk[ck] = records[order[lo:hi]]
+        rows = by_chunk[ck]
+        if not len(rows):
+            continue
+        spans = sentence_spans(c.text)
+        for n in range(copies):
+            title = c.title if n == 0 else f"{c.title} ({n})"
+            text = _shift_digits(c.text, n)
+            keys = {text_key(c.text[a:b]): text_key(text[a:b]) for a, b in spans}
+            copy = rows.copy()
+            copy["chunk"] = chunk_key(embed_hash(title, text))
+            copy["key"] = [keys.get(int(k), int(k)) for k in rows["key"]]
+            parts.append(copy)
+    if parts:
+        target = se.path_for(se.root(target_settings.chroma_path), physical, 1)
+        se.save(target, se.merge([np.concatenate(parts)]))  # one part: merge is per part
 
 
 def ask_latency(settings, questions: Sequence[str], *, warmup: int = 5) -> dict:

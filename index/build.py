@@ -31,7 +31,7 @@ from .settings import Settings
 from .store import FOREVER, ChromaStore, ChunkRecord, IndexState
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
-CHUNKER_VERSION = "s1"
+CHUNKER_VERSION = "s2"  # s2: table rows one sentence each, PDF page breaks inside chunks (issue 12)
 
 
 def _now() -> str:

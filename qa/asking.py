@@ -65,7 +65,7 @@ _UNITS = {
     "day": ("day",), "week": ("week",), "month": ("month",), "year": ("year",),
     "percent": ("percent", "%", "per cent"), "dollar": ("dollar", "$", "usd"), "euro": ("euro", "€"),
 }
-_YEAR = re.compile(r"(?<![\w.-])(1[5-9]\d\d|20\d\d)(?![\w-])")
+_YEAR = re.compile(r"(?<![\w.-])(1[5-9]\d\d|20\d\d)(?![\w-])(?!['’]?s\b)")  # not a decade, "1980's"
 # "Q1", "first quarter of 2021", "2021's second quarter"; not a game's "fourth quarter"
 _QUARTER = re.compile(r"(?i)\bq([1-4])\b|\b(first|second|third|fourth) quarter(?= (?:of )?(?:fiscal )?(?:19|20)\d\d)")
 _ORDINAL_Q = {"first": "1", "second": "2", "third": "3", "fourth": "4"}
@@ -87,6 +87,7 @@ class Asked:
     lemmas: frozenset[str]  # content lemmas of the question (lower case)
     words: frozenset[str]  # lower-cased tokens of the question
     root: str | None  # the main verb's lemma ("injure", "issue")
+    many: bool = False  # asks for several ("which two", "who were the crew members")
 
 
 def years_in(text: str) -> frozenset[str]:
@@ -218,6 +219,8 @@ def ask(question: str) -> Asked:
         text=text, wh=wh, kind=kind, labels=labels, focus=focus, focus_text=focus_text, unit=unit,
         years=years_in(text), quarters=quarters_in(text), lemmas=lemmas,
         words=frozenset(t.lower_ for t in toks), root=root_lemma,
+        many=bool(re.search(r"\b(?:two|three|four|five|both|several)\b", lower))
+        or (focus_text is not None and focus_text != focus and focus_text.endswith("s") and kind != NUMBER),
     )
 
 

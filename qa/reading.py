@@ -89,9 +89,13 @@ def _label_found(asked: Asked, text: str, ents: Sequence) -> bool:
 
 
 def read(asked: Asked, ex: Extraction, entities_of: EntitiesOf, parse: Parse,
-         choose: Callable[[list[Scored]], list[Scored]]) -> Reading:
+         choose: Callable[[list[Scored]], list[Scored]],
+         covered: Callable[[Asked, str], bool] = lambda asked, source: True) -> Reading:
     """Re-read ``ex``'s best sentences for ``asked``; ``choose`` picks the quoted ones from
-    a ranked list (the extractive answerer's own rule)."""
+    a ranked list (the extractive answerer's own rule); ``covered(asked, source)`` says
+    whether the document ``source`` states one of the asked years or quarters anywhere (a
+    year that only its context gives, "the 2015 season" two paragraphs up, is no reason to
+    refuse; a document that never names the year is about other years)."""
     if not ex.ranked:
         return Reading((), None, None, not asked.labels)
     counts: dict[tuple[str, str], int] = {}
@@ -127,8 +131,9 @@ def read(asked: Asked, ex: Extraction, entities_of: EntitiesOf, parse: Parse,
         agrees = any(verdicts.get(_place(c)) == constraints.AGREES for c in chosen)
         if all(verdicts.get(_place(c)) == constraints.CONTRADICTS for c in kept[:3]):
             conflict = _conflict_text(asked, best, docs)
-        elif not agrees and not _states_anywhere(asked, ex):
-            # no retrieved passage states the asked year at all: the documents are about others
+        elif not agrees and not _states(asked, best.sentence.passage, ex) \
+                and not covered(asked, best.sentence.passage.source):
+            # the answering document never states the asked year: it is about other years
             conflict = _conflict_text(asked, best, docs)
     # the phrase: in the chosen sentences, else in the neighbours of the best one
     cands = _phrases(asked, chosen, docs)
@@ -243,14 +248,18 @@ def _continues(nxt: Sentence, sentence: Sentence) -> bool:
     return any(w.lower().rstrip("s") in words for w in m.group(1).split() if len(w) > 3)
 
 
-def _states_anywhere(asked: Asked, ex: Extraction) -> bool:
-    """Some retrieved passage (or its title) states an asked year or quarter."""
-    seen, texts = set(), []
+def _states(asked: Asked, passage, ex: Extraction) -> bool:
+    """A retrieved passage of the same document, or of a part of the same work (same
+    title: an article indexed paragraph by paragraph), states an asked year or quarter."""
+    seen = set()
     for s in ex.sentences:
-        if s.passage.chunk_id not in seen:
-            seen.add(s.passage.chunk_id)
-            texts.append(s.passage.title + "\n" + s.passage.text)
-    return any(constraints.agreement(asked, t) == constraints.AGREES for t in texts)
+        p = s.passage
+        if p.chunk_id in seen or not (p.source == passage.source or (p.title and p.title == passage.title)):
+            continue
+        seen.add(p.chunk_id)
+        if constraints.agreement(asked, p.title + "\n" + p.text) == constraints.AGREES:
+            return True
+    return False
 
 
 def _conflict_text(asked: Asked, best: Scored, docs: _Docs) -> str:

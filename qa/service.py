@@ -26,7 +26,7 @@ from index import BadRequest, IndexMissing, IndexReader, LLMUnavailable, Setting
 
 from index import nlp
 
-from . import followup, reading, refusal
+from . import constraints, followup, reading, refusal
 from .asking import ask, looks_asked
 from .citations import MARKER, finalise
 from .extractive import WEIGHTS, Extraction, choose, extract
@@ -218,7 +218,7 @@ class Assistant:
                      term_weights=resolved.term_weights, embed=self._embed, stored=self._stored)
         asked = ask(question if question == resolved.query or looks_asked(question) else resolved.query)
         read = reading.read(asked, ex, self._entities, self._parse,
-                            lambda ranked: choose(ranked, q, WEIGHTS))
+                            lambda ranked: choose(ranked, q, WEIGHTS), self._covered)
         cell = find_cell(question, passages)
         if read.conflict and cell is None:
             return Answer(text=f"{NOT_FOUND} {read.conflict}", citations=(), refused=True,
@@ -263,6 +263,15 @@ class Assistant:
             return Answer(text=NOT_FOUND, citations=(), refused=True, flags=flags, **base)
         short = ShortAnswer(cell.text, p.source, cell.start, cell.end, kept[0].number, "cell")
         return Answer(text=text, citations=kept, refused=False, flags=flags, short_answer=short, **base)
+
+    def _covered(self, asked, source: str) -> bool:
+        """Whether the document ``source`` states one of the question's years or quarters
+        anywhere (read from the index only on this rare path: a year question whose
+        retrieved passages never state the year)."""
+        from . import constraints
+
+        text = "\n".join(c.text for c in self.reader.document_chunks(source))
+        return constraints.agreement(asked, text) == constraints.AGREES
 
     def _parse(self, texts: list[str]) -> list:
         """Parsed sentences; the entities the build stored spare the recogniser's pass."""
@@ -335,11 +344,12 @@ class Assistant:
         if grounded.refused:
             return Answer(text=grounded.text, citations=(), refused=True,
                           flags=tuple(grounded.flags), **base)
-        text, kept, flags = finalise(grounded.text, grounded.citations, passages, fallback=self.reader)
+        cited, contradicting = _agreeing(ask(question), grounded.citations)
+        text, kept, flags = finalise(grounded.text, cited, passages, fallback=self.reader)
         if not kept:
             return None
         return Answer(text=text, citations=kept, refused=False,
-                      flags=tuple(grounded.flags) + flags, **base)
+                      flags=tuple(grounded.flags) + contradicting + flags, **base)
 
 
 # ---- helpers -------------------------------------------------------------------------
@@ -375,6 +385,21 @@ def _short_answer(short: Candidate, kind: str | None, kept: Sequence[Citation]) 
         if c.start <= short.start and short.end <= c.end and c.quote[short.start - c.start : short.end - c.start] == short.text:
             return ShortAnswer(short.text, c.source, short.start, short.end, c.number, kind or "")
     return None
+
+
+def _agreeing(asked, citations: Sequence[Citation]) -> tuple[list[Citation], tuple[str, ...]]:
+    """The LLM's citations without those that state another year or quarter than the
+    question asks (the same check as the extractive answer's); flags name the dropped."""
+    if not (asked.years or asked.quarters):
+        return list(citations), ()
+    keep, flags = [], []
+    for c in citations:
+        if constraints.agreement(asked, c.quote) == constraints.CONTRADICTS:
+            flags.append(f"dropped citation [{c.number}]: it states {constraints.stated(asked, c.quote)}, "
+                         f"not {constraints.asked_for(asked)}")
+        else:
+            keep.append(c)
+    return keep, tuple(flags)
 
 
 def _row_text(cell) -> str:

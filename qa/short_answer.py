@@ -104,6 +104,24 @@ def _tree_distance(a, b) -> int:
     return len(pa) + len(pb)
 
 
+def _coordinated(doc, ents: list) -> list:
+    """Runs of entities of one label joined by ", ", "and", "or" ("Hmong or Laotian"), as
+    one span each (labelled like their parts)."""
+    out = []
+    i = 0
+    ents = sorted(ents, key=lambda e: e.start)
+    while i < len(ents):
+        j = i
+        while j + 1 < len(ents) and ents[j + 1].label_ == ents[i].label_ and all(
+                t.lower_ in (",", "and", "or", "&") for t in doc[ents[j].end : ents[j + 1].start]) \
+                and ents[j + 1].start > ents[j].end:
+            j += 1
+        if j > i:
+            out.append((doc[ents[i].start : ents[j].end], ents[i].label_))
+        i = j + 1
+    return out
+
+
 def _written_on(a, b) -> bool:
     """``b`` belongs to the number ``a`` ends with: "30" "m", "27" "-30%", "565" "°C"."""
     if b.text in _UNIT_TOKENS and (a.like_num or a.text[-1:].isdigit()):
@@ -150,6 +168,8 @@ def candidates(asked: Asked, doc, offset: int) -> list[Candidate]:
     spans = []
     if asked.labels:
         spans = [(e, e.label_) for e in doc.ents if e.label_ in asked.labels]
+        if asked.many:  # "which two bodies", "who were the crew": "Grissom, White, and Chaffee"
+            spans += _coordinated(doc, [e for e, _ in spans])
     if asked.focus and asked.wh in ("what", "which"):  # "which air base": "al-Asad Air Base"
         seen = {(e.start, e.end) for e, _ in spans}
         spans += [(c, "NP") for c in doc.noun_chunks
@@ -210,6 +230,8 @@ def candidates(asked: Asked, doc, offset: int) -> list[Candidate]:
             score += 0.2
         if kind_of:
             score += 0.5
+        if asked.many and any(t.lower_ in ("and", "or") or t.text == "," for t in toks):
+            score += 0.3  # several asked for, several named together
         if asked.kind == PLACE:
             prev = doc[toks[0].i - 1] if toks[0].i > 0 else None
             if prev is not None and prev.lower_ in _LOCATIVE:

@@ -85,3 +85,14 @@ def test_a_number_of_another_unit_loses():
     cands = _cands("How long is the Amazon River in kilometres?",
                    "The Amazon basin covers 7,000,000 square kilometres, and the river is 6,400 km long.")
     assert cands[0].text == "6,400 km"
+
+
+def test_the_llm_path_drops_citations_of_another_year():
+    from qa.service import _agreeing
+    from qa.types import Citation
+
+    quotes = ["In 2023 there were 14 minor injuries.", "In 2022 there were 21 minor injuries."]
+    cites = [Citation(i + 1, "manual.pdf", "", q, 0, len(q), 1.0, True) for i, q in enumerate(quotes)]
+    kept, flags = _agreeing(ask("How many minor injuries were there in 2022?"), cites)
+    assert [c.quote for c in kept] == [quotes[1]] and "2023" in flags[0]
+    assert _agreeing(ask("How many minor injuries were there?"), cites)[0] == cites
