@@ -144,15 +144,17 @@ class _Build:
         for r in live:
             live_by_source[r.chunk.source].append(r)
 
+        # Another chunking (chunk size, overlap, chunker version) re-chunks every document, so
+        # every file is read again: unchanged files' stand-ins carry no text to chunk.
+        rechunk_all = fresh or (state is not None and state.chunking != signature)
         known_files, previous_docs = self._unchanged_file_stand_ins(live_by_source)
         loaded = load_documents(
             self.source,
-            known_file_hashes=None if fresh else known_files,
-            previous=None if fresh else (lambda rel: previous_docs.get(rel, [])),
+            known_file_hashes=None if rechunk_all else known_files,
+            previous=None if rechunk_all else (lambda rel: previous_docs.get(rel, [])),
         )
         docs = {d.source: d for d in loaded.documents}
 
-        rechunk_all = fresh or (state is not None and state.chunking != signature)
         added, changed, unchanged = [], [], []
         for src, doc in docs.items():
             old = live_by_source.get(src)

@@ -224,3 +224,22 @@ def test_collections_sharing_a_folder_keep_their_keyword_and_sentence_files(sett
     # and each collection keeps only its live generation's files
     assert len(list(a.sentence_dir.iterdir())) == 2
     assert len(list(a.bm25_dir.iterdir())) == 2
+
+
+def test_another_chunking_rechunks_every_document_from_its_file(settings_factory, embedder):
+    """A new chunk size (or chunker version) re-reads and re-chunks unchanged files: their
+    stand-ins carry no text, and once re-chunked them to nothing (an empty index)."""
+    s = settings_factory(chunk_size=64, chunk_overlap=0)
+    paragraphs = [f"Paragraph {i} talks about topic number {i} in some detail, with facts." for i in range(12)]
+    _write(s.source_dir, "long.txt", "\n\n".join(paragraphs))
+    _write(s.source_dir, "other.txt", GAMMA)
+    first = build_index(s, embedder=embedder)
+    wider = s.model_copy(update={"chunk_size": 128})
+    report = build_index(wider, embedder=embedder)
+    records = _records(wider)
+    assert report.documents_total == 2 and {r.chunk.source for r in records} == {"long.txt", "other.txt"}
+    assert 0 < report.chunks_total < first.chunks_total  # bigger chunks, fewer of them
+    text = (s.source_dir / "long.txt").read_text()
+    assert all(text[r.chunk.start:r.chunk.end] == r.chunk.text for r in records if r.chunk.source == "long.txt")
+    hits = IndexReader(wider, embedder=embedder).search("topic number 7", dense_k=3, keyword_k=3)
+    assert hits.keyword and hits.dense
