@@ -24,7 +24,7 @@ import numpy as np
 
 from . import nlp
 from .nlp import LABELS, Entity
-from .sentence_vectors import chunk_key, path_for, save, text_key  # noqa: F401  (path_for: same layout)
+from .sentence_vectors import chunk_key, first_per_chunk, path_for, save, text_key  # noqa: F401  (path_for: same layout)
 from .sentences import sentence_spans
 
 NONE = ""  # the label of the row that says "analysed, no entities"
@@ -99,19 +99,7 @@ class SentenceEntities:
 def merge(parts: Iterable[np.ndarray], keep_chunks: Iterable[str] | None = None) -> np.ndarray:
     """One record array sorted by sentence from ``parts``: each chunk's rows from the first
     part that has it, and only chunks in ``keep_chunks`` (embed hashes) when given."""
-    keep = None if keep_chunks is None else np.fromiter((chunk_key(h) for h in set(keep_chunks)), dtype="<u8")
-    taken = np.zeros(0, dtype="<u8")
-    out = []
-    for part in parts:
-        part = np.asarray(part)
-        if not len(part):
-            continue
-        mask = ~np.isin(part["chunk"], taken)
-        if keep is not None:
-            mask &= np.isin(part["chunk"], keep)
-        part = part[mask]
-        out.append(part)
-        taken = np.union1d(taken, part["chunk"])
+    out = first_per_chunk(parts, keep_chunks)
     return _sorted(np.concatenate(out)) if out else np.zeros(0, dtype=DTYPE)
 
 

@@ -102,9 +102,10 @@ class SentenceVectors:
         return np.unique(self._chunks)
 
 
-def merge(dim: int, parts: Iterable[np.ndarray], keep_chunks: Iterable[str] | None = None) -> np.ndarray:
-    """One record array sorted by chunk from ``parts``: each chunk's rows from the first
-    part that has it, and only chunks in ``keep_chunks`` (embed hashes) when given."""
+def first_per_chunk(parts: Iterable[np.ndarray], keep_chunks: Iterable[str] | None = None) -> list[np.ndarray]:
+    """Of record arrays with a ``chunk`` column: each chunk's rows from the first part that
+    has it, and only chunks in ``keep_chunks`` (embed hashes) when given (shared with the
+    sentence-entity files)."""
     keep = None if keep_chunks is None else np.fromiter((chunk_key(h) for h in set(keep_chunks)), dtype="<u8")
     taken = np.zeros(0, dtype="<u8")
     out = []
@@ -118,6 +119,13 @@ def merge(dim: int, parts: Iterable[np.ndarray], keep_chunks: Iterable[str] | No
         part = part[mask]
         out.append(part)
         taken = np.union1d(taken, part["chunk"])
+    return out
+
+
+def merge(dim: int, parts: Iterable[np.ndarray], keep_chunks: Iterable[str] | None = None) -> np.ndarray:
+    """One record array sorted by chunk from ``parts``: each chunk's rows from the first
+    part that has it, and only chunks in ``keep_chunks`` (embed hashes) when given."""
+    out = first_per_chunk(parts, keep_chunks)
     if not out:
         return np.zeros(0, dtype=record_dtype(dim))
     records = np.concatenate(out)
