@@ -8,7 +8,10 @@ give the year elsewhere). Both answerers use this check (:func:`agreement`).
 """
 from __future__ import annotations
 
+from typing import Sequence
+
 from .asking import Asked, quarters_in, years_in
+from .types import Citation
 
 AGREES, NEUTRAL, CONTRADICTS = 1, 0, -1
 
@@ -38,3 +41,18 @@ def stated(asked: Asked, text: str) -> str:
 def asked_for(asked: Asked) -> str:
     """The asked year/quarter as the user would say it ("Q1 2021", "2022")."""
     return " ".join([f"Q{q}" for q in sorted(asked.quarters)] + sorted(asked.years))
+
+
+def agreeing(asked: Asked, citations: Sequence[Citation]) -> tuple[list[Citation], tuple[str, ...]]:
+    """The LLM's citations without those that state another year or quarter than the
+    question asks (the same check as the extractive answer's); flags name the dropped."""
+    if not (asked.years or asked.quarters):
+        return list(citations), ()
+    keep, flags = [], []
+    for c in citations:
+        if agreement(asked, c.quote) == CONTRADICTS:
+            flags.append(f"dropped citation [{c.number}]: it states {stated(asked, c.quote)}, "
+                         f"not {asked_for(asked)}")
+        else:
+            keep.append(c)
+    return keep, tuple(flags)

@@ -26,15 +26,14 @@ from index import BadRequest, IndexMissing, IndexReader, LLMUnavailable, Setting
 
 from index import nlp
 
-from . import constraints, followup, reading, refusal
+from . import composing, constraints, followup, reading, refusal
 from .asking import ask, looks_asked
-from .citations import MARKER, finalise
+from .citations import finalise
 from .extractive import WEIGHTS, Extraction, choose, extract
 from .question import analyse
 from .retrieval import retrieve
-from .short_answer import Candidate
 from .tables import find_cell
-from .types import Answer, Citation, Passage, ShortAnswer, Turn
+from .types import Answer, Passage, Turn
 
 MAX_QUESTION_CHARS = 2000
 MAX_HISTORY_TURNS = 20
@@ -230,39 +229,23 @@ class Assistant:
         if verdict.refused:
             return Answer(text=_refusal_text(verdict, ex), citations=(), refused=True,
                           flags=(f"refused: {verdict.reason} (support {verdict.support:.2f})",), **base)
-        citations = [
-            Citation(
-                number=i + 1, source=c.sentence.passage.source, title=c.sentence.passage.title,
-                quote=c.sentence.text, start=c.sentence.start, end=c.sentence.end,
-                score=round(c.score, 4), verified=False, chunk_id=c.sentence.passage.chunk_id,
-                page=_page_at(c.sentence.passage, c.sentence.start),
-            )
-            for i, c in enumerate(read.chosen)
-        ]
-        quotes = " ".join(f"“{_display(c.quote)}” [{c.number}]" for c in citations)
-        lead = ""
-        if read.short is not None and read.short_in is not None:
-            lead = f"{_lead(read.short, read.chosen[read.short_in].sentence)} [{read.short_in + 1}]. "
+        lead, quotes, citations = composing.quoted(read)
         text, kept, flags = finalise(lead + quotes, citations, passages, fallback=self.reader)
         if not kept:  # cannot happen unless the index changed under us; never answer unchecked
             return Answer(text=NOT_FOUND, citations=(), refused=True, flags=flags, **base)
-        short = _short_answer(read.short, asked.kind, kept) if read.short is not None else None
+        short = composing.short_answer(read.short, asked.kind, kept) if read.short is not None else None
         if lead and short is None:  # its quote did not survive verification: no lead either
             text, kept, flags = finalise(quotes, citations, passages, fallback=self.reader)
         return Answer(text=text, citations=kept, refused=False, flags=flags, short_answer=short, **base)
 
     def _cell_answer(self, cell, passages, base) -> Answer:
         """A table cell read with its row label and column header: the row is the quote."""
-        p = cell.passage
-        row = Citation(number=1, source=p.source, title=p.title, quote=_row_text(cell),
-                       start=cell.row_start, end=cell.row_end, score=round(cell.score, 4),
-                       verified=False, chunk_id=p.chunk_id, page=_page_at(p, cell.row_start))
-        text = f"{cell.text} ({cell.header}, {cell.label}) [1]. “{_display(row.quote)}” [1]"
+        text, row = composing.table_cell(cell)
         text, kept, flags = finalise(text, [row], passages, fallback=self.reader)
         if not kept:
             return Answer(text=NOT_FOUND, citations=(), refused=True, flags=flags, **base)
-        short = ShortAnswer(cell.text, p.source, cell.start, cell.end, kept[0].number, "cell")
-        return Answer(text=text, citations=kept, refused=False, flags=flags, short_answer=short, **base)
+        return Answer(text=text, citations=kept, refused=False, flags=flags,
+                      short_answer=composing.cell_short_answer(cell, kept[0]), **base)
 
     def _covered(self, asked, source: str) -> bool:
         """Whether the document ``source`` states one of the question's years or quarters
@@ -344,7 +327,7 @@ class Assistant:
         if grounded.refused:
             return Answer(text=grounded.text, citations=(), refused=True,
                           flags=tuple(grounded.flags), **base)
-        cited, contradicting = _agreeing(ask(question), grounded.citations)
+        cited, contradicting = constraints.agreeing(ask(question), grounded.citations)
         text, kept, flags = finalise(grounded.text, cited, passages, fallback=self.reader)
         if not kept:
             return None
@@ -353,57 +336,7 @@ class Assistant:
 
 
 # ---- helpers -------------------------------------------------------------------------
-_SPACE = re.compile(r"\s+")
 _SURROGATE = re.compile("[\ud800-\udfff]")  # str joins valid pairs: any left is alone
-
-
-def _display(quote: str) -> str:
-    """A quote as answer text: one line, the document's own "[12]"-style references dropped
-    (they would read as this answer's markers)."""
-    text = MARKER.sub("", quote)
-    text = re.sub(r"\s+([.,;:!?])", r"\1", text)
-    return _SPACE.sub(" ", text).strip()
-
-
-def _page_at(passage: Passage, offset: int) -> int | None:
-    page_at = getattr(passage, "page_at", None)
-    return page_at(offset) if page_at is not None else passage.page
-
-
-def _lead(short: Candidate, sentence) -> str:
-    """The short answer as the answer's first words: "Eight U.S. personnel" (the number
-    with what it counts, when the document says it right after the number)."""
-    start, end = (short.shown_start, short.shown_end) if short.shown_end else (short.start, short.end)
-    text = sentence.text[start - sentence.start : end - sentence.start]
-    text = _SPACE.sub(" ", text).strip()
-    return text[:1].upper() + text[1:]
-
-
-def _short_answer(short: Candidate, kind: str | None, kept: Sequence[Citation]) -> ShortAnswer | None:
-    """The short answer, pointing at the (renumbered, verified) citation that holds it."""
-    for c in kept:
-        if c.start <= short.start and short.end <= c.end and c.quote[short.start - c.start : short.end - c.start] == short.text:
-            return ShortAnswer(short.text, c.source, short.start, short.end, c.number, kind or "")
-    return None
-
-
-def _agreeing(asked, citations: Sequence[Citation]) -> tuple[list[Citation], tuple[str, ...]]:
-    """The LLM's citations without those that state another year or quarter than the
-    question asks (the same check as the extractive answer's); flags name the dropped."""
-    if not (asked.years or asked.quarters):
-        return list(citations), ()
-    keep, flags = [], []
-    for c in citations:
-        if constraints.agreement(asked, c.quote) == constraints.CONTRADICTS:
-            flags.append(f"dropped citation [{c.number}]: it states {constraints.stated(asked, c.quote)}, "
-                         f"not {constraints.asked_for(asked)}")
-        else:
-            keep.append(c)
-    return keep, tuple(flags)
-
-
-def _row_text(cell) -> str:
-    return cell.passage.text[cell.row_start - cell.passage.start : cell.row_end - cell.passage.start]
 
 
 def _pieces(text: str) -> Iterator[str]:

@@ -88,7 +88,7 @@ def test_a_number_of_another_unit_loses():
 
 
 def test_the_llm_path_drops_citations_of_another_year():
-    from qa.service import _agreeing
+    from qa.constraints import agreeing as _agreeing
     from qa.types import Citation
 
     quotes = ["In 2023 there were 14 minor injuries.", "In 2022 there were 21 minor injuries."]
