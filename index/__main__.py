@@ -44,7 +44,8 @@ def _print_report(r) -> None:
     print(f"Indexed {r.documents_total} documents, {r.chunks_total} chunks ({r.embedder}) in {r.seconds:.2f} s")
     print(f"  files added {len(r.files_added)}, changed {len(r.files_changed)}, "
           f"removed {len(r.files_removed)}, unchanged {r.files_unchanged}, skipped {len(r.skipped)}")
-    print(f"  chunks embedded {r.chunks_embedded}, reused {r.chunks_reused}, deleted {r.chunks_deleted}")
+    print(f"  chunks embedded {r.chunks_embedded}, reused {r.chunks_reused}, deleted {r.chunks_deleted}, "
+          f"sentences analysed {r.sentences_analysed}")
     for label, names in (("added", r.files_added), ("changed", r.files_changed), ("removed", r.files_removed)):
         for n in names[:20]:
             print(f"  {label}: {n}")
@@ -52,6 +53,8 @@ def _print_report(r) -> None:
             print(f"  ... and {len(names) - 20} more {label}")
     for sk in r.skipped:
         print(f"  skipped: {sk.path} — {sk.reason}")
+    for w in r.warnings:  # e.g. pypdf on a damaged PDF: reported here, not on stderr
+        print(f"  warning: {w}")
 
 
 def main(argv: list[str] | None = None) -> int:
