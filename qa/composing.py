@@ -64,9 +64,7 @@ def page_at(passage: Passage, offset: int) -> int | None:
 def _lead(short: Candidate, sentence) -> str:
     """The short answer as the answer's first words: "Eight U.S. personnel" (the number
     with what it counts, when the document says it right after the number)."""
-    start, end = (short.shown_start, short.shown_end) if short.shown_end else (short.start, short.end)
-    text = sentence.text[start - sentence.start : end - sentence.start]
-    text = _SPACE.sub(" ", text).strip()
+    text = _SPACE.sub(" ", short.shown(sentence.text, sentence.start)).strip()
     return text[:1].upper() + text[1:]
 
 

@@ -156,13 +156,11 @@ def read(asked: Asked, ex: Extraction, entities_of: EntitiesOf, parse: Parse,
             nb_cands = candidates(asked, doc, nb.start) if asked.kind else []
             if continues and nb_cands and short is not None:
                 # "… two facilities in Iraq." + "The U.S. strikes targeted … near Al Anbar": quote it too
-                chosen = [*chosen, Scored(nb, best.score * 0.9, best.dense, best.words, best.context, True,
-                                          frozenset(), 1.0)]
+                chosen = [*chosen, _alongside(nb, best, True)]
                 break
             nb_cands = [c for c in nb_cands if c.score >= NEIGHBOUR_MIN]
             if (nb_cands and short is None) or (where == "before" and refers_back):
-                extra = Scored(nb, best.score * 0.9, best.dense, best.words, best.context, bool(nb_cands),
-                               frozenset(), 1.0)
+                extra = _alongside(nb, best, bool(nb_cands))
                 chosen = [extra, *chosen] if where == "before" else [*chosen, extra]
                 if short is None and nb_cands:
                     short = nb_cands[0]
@@ -179,6 +177,11 @@ def read(asked: Asked, ex: Extraction, entities_of: EntitiesOf, parse: Parse,
             short = None
     typed = not asked.labels or short is not None
     return Reading(tuple(chosen), short, short_in, typed, conflict, agrees)
+
+
+def _alongside(neighbour: Sentence, best: Scored, typed: bool) -> Scored:
+    """A neighbouring sentence quoted with ``best``, scored just below it."""
+    return Scored(neighbour, best.score * 0.9, best.dense, best.words, best.context, typed, frozenset(), 1.0)
 
 
 class _Docs:
@@ -271,12 +274,8 @@ def _conflict_text(asked: Asked, best: Scored, docs: _Docs) -> str:
              if not constraints.years_in(c.text) and c.label != "DATE"]
     wanted = constraints.asked_for(asked)
     if cands and other and asked.labels:
-        c = cands[0]
-        what = best.sentence.passage.source
-        text = c.text
-        if c.shown_end:
-            text = best.sentence.text[c.shown_start - best.sentence.start : c.shown_end - best.sentence.start]
-        return (f"The documents give {text} for {other} ({what}), not a figure for {wanted}.")
+        text = cands[0].shown(best.sentence.text, best.sentence.start)
+        return f"The documents give {text} for {other} ({best.sentence.passage.source}), not a figure for {wanted}."
     if other:
         return f"The closest passages are about {other}, not {wanted}."
     return f"The closest passages don't say anything for {wanted}."

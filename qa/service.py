@@ -251,8 +251,6 @@ class Assistant:
         """Whether the document ``source`` states one of the question's years or quarters
         anywhere (read from the index only on this rare path: a year question whose
         retrieved passages never state the year)."""
-        from . import constraints
-
         text = "\n".join(c.text for c in self.reader.document_chunks(source))
         return constraints.agreement(asked, text) == constraints.AGREES
 

@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
-from typing import Sequence
-
 from .asking import NUMBER, PHRASE, PLACE, Asked, unit_forms
 
 _SKIP_LABELS_FOR_PHRASE = frozenset({"CARDINAL", "ORDINAL", "PERCENT", "MONEY", "QUANTITY"})
@@ -40,6 +38,11 @@ class Candidate:
     score: float
     shown_start: int | None = None  # the phrase as the answer's lead shows it: "eight U.S.
     shown_end: int | None = None  # personnel", "close-range ballistic missile" (None: as ``text``)
+
+    def shown(self, sentence: str, sentence_start: int) -> str:
+        """The phrase as the lead shows it, cut from the sentence that holds it."""
+        start, end = (self.shown_start, self.shown_end) if self.shown_end else (self.start, self.end)
+        return sentence[start - sentence_start : end - sentence_start]
 
 
 def _content(t) -> bool:
@@ -195,15 +198,14 @@ def candidates(asked: Asked, doc, offset: int) -> list[Candidate]:
         score = 1.0 - 0.8 * echo
         if anchors:
             dist = min(min(abs(a - toks[0].i), abs(a - toks[-1].i)) for a in anchors)
-            tree = min(_tree_distance(span.root, doc[a]) for a in anchors)
-            score -= LINEAR * min(dist, 15) + TREE * min(tree, 8)
+            trees = {a: _tree_distance(span.root, doc[a]) for a in anchors}
+            score -= LINEAR * min(dist, 15) + TREE * min(min(trees.values()), 8)
             # the question's words around it: each asked word counts once, nearer counts more
             near: dict[str, int] = {}
-            for a in anchors:
+            for a, d in trees.items():
                 if toks[0].i <= a <= toks[-1].i:
                     continue
                 key = doc[a].lemma_.lower()
-                d = _tree_distance(span.root, doc[a])
                 near[key] = min(near.get(key, 99), d)
             score += SURROUND * sum(1.0 / (1 + d) for d in near.values()) / max(len(asked.lemmas), 1)
         else:
@@ -237,8 +239,7 @@ def candidates(asked: Asked, doc, offset: int) -> list[Candidate]:
             if prev is not None and prev.lower_ in _LOCATIVE:
                 score += 0.3
         nxt = doc[end_i + 1] if end_i + 1 < len(doc) else None
-        if nxt is not None and nxt.text == "-" or (nxt is not None and nxt.idx == toks[-1].idx + len(toks[-1].text)
-                                                 and nxt.text.startswith("-")):
+        if nxt is not None and (nxt.text == "-" or (_glued(toks[-1], nxt) and nxt.text.startswith("-"))):
             score -= 0.6  # "Iran" in "Iran-backed" is a modifier, not the answer
         if units:
             text = span.text.lower()
@@ -259,6 +260,3 @@ def candidates(asked: Asked, doc, offset: int) -> list[Candidate]:
         out = [replace(c, score=c.score - 0.3) for c in out]
     return sorted(out, key=lambda c: -c.score)
 
-
-def best(cands: Sequence[Candidate]) -> Candidate | None:
-    return cands[0] if cands else None

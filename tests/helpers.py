@@ -52,3 +52,29 @@ def assert_cited(answer, fact: str | None = None) -> None:
         return noun in quote and any(v in quote for v in verbs)
 
     assert any(about(c.quote) for c in answer.citations), answer.citations
+
+
+def seed_index(settings, embedder):
+    """``settings`` with the seed article copied into its source folder and indexed."""
+    import shutil
+
+    from index import build_index
+
+    settings.source_dir.mkdir(parents=True)
+    shutil.copy(SEED_PATH, settings.source_dir / SEED_FILE)
+    build_index(settings, embedder=embedder)
+    return settings
+
+
+def indexed_sentences(settings) -> list[str]:
+    """Every sentence of every visible chunk, as the build splits them (chunks overlap, so
+    a sentence may come twice)."""
+    from index import sentence_vectors as sv
+    from index.store import ChromaStore
+
+    store = ChromaStore(settings)
+    out = []
+    for r in store.visible_records(store.require_state(), with_text=True):
+        spans, _ = sv.chunk_sentences(r.chunk.title, r.chunk.text)
+        out.extend(r.chunk.text[s:e] for s, e in spans)
+    return out

@@ -13,7 +13,7 @@ from index import sentence_vectors as sv
 from index.store import ChromaStore
 
 from .conftest import SEEDS
-from .helpers import covid_docs
+from .helpers import covid_docs, indexed_sentences, seed_index
 
 SEED = SEEDS / "us-strikes-iran-backed-groups-iraq.txt"
 EIGHT = "U.S. Central Command said the ballistic missile attack caused injuries to eight U.S. personnel and minor damage to infrastructure."
@@ -40,24 +40,13 @@ def analysed(monkeypatch):
 
 @pytest.fixture
 def seeded(settings_factory, embedder):
-    s = settings_factory()
-    s.source_dir.mkdir(parents=True)
-    shutil.copy(SEED, s.source_dir / SEED.name)
-    build_index(s, embedder=embedder)
-    return s
+    return seed_index(settings_factory(), embedder)
 
 
 def _entity_files(settings) -> list[str]:
     return sorted(p.name for p in se.root(settings.chroma_path).iterdir())
 
 
-def _sentences(settings) -> list[str]:
-    store = ChromaStore(settings)
-    out = []
-    for r in store.visible_records(store.require_state(), with_text=True):
-        spans, _ = sv.chunk_sentences(r.chunk.title, r.chunk.text)
-        out.extend(r.chunk.text[s:e] for s, e in spans)
-    return out
 
 
 def _split(text: str) -> list[str]:
@@ -71,7 +60,7 @@ def _reader(settings, embedder) -> IndexReader:
 
 def test_every_sentence_is_analysed_at_build_with_exact_offsets(seeded, embedder):
     reader = _reader(seeded, embedder)
-    sentences = _sentences(seeded)
+    sentences = indexed_sentences(seeded)
     stored = reader.sentence_entities(sentences)
     assert len(sentences) > 20 and all(e is not None for e in stored)
 
@@ -94,7 +83,7 @@ def test_a_rebuild_reads_only_new_sentences_with_spacy(seeded, embedder, analyse
     assert analysed and set(analysed) <= set(_split(OTHER)) and len(analysed) == len(set(analysed))
     assert report.sentences_analysed == len(analysed)
     reader = _reader(seeded, embedder)
-    assert all(e is not None for e in reader.sentence_entities(_sentences(seeded)))  # the seed's, carried over
+    assert all(e is not None for e in reader.sentence_entities(indexed_sentences(seeded)))  # the seed's, carried over
     [paris] = reader.sentence_entities(["The lens was made in Paris in 1871."])
     assert {("GPE", "Paris"), ("DATE", "1871")} <= {(e.label, "The lens was made in Paris in 1871."[e.start:e.end]) for e in paris}
 
@@ -110,7 +99,7 @@ def test_a_changed_document_gets_its_new_sentences_analysed_and_loses_its_old(se
     assert report.files_changed == (SEED.name,)
     assert added in analysed
     # chunks overlap, and unchanged chunks keep their rows: far fewer than all sentences
-    assert len(analysed) < len(set(_sentences(seeded))) and EIGHT not in analysed
+    assert len(analysed) < len(set(indexed_sentences(seeded))) and EIGHT not in analysed
 
     reader = _reader(seeded, embedder)
     [new], [old] = reader.sentence_entities([added]), reader.sentence_entities([PLAIN])
@@ -125,7 +114,7 @@ def test_a_lost_file_is_written_again_by_the_next_build(seeded, embedder, analys
 
     report = build_index(seeded, embedder=embedder)
     assert report.chunks_embedded == 0 and analysed
-    assert all(e is not None for e in _reader(seeded, embedder).sentence_entities(_sentences(seeded)))
+    assert all(e is not None for e in _reader(seeded, embedder).sentence_entities(indexed_sentences(seeded)))
 
 
 def test_a_damaged_file_reads_as_unknown(seeded, embedder):

@@ -13,6 +13,7 @@ from index.store import ChromaStore
 from qa.service import Assistant
 
 from .conftest import SEEDS
+from .helpers import indexed_sentences, seed_index
 
 SEED = SEEDS / "us-strikes-iran-backed-groups-iraq.txt"
 OTHER = (
@@ -52,27 +53,16 @@ def _stored(settings):
     return state, sv.load(sv.path_for(settings.sentence_dir, state.physical, state.generation))
 
 
-def _sentences(settings):
-    store = ChromaStore(settings)
-    out = []
-    for r in store.visible_records(store.require_state(), with_text=True):
-        spans, _ = sv.chunk_sentences(r.chunk.title, r.chunk.text)
-        out.extend(r.chunk.text[s:e] for s, e in spans)
-    return out
 
 
 @pytest.fixture
 def seeded(settings_factory, embedder):
-    s = settings_factory()
-    s.source_dir.mkdir(parents=True)
-    shutil.copy(SEED, s.source_dir / SEED.name)
-    build_index(s, embedder=embedder)
-    return s
+    return seed_index(settings_factory(), embedder)
 
 
 def test_every_sentence_gets_a_vector_that_means_that_sentence(seeded, embedder):
     _, stored = _stored(seeded)
-    sentences = sorted(set(_sentences(seeded)))
+    sentences = sorted(set(indexed_sentences(seeded)))
     vectors = stored.lookup(sentences)
     assert len(sentences) > 20 and all(v is not None for v in vectors)
     # pooled from the chunk's pass (so coloured by its neighbours), yet close to the
@@ -113,7 +103,7 @@ def test_without_the_file_answers_are_the_same_and_the_next_build_restores_it(se
     report = build_index(seeded, embedder=embedder)  # nothing changed: only the file is rewritten
     assert report.chunks_embedded == 0
     _, stored = _stored(seeded)
-    assert stored is not None and all(v is not None for v in stored.lookup(_sentences(seeded)))
+    assert stored is not None and all(v is not None for v in stored.lookup(indexed_sentences(seeded)))
 
 
 def test_incremental_build_carries_vectors_over_and_drops_removed_documents(seeded, embedder):
@@ -127,14 +117,14 @@ def test_incremental_build_carries_vectors_over_and_drops_removed_documents(seed
     assert spans_calls and all("harbour" in t.lower() or "lighthouse" in t or "Visitors" in t or "lens" in t
                                for batch in spans_calls for t in batch)
     _, stored = _stored(seeded)
-    assert all(v is not None for v in stored.lookup(_sentences(seeded)))
+    assert all(v is not None for v in stored.lookup(indexed_sentences(seeded)))
     assert stored.lookup(["Visitors climb the tower on Sundays."])[0] is not None
 
     (seeded.source_dir / "harbour.txt").unlink()
     build_index(seeded, embedder=embedder)
     state, stored = _stored(seeded)
     assert stored.lookup(["Visitors climb the tower on Sundays."]) == [None]
-    assert all(v is not None for v in stored.lookup(_sentences(seeded)))
+    assert all(v is not None for v in stored.lookup(indexed_sentences(seeded)))
     # one file: the live generation's
     assert [p.name for p in seeded.sentence_dir.iterdir()] == [sv.path_for(seeded.sentence_dir, state.physical, state.generation).name]
 
