@@ -12,7 +12,7 @@ export ANONYMIZED_TELEMETRY := False
 export GRADIO_ANALYTICS_ENABLED := False
 export ORT_DISABLE_TELEMETRY := 1
 
-.PHONY: run test index bench eval reliability clean help
+.PHONY: run test index bench eval train-spans reliability clean help
 
 help:
 	@echo "make run    set up and start the app (http://127.0.0.1:7860)"
@@ -20,6 +20,7 @@ help:
 	@echo "make index  (re)build the index from QA_SOURCE_DIR (default seeds/)"
 	@echo "make bench  ingest and query benchmarks -> docs/benchmarks.md"
 	@echo "make eval   evaluation on ../shared/datasets -> docs/evaluation.md"
+	@echo "make train-spans  retrain the short-answer span model on xquad-en -> qa/span_model.json"
 	@echo "make reliability  long fault, load, bad-input and 100k-chunk scale runs -> docs/reliability.md"
 
 $(VENV)/.app: pyproject.toml
@@ -56,6 +57,9 @@ test: $(VENV)/.test
 
 bench: $(VENV)/.test
 	$(PY) -m bench
+
+train-spans: $(VENV)/.test
+	$(PY) -m qa.eval.train_spans --corpus ../shared/datasets/xquad-en/corpus.jsonl --questions ../shared/datasets/xquad-en/questions.jsonl
 
 eval: $(VENV)/.app
 	$(PY) -m qa.eval --corpus ../shared/datasets/xquad-en/corpus.jsonl --questions ../shared/datasets/xquad-en/questions.jsonl --unanswerable tests/unanswerable_xquad.jsonl --baselines --json docs/eval-xquad.json

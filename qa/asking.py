@@ -88,6 +88,12 @@ class Asked:
     words: frozenset[str]  # lower-cased tokens of the question
     root: str | None  # the main verb's lemma ("injure", "issue")
     many: bool = False  # asks for several ("which two", "who were the crew members")
+    # the wh-phrase's place in the question's parse: its role ("subj", "obj", "prep", "adv"),
+    # its preposition ("in" of "in what year") and the lemma of the word it depends on
+    # ("lead" of "who led …"): the answer takes the same place in the sentence
+    wh_role: str | None = None
+    wh_prep: str | None = None
+    wh_head: str | None = None
 
 
 def years_in(text: str) -> frozenset[str]:
@@ -215,13 +221,40 @@ def ask(question: str) -> Asked:
         if not t.is_stop and not t.is_punct and t.pos_ in ("NOUN", "PROPN", "VERB", "ADJ", "NUM", "ADV")
         and t.tag_ not in ("WDT", "WP", "WP$", "WRB")
     )
+    wh_role = wh_prep = wh_head = None
+    if wh_tok is not None:
+        wh_role, wh_prep, wh_head = role(wh_tok)
     return Asked(
+        wh_role=wh_role, wh_prep=wh_prep, wh_head=wh_head,
         text=text, wh=wh, kind=kind, labels=labels, focus=focus, focus_text=focus_text, unit=unit,
         years=years_in(text), quarters=quarters_in(text), lemmas=lemmas,
         words=frozenset(t.lower_ for t in toks), root=root_lemma,
         many=bool(re.search(r"\b(?:two|three|four|five|both|several)\b", lower))
         or (focus_text is not None and focus_text != focus and focus_text.endswith("s") and kind != NUMBER),
     )
+
+
+_SUBJ = frozenset("nsubj csubj expl".split())
+_OBJ = frozenset("dobj attr oprd dative nsubjpass acomp".split())
+
+
+def role(tok) -> tuple[str | None, str | None, str | None]:
+    """Where a phrase stands, from its head token: (role, preposition, lemma it depends on).
+    The wh-word is climbed to the noun it determines ("what *year*", "how many *points*");
+    an apposition or conjunct stands where its head stands."""
+    t = tok
+    while t.dep_ in ("det", "advmod", "amod", "npadvmod", "nummod", "appos", "conj", "compound") \
+            and t.head.i != t.i and (t.dep_ in ("appos", "conj", "compound") or t.head.pos_ in ("NOUN", "PROPN", "ADJ", "ADV", "NUM")):
+        t = t.head
+    if t.dep_ in ("pobj", "pcomp") and t.head.dep_ in ("prep", "agent"):  # "by" of a passive is an agent
+        return "prep", t.head.lower_, t.head.head.lemma_.lower()
+    if t.dep_ in _SUBJ:
+        return "subj", None, t.head.lemma_.lower()
+    if t.dep_ in _OBJ:
+        return "obj", None, t.head.lemma_.lower()
+    if t.dep_ in ("advmod", "npadvmod"):
+        return "adv", None, t.head.lemma_.lower()
+    return None, None, None
 
 
 def unit_forms(unit: str | None) -> tuple[str, ...]:

@@ -73,6 +73,13 @@ _INSTRUCTION = re.compile(
     r"|\bnew\s+instructions?\b",
     re.I,
 )
+
+
+def gives_orders(text: str) -> bool:
+    """The sentence tells the reader what to do ("ignore all previous instructions …")."""
+    return bool(_INSTRUCTION.search(text))
+
+
 _REFUSAL = re.compile(
     r"^(?:sorry,?\s*)?(?:i\s+(?:can't|cannot|can\s+not|couldn't|could\s+not|was\s+unable\s+to|am\s+unable\s+to)"
     r"\s+find\b|i\s+(?:do\s+not|don't)\s+know\b|(?:the\s+)?(?:provided\s+|given\s+)?"

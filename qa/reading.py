@@ -25,14 +25,15 @@ from typing import Callable, Sequence
 from . import constraints
 from .asking import DATE, PERSON, PLACE, Asked
 from .extractive import ANAPHOR, Extraction, Scored, Sentence
+from .grounding import gives_orders
 from .short_answer import Candidate, candidates
 
 POOL = 10  # ranked sentences re-read
 KIND_BONUS = 0.12  # holds an entity of the asked kind
 AGREES_BONUS = 0.05
 CONTRADICTS_PENALTY = 0.6
-BEST_SENTENCE_BONUS = 0.25
-NEIGHBOUR_MIN = 0.5  # a neighbour's phrase must stand close to the question's words  # a phrase in the best sentence beats one in a neighbour
+BEST_SENTENCE_BONUS = 0.5  # log-odds of the span model
+NEIGHBOUR_MIN = 0.0  # a neighbour's phrase must be likelier the answer than not (span-model log-odds)
 
 EntitiesOf = Callable[[list[str]], list[tuple]]  # sentence texts -> entities (label, start, end)
 Parse = Callable[[list[str]], list]  # sentence texts -> spaCy docs
@@ -203,8 +204,12 @@ class _Docs:
 
 
 def _phrases(asked: Asked, chosen: Sequence[Scored], docs: _Docs) -> list[tuple[Candidate, int]]:
+    """The candidate phrases of the chosen sentences; a sentence that gives orders (a prompt
+    injection) may be quoted but never answers."""
     out = []
     for i, (c, doc) in enumerate(zip(chosen, docs.many([c.sentence for c in chosen]))):
+        if gives_orders(c.sentence.text):
+            continue
         for cand in candidates(asked, doc, c.sentence.start):
             bonus = BEST_SENTENCE_BONUS if i == 0 else 0.0
             out.append((replace(cand, score=cand.score + bonus), i))

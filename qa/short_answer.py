@@ -1,32 +1,28 @@
 """The phrase that answers, inside a quoted sentence: a number, a date, a name, a place,
 a noun phrase — read from spaCy's entities and parse, never made up.
 
-A sentence's candidates are its entities whose label the question asks for ("how many" →
-CARDINAL/QUANTITY/…), or, for a "what" question, its noun chunks and entities. A candidate
-that only repeats the question ("the ballistic missile" for "which missile …") is no
-answer. Among the rest the one that stands where the question's words stand wins:
-
-* **anchors** — tokens of the sentence whose lemma the question has; a candidate close to
-  them (in tokens) is more likely the asked slot than one at the other end of the sentence;
-* **attachment** — "how many *personnel*": the number whose noun is the counted one;
-  the object or complement of the question's verb ("targeted → *an operations center*");
-* **unit** — "how long … in kilometres" wants a length in km, not an area in km²;
-* **kind** — for "what kind of missile", the chunk that holds "missile" with a modifier.
+A sentence's candidates are its entities, its noun chunks and its nouns with their
+modifiers ("the Great Exhibition of 1851"), each also without the question's own words at
+its ends ("electric" of "electric heating element" for "what type of heating element")
+and, for a number, with the "about" in front of it. A candidate that only repeats the
+question is no answer. The rest are scored by the span model (:mod:`qa.span_model`) from
+what they look like next to the question (:mod:`qa.span_features`), best first.
 """
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
-from .asking import NUMBER, PHRASE, PLACE, Asked, unit_forms
 
-_SKIP_LABELS_FOR_PHRASE = frozenset({"CARDINAL", "ORDINAL", "PERCENT", "MONEY", "QUANTITY"})
+from . import span_model
+from .asking import NUMBER, PHRASE, Asked
+from .span_features import Span, anchors, echoes, features, glued, said, tree_distance
+
 _DETERMINERS = frozenset("the a an this that these those its their his her our some any".split())
-NO_ANCHOR = 0.6  # a sentence without any of the question's words: below a neighbour's minimum
-SURROUND = 2.0  # share of the question's words near it (by dependency distance)
-LINEAR, TREE = 0.03, 0.08  # per token / per dependency edge between a candidate and the question's words
 _UNIT_TOKENS = frozenset("% ° °C °F °c °f km m cm mm kg g mg lb lbs mph km/h ft mi ha acres percent".split())
-_LOCATIVE = frozenset("in at near from outside inside within across around throughout into on to".split())
-_AREA = re.compile(r"(?i)\bsquare\b|²|\bsq\b")
+_APPROX = frozenset("about around approximately nearly almost roughly some over under".split())
+_CUTTABLE = frozenset("NP NPX DATE TIME CARDINAL QUANTITY ORDINAL".split())  # "20th" of "20th century"
+_YEARISH = re.compile(r"^\d{4}s?$")  # 1954, 1970s
+MAX_PHRASE = 14  # tokens: a noun with its modifiers longer than this is a clause, not an answer
 
 
 @dataclass(frozen=True)
@@ -35,7 +31,7 @@ class Candidate:
     end: int
     text: str
     label: str
-    score: float
+    score: float  # the span model's log-odds that this is the answer
     shown_start: int | None = None  # the phrase as the answer's lead shows it: "eight U.S.
     shown_end: int | None = None  # personnel", "close-range ballistic missile" (None: as ``text``)
 
@@ -45,30 +41,13 @@ class Candidate:
         return sentence[start - sentence_start : end - sentence_start]
 
 
-def _content(t) -> bool:
-    return not t.is_punct and (not t.is_stop or t.like_num)  # "three" is a stop word to spaCy
-
-
-def _anchors(asked: Asked, doc) -> list[int]:
-    return [t.i for t in doc if _content(t) and (t.lemma_.lower() in asked.lemmas or t.lower_ in asked.words)]
-
-
-def _echoes(asked: Asked, toks) -> float:
-    """Share of the span's content tokens the question already says."""
-    content = [t for t in toks if _content(t)]
-    if not content:
-        return 1.0
-    said = sum(t.lemma_.lower() in asked.lemmas or t.lower_ in asked.words for t in content)
-    return said / len(content)
-
-
 def _trimmed(span):
     """A span without leading determiners and trailing punctuation, widened over what is
     written onto it ("£" "30" "m", "565" "°C", "27-30%"), and without an unbalanced
     bracket or quote ("commune (gmina" → "commune"). Offsets stay exact."""
     doc = span.doc
     toks = list(span)
-    while toks and toks[0].i > 0 and _glued(doc[toks[0].i - 1], toks[0]) and (
+    while toks and toks[0].i > 0 and glued(doc[toks[0].i - 1], toks[0]) and (
             doc[toks[0].i - 1].text in "£$€¥" or (doc[toks[0].i - 1].like_num and toks[0].text in "-–")):
         toks.insert(0, doc[toks[0].i - 1])
     while toks and toks[-1].i + 1 < len(doc) and _written_on(toks[-1], doc[toks[-1].i + 1]):
@@ -87,24 +66,6 @@ def _trimmed(span):
     while toks and toks[-1].is_punct and toks[-1].text not in "%)":
         toks = toks[:-1]
     return toks
-
-
-def _path(tok) -> list[int]:
-    out = [tok.i]
-    while tok.head.i != tok.i:
-        tok = tok.head
-        out.append(tok.i)
-    return out
-
-
-def _tree_distance(a, b) -> int:
-    """Edges between two tokens in the dependency tree."""
-    pa, pb = _path(a), _path(b)
-    where = {t: k for k, t in enumerate(pa)}
-    for k, t in enumerate(pb):
-        if t in where:
-            return where[t] + k
-    return len(pa) + len(pb)
 
 
 def _coordinated(doc, ents: list) -> list:
@@ -129,9 +90,9 @@ def _written_on(a, b) -> bool:
     """``b`` belongs to the number ``a`` ends with: "30" "m", "27" "-30%", "565" "°C"."""
     if b.text in _UNIT_TOKENS and (a.like_num or a.text[-1:].isdigit()):
         return True
-    if a.text == "°" and _glued(a, b) and b.text in ("C", "F", "K"):
+    if a.text == "°" and glued(a, b) and b.text in ("C", "F", "K"):
         return True
-    if not _glued(a, b) or not (a.like_num or a.text[-1:].isdigit() or a.text in "£$€¥-–"):
+    if not glued(a, b) or not (a.like_num or a.text[-1:].isdigit() or a.text in "£$€¥-–"):
         return False
     return b.like_num or b.text in _UNIT_TOKENS or b.text in "-–%" or (b.is_alpha and len(b.text) <= 2)
 
@@ -140,14 +101,13 @@ def _unechoed(asked: Asked, toks: list) -> list:
     """``toks`` without the question's own words at either end: "what type of heating
     element" → "electric" of "electric heating element" (the SQuAD convention; the lead
     still shows the whole phrase). Unchanged when nothing else would remain."""
-    def said(t) -> bool:
-        return t.is_punct or t.lower_ in _DETERMINERS or (
-            not t.like_num and (t.lemma_.lower() in asked.lemmas or t.lower_ in asked.words))
+    def echoed(t) -> bool:
+        return t.is_punct or t.lower_ in _DETERMINERS or (not t.like_num and said(asked, t))
 
     i, j = 0, len(toks)
-    while i < j and said(toks[i]):
+    while i < j and echoed(toks[i]):
         i += 1
-    while j > i and said(toks[j - 1]):
+    while j > i and echoed(toks[j - 1]):
         j -= 1
     if i == j or (i == 0 and j == len(toks)):
         return toks
@@ -157,106 +117,107 @@ def _unechoed(asked: Asked, toks: list) -> list:
     return core or toks
 
 
-def _glued(a, b) -> bool:
-    """``b`` follows ``a`` with no space between them."""
-    return a.idx + len(a.text) == b.idx
+
+
+
+def spans(asked: Asked, doc) -> list[Span]:
+    """Every candidate span of one parsed sentence, once each (an entity's label wins over
+    a noun chunk's)."""
+    if asked.kind is None or asked.kind == "reason":
+        return []
+    typed = bool(asked.labels) and asked.kind != PHRASE  # a number, a date, a name, a place
+    raw = [(e, e.label_) for e in doc.ents if not typed or e.label_ in asked.labels]
+    if asked.many:  # "which two bodies", "who were the crew": "Grissom, White, and Chaffee"
+        raw += _coordinated(doc, [e for e, _ in raw])
+    widened: list = []
+    if typed:
+        if asked.focus and asked.wh in ("what", "which"):  # "which air base": "al-Asad Air Base"
+            raw += [(c, "NP") for c in doc.noun_chunks if c.root.lemma_.lower() == asked.focus
+                    and any(t.pos_ == "PROPN" and t.lower_ not in asked.words for t in c)]
+        # an entity with the words its noun phrase puts around it: "Major General James
+        # Abercrombie", "US President Barack Obama"; labelled as the entity
+        ents = [(e, label) for e, label in raw if label != "NP"]
+        widened = [(c, label) for c in doc.noun_chunks for e, label in ents
+                   if c.start <= e.start and e.end <= c.end and (c.start, c.end) != (e.start, e.end)]
+    else:
+        raw += [(c, "NP") for c in doc.noun_chunks]
+        for t in doc:  # a noun with what modifies it: "the Mamluks of Egypt", "Great Exhibition of 1851"
+            if t.pos_ in ("NOUN", "PROPN") and any(c.dep_ in ("prep", "conj", "appos") for c in t.children):
+                left, right = t.left_edge.i, t.right_edge.i
+                if right - left < MAX_PHRASE:
+                    raw.append((doc[left : right + 1], "NPX"))
+    out: dict[tuple[int, int], Span] = {}
+
+    def add(toks, label, **how) -> None:
+        key = (toks[0].i, toks[-1].i)
+        if toks and key not in out:
+            out[key] = Span(tuple(toks), label, **how)
+
+    for n, (span, label) in enumerate([*raw, *widened]):
+        toks = _trimmed(span)
+        if not toks:
+            continue
+        wide = n >= len(raw)
+        kind_of = asked.focus is not None and asked.wh in ("what", "which") and any(
+            t.lemma_.lower() == asked.focus for t in toks)
+        if kind_of and len([t for t in toks if not t.is_stop]) < 2:
+            continue  # "missile" alone says nothing new about "what kind of missile"
+        if echoes(asked, toks) >= 1.0 and not kind_of:
+            continue
+        if toks[0].lower_ in _APPROX and len(toks) > 1 and any(t.like_num for t in toks[1:]):
+            add(toks, label, approx=True, kind_of=kind_of)  # "about 340 miles" and "340 miles"
+            add(toks[1:], label, kind_of=kind_of)
+        else:
+            add(toks, label, kind_of=kind_of, widened=wide)
+        if label in _CUTTABLE or wide:  # a name is never cut, the words around it are
+            core = _unechoed(asked, toks)
+            if core is not toks:
+                add(core, label, cut=True, widened=wide)
+        if label == "DATE" and len(toks) > 1:  # "early 1954", "7 January 1943", "fall of 2015": the year
+            years = [t for t in toks if _YEARISH.match(t.text)]
+            if len(years) == 1:
+                add(years, label, part=True)
+        prev = doc[toks[0].i - 1] if toks[0].i > 0 else None
+        if prev is not None and prev.lower_ in _APPROX and any(t.like_num for t in toks):
+            add([prev, *toks], label, approx=True)
+    return list(out.values())
 
 
 def candidates(asked: Asked, doc, offset: int) -> list[Candidate]:
     """The answer candidates of one parsed sentence (``doc``), best first; ``offset`` is the
     sentence's start in its document."""
-    if asked.kind is None or asked.kind == "reason":
-        return []
-    anchors = _anchors(asked, doc)
-    spans = []
-    if asked.labels:
-        spans = [(e, e.label_) for e in doc.ents if e.label_ in asked.labels]
-        if asked.many:  # "which two bodies", "who were the crew": "Grissom, White, and Chaffee"
-            spans += _coordinated(doc, [e for e, _ in spans])
-    if asked.focus and asked.wh in ("what", "which"):  # "which air base": "al-Asad Air Base"
-        seen = {(e.start, e.end) for e, _ in spans}
-        spans += [(c, "NP") for c in doc.noun_chunks
-                  if c.root.lemma_.lower() == asked.focus and (c.start, c.end) not in seen
-                  and any(t.pos_ == "PROPN" and t.lower_ not in asked.words for t in c)]
-    if asked.kind == PHRASE or (not spans and not asked.labels):
-        spans = [(e, e.label_) for e in doc.ents if e.label_ not in _SKIP_LABELS_FOR_PHRASE]
-        seen = {(e.start, e.end) for e, _ in spans}
-        spans += [(c, "NP") for c in doc.noun_chunks if (c.start, c.end) not in seen]
-    units = unit_forms(asked.unit)
-    out = []
-    for span, label in spans:
-        toks = _trimmed(span)
-        if not toks:
-            continue
-        echo = _echoes(asked, toks)
-        kind_of = asked.focus is not None and asked.wh in ("what", "which") and any(
-            t.lemma_.lower() == asked.focus for t in toks)
-        if echo >= 1.0 and not kind_of:
-            continue
-        if kind_of and len([t for t in toks if not t.is_stop]) < 2:
-            continue  # "missile" alone says nothing new about "what kind of missile"
-        score = 1.0 - 0.8 * echo
-        if anchors:
-            dist = min(min(abs(a - toks[0].i), abs(a - toks[-1].i)) for a in anchors)
-            trees = {a: _tree_distance(span.root, doc[a]) for a in anchors}
-            score -= LINEAR * min(dist, 15) + TREE * min(min(trees.values()), 8)
-            # the question's words around it: each asked word counts once, nearer counts more
-            near: dict[str, int] = {}
-            for a, d in trees.items():
-                if toks[0].i <= a <= toks[-1].i:
-                    continue
-                key = doc[a].lemma_.lower()
-                near[key] = min(near.get(key, 99), d)
-            score += SURROUND * sum(1.0 / (1 + d) for d in near.values()) / max(len(asked.lemmas), 1)
-        else:
-            score -= NO_ANCHOR
-        end_i = toks[-1].i
-        shown_start = shown_end = None
-        core = _unechoed(asked, toks) if label == "NP" else toks  # a name is never cut
-        if core is not toks:
-            shown_start, shown_end = offset + toks[0].idx, offset + toks[-1].idx + len(toks[-1].text)
-        if asked.kind == NUMBER and asked.focus:
-            after = [t for t in doc[end_i + 1 : end_i + 5]]
-            for t in after:
-                if t.lemma_.lower() == asked.focus or t.lower_ == asked.focus_text:
-                    score += 0.6
-                    shown_start, shown_end = offset + toks[0].idx, offset + t.idx + len(t.text)
-                    break
-                if t.is_punct or t.pos_ == "VERB":
-                    break
-        head = span.root.head
-        if asked.root and head.lemma_.lower() == asked.root and span.root.dep_ in (
-                "dobj", "attr", "pobj", "nsubjpass", "nsubj", "oprd", "acomp", "npadvmod"):
-            score += 0.3
-        elif asked.root and head.head.lemma_.lower() == asked.root and span.root.dep_ == "pobj":
-            score += 0.2
-        if kind_of:
-            score += 0.5
-        if asked.many and any(t.lower_ in ("and", "or") or t.text == "," for t in toks):
-            score += 0.3  # several asked for, several named together
-        if asked.kind == PLACE:
-            prev = doc[toks[0].i - 1] if toks[0].i > 0 else None
-            if prev is not None and prev.lower_ in _LOCATIVE:
-                score += 0.3
-        nxt = doc[end_i + 1] if end_i + 1 < len(doc) else None
-        if nxt is not None and (nxt.text == "-" or (_glued(toks[-1], nxt) and nxt.text.startswith("-"))):
-            score -= 0.6  # "Iran" in "Iran-backed" is a modifier, not the answer
-        if units:
-            text = span.text.lower()
-            if any(u in text for u in units) and not _AREA.search(text):
-                score += 1.0
-            elif label == "QUANTITY" or _AREA.search(text):
-                score -= 1.5
-        if asked.kind == PHRASE and label == "NP" and len(toks) > 6:
-            score -= 0.3
-        if asked.kind == NUMBER and label == "DATE" and not (asked.wh or "").startswith("how long"):
-            score -= 0.5
-        start = offset + core[0].idx
-        end = offset + core[-1].idx + len(core[-1].text)
-        out.append(Candidate(start, end, doc.text[core[0].idx : core[-1].idx + len(core[-1].text)],
-                             label, round(score, 4), shown_start, shown_end))
-    # several counts for the focus in one sentence make each a weaker answer ("23 … and 25 …")
-    if asked.kind == NUMBER and len([c for c in out if c.shown_end]) > 1:
-        out = [replace(c, score=c.score - 0.3) for c in out]
-    return sorted(out, key=lambda c: -c.score)
+    scored = [replace(c, score=round(span_model.score(f), 4)) for c, f in observations(asked, doc, offset)]
+    return sorted(scored, key=lambda c: -c.score)
 
+
+def observations(asked: Asked, doc, offset: int) -> list[tuple[Candidate, dict[str, float]]]:
+    """The candidates of one sentence with their features, unscored (what the span model
+    is trained on and scores)."""
+    found = spans(asked, doc)
+    if not found:
+        return []
+    near = anchors(asked, doc)
+    out = []
+    for span in found:
+        toks = span.toks
+        root = doc[toks[0].i : toks[-1].i + 1].root
+        trees = {a: tree_distance(root, doc[a]) for a in near}
+        f = features(asked, doc, span, near, trees)
+        shown_start = shown_end = None
+        if span.cut:  # the lead shows the whole phrase: "electric heating element"
+            whole = next((s for s in found if not s.cut and s.toks[0].i <= toks[0].i and toks[-1].i <= s.toks[-1].i), None)
+            if whole is not None:
+                shown_start, shown_end = offset + whole.toks[0].idx, offset + whole.toks[-1].idx + len(whole.toks[-1].text)
+        if "counts_focus" in f:  # "eight U.S. personnel"
+            noun = next(t for t in doc[toks[-1].i + 1 : toks[-1].i + 5]
+                        if t.lemma_.lower() == asked.focus or t.lower_ == asked.focus_text)
+            shown_start, shown_end = offset + toks[0].idx, offset + noun.idx + len(noun.text)
+        start, end = toks[0].idx, toks[-1].idx + len(toks[-1].text)
+        out.append((Candidate(offset + start, offset + end, doc.text[start:end], span.label, 0.0,
+                              shown_start, shown_end), f))
+    if asked.kind == NUMBER:  # several counts of the focus make each a weaker answer ("23 … and 25 …")
+        counted = sum("counts_focus" in f and "widened" not in f for _, f in out)
+        if counted > 1:
+            for _, f in out:
+                f["several_counts"] = 1.0
+    return out

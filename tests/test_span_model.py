@@ -1,0 +1,104 @@
+"""The span model: candidates a reader would consider, the shipped weights, and the training
+command end to end on a small corpus written here (real spaCy, real scikit-learn)."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from index import nlp
+from qa import span_model
+from qa.asking import ask
+from qa.eval import train_spans
+from qa.short_answer import candidates, observations
+
+
+def _texts(question: str, sentence: str) -> list[str]:
+    return [c.text for c in candidates(ask(question), nlp.parse_sentences([sentence])[0], 0)]
+
+
+def test_a_noun_with_its_modifiers_and_a_number_with_its_about_are_candidates():
+    texts = _texts("Which exhibition did the museum grow out of?",
+                   "The museum grew out of the Great Exhibition of 1851, which Prince Albert promoted.")
+    assert "Great Exhibition of 1851" in texts and "Great Exhibition" in texts
+    texts = _texts("How far is the harbour from the town?", "The harbour lies about 340 miles from the town.")
+    assert "about 340 miles" in texts and "340 miles" in texts
+
+
+def test_a_typed_question_gets_only_phrases_of_its_kind():
+    # "how many": numbers only, so a sentence without one has no short answer (and may be refused)
+    assert _texts("How many beds does the hospital have?", "The hospital opened in Wuhan after ten days of work.") == []
+    assert _texts("How many beds does the hospital have?", "The hospital in Wuhan has 800 beds.")[0] == "800"
+    assert _texts("Who founded the company?", "The company was founded in a garage.") == []
+
+
+def test_the_shipped_weights_say_what_they_were_trained_on_and_keep_the_constraints():
+    shipped = json.loads(span_model.PATH.read_text())
+    assert shipped["trained_on"].startswith("xquad-en/")
+    cv = shipped["report"]["cross_validated"]
+    assert 0 < cv["exact_match"] <= shipped["report"]["oracle_exact_match"]
+    w = span_model.weights()
+    assert all(w[k] == v for k, v in span_model.FIXED.items())  # never overwritten by training
+    assert w["unit_miss"] < 0 < w["unit_match"]
+
+
+def _corpus(tmp_path):
+    people = [("Ada", "Lovelace", "London", 1815), ("Alan", "Turing", "Manchester", 1912),
+              ("Grace", "Hopper", "New York", 1906), ("Edsger", "Dijkstra", "Rotterdam", 1930),
+              ("Barbara", "Liskov", "Los Angeles", 1939), ("Donald", "Knuth", "Milwaukee", 1938)]
+    docs, qs = [], []
+    for i, (first, last, city, year) in enumerate(people):
+        elsewhere = people[(i + 1) % len(people)][2]
+        text = (f"{first} {last} was born in {city} in {year}. "
+                f"In {year + 30}, {last} wrote {i + 3} famous papers and 2 books in {elsewhere}. "
+                f"Many students admired the work of {first} {last}.")
+        docs.append({"doc_id": f"d{i}", "text": text})
+        for question, answer in ((f"In which city was {first} {last} born?", city),
+                                 (f"When was {first} {last} born?", str(year)),
+                                 (f"How many famous papers did {last} write?", str(i + 3))):
+            qs.append({"qid": f"q{len(qs)}", "question": question, "answers": [answer],
+                       "answer_starts": [text.index(answer)], "gold_doc_ids": [f"d{i}"]})
+    corpus, questions = tmp_path / "corpus.jsonl", tmp_path / "questions.jsonl"
+    corpus.write_text("".join(json.dumps(d) + "\n" for d in docs))
+    questions.write_text("".join(json.dumps(q) + "\n" for q in qs))
+    return corpus, questions
+
+
+def test_training_writes_weights_that_pick_the_gold_phrase(tmp_path, capsys):
+    corpus, questions = _corpus(tmp_path)
+    out = tmp_path / "model.json"
+    assert train_spans.main(["--corpus", str(corpus), "--questions", str(questions), "--out", str(out),
+                             "--folds", "2"]) == 0
+    model = json.loads(out.read_text())
+    report = json.loads(capsys.readouterr().out)
+    assert report["questions"] == 18 and model["report"] == report
+    data = train_spans.examples(corpus, questions, progress=False)
+    assert train_spans.scores(model["weights"], data)["exact_match"] >= 0.8
+    assert not set(model["weights"]) & set(span_model.FIXED)
+
+
+def test_every_candidate_is_observed_with_the_features_it_is_scored_by():
+    asked = ask("How many famous papers did Turing write?")
+    obs = observations(asked, nlp.parse_sentences(["Turing wrote 4 famous papers in 1936."])[0], 10)
+    texts = [c.text for c, _ in obs]
+    assert "4" in texts and not any("1936" in t for t in texts)  # 1936 is a date, not a count
+    c, f = obs[texts.index("4")]
+    assert f["counts_focus"] == 1.0 and f["label_asked"] == 1.0 and (c.start, c.end) == (23, 24)
+
+
+def test_training_on_missing_files_is_a_clear_error(tmp_path, capsys):
+    with pytest.raises(SystemExit):
+        train_spans.main(["--corpus", str(tmp_path / "nope.jsonl"), "--questions", str(tmp_path / "q.jsonl")])
+    assert "does not exist" in capsys.readouterr().err
+
+
+def test_the_answer_stands_where_the_wh_word_stands():
+    asked = ask("Who led the reinforcements in 1756?")
+    assert (asked.wh_role, asked.wh_head) == ("subj", "lead")
+    sentence = "The reinforcements were led by General Montcalm, who met Governor Vaudreuil in 1756."
+    feats = {c.text: f for c, f in observations(asked, nlp.parse_sentences([sentence])[0], 0)}
+    assert "role_agent" in feats["Montcalm"] and "role_agent" not in feats["Vaudreuil"]
+    asked = ask("In what year did the station close?")
+    assert (asked.wh_role, asked.wh_prep, asked.wh_head) == ("prep", "in", "close")
+    feats = {c.text: f for c, f in observations(asked, nlp.parse_sentences(["The station closed in 1998."])[0], 0)}
+    assert "role_same" in feats["1998"]
