@@ -99,6 +99,14 @@ def parse_pipeline():
     return _PARSE.get()
 
 
+def verb_forms() -> dict[str, str]:
+    """Inflected verb forms the lemmatizer's exception table knows, with their base form
+    ("struck" → "strike", "led" → "lead", "sought" → "seek"): ``en_core_web_sm``'s own list of
+    the forms its rules cannot derive."""
+    table = _PARSE.get().get_pipe("lemmatizer").lookups.get_table("lemma_exc")
+    return {form: bases[0] for form, bases in table["verb"].items() if bases and bases[0] != form}
+
+
 def parse_sentences(texts: Sequence[str], known: Sequence[Sequence[Entity] | None] | None = None) -> list:
     """Parsed ``Doc``s of a few sentences, in one batch. Where ``known`` gives a sentence's
     entities (stored by the build), they are set on its ``Doc`` and the recogniser does not

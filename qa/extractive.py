@@ -22,6 +22,7 @@ from __future__ import annotations
 import math
 import re
 import threading
+from functools import lru_cache
 from collections import Counter, OrderedDict
 from dataclasses import dataclass, replace
 from typing import Callable, Mapping, Sequence
@@ -112,6 +113,17 @@ def _idf(term_sets: Sequence[frozenset[str]], terms: Sequence[str]) -> dict[str,
     return {t: math.log((n + 1) / (df.get(t, 0) + 0.5)) for t in terms}
 
 
+@lru_cache(maxsize=65536)
+def _terms(sentence: str) -> frozenset[str]:
+    """A sentence's BM25 terms (the same passages come back for question after question)."""
+    return frozenset(bm25.terms(sentence))
+
+
+@lru_cache(maxsize=65536)
+def _word_count(sentence: str) -> int:
+    return len(bm25.words(sentence))
+
+
 def extract(
     question: Question,
     passages: Sequence[Passage],
@@ -136,7 +148,7 @@ def extract(
     if not sentences:
         return Extraction(question, (), (), {})
     texts = [s.text for s in sentences]
-    raw_sets = [frozenset(bm25.terms(t)) for t in texts]
+    raw_sets = [_terms(t) for t in texts]
     q_terms = list(question.terms)
     matches = term_matches(q_terms, set().union(*raw_sets))
     # each sentence as the set of question terms it holds
@@ -167,7 +179,7 @@ def extract(
             + (weights.definition if question.subject and defines(s.text, question.subject) else 0.0)
             + weights.rank * (1.0 - (s.passage.rank - 1) / max(n_ranks, 1))
         )
-        if len(bm25.words(s.text)) < weights.min_words:
+        if _word_count(s.text) < weights.min_words:
             partial -= 0.2  # headings, captions, "Breaking News"
         features.append((partial, words, context, strength))
 

@@ -363,45 +363,16 @@ def has_type(sentence: str, kind: str | None, question_words: frozenset[str] = f
     return type_strength(sentence, kind, question_words) > 0
 
 
-# Irregular verb forms the stemmer can't join to their base form: form → base.
-_IRREGULAR = {
-    form: base
-    for base, forms in {
-        "strike": "struck stricken", "build": "built", "buy": "bought", "bring": "brought",
-        "catch": "caught", "choose": "chose chosen", "come": "came", "do": "did done",
-        "draw": "drew drawn", "drive": "drove driven", "eat": "ate eaten", "fall": "fell fallen",
-        "feel": "felt", "fight": "fought", "find": "found", "fly": "flew flown", "forbid": "forbade",
-        "forget": "forgot forgotten", "freeze": "froze frozen", "get": "got gotten", "give": "gave given",
-        "go": "went gone", "grow": "grew grown", "hang": "hung", "have": "had", "hear": "heard",
-        "hide": "hid hidden", "hold": "held", "keep": "kept", "know": "knew known", "lay": "laid",
-        "lead": "led", "leave": "left", "lend": "lent", "lie": "lay lain", "lose": "lost", "make": "made",
-        "mean": "meant", "meet": "met", "pay": "paid", "ride": "rode ridden", "ring": "rang rung",
-        "rise": "rose risen", "run": "ran", "say": "said", "see": "saw seen", "seek": "sought",
-        "sell": "sold", "send": "sent", "shake": "shook shaken", "shoot": "shot", "show": "shown",
-        "sing": "sang sung", "sink": "sank sunk", "sit": "sat", "sleep": "slept", "speak": "spoke spoken",
-        "spend": "spent", "stand": "stood", "steal": "stole stolen", "stick": "stuck", "sting": "stung",
-        "swear": "swore sworn", "swim": "swam swum", "take": "took taken", "teach": "taught",
-        "tear": "tore torn", "tell": "told", "think": "thought", "throw": "threw thrown",
-        "understand": "understood", "wake": "woke woken", "wear": "wore worn", "win": "won",
-        "write": "wrote written", "begin": "began begun", "become": "became", "bear": "bore born borne",
-        "beat": "beaten", "bite": "bit bitten", "blow": "blew blown", "break": "broke broken",
-        "arise": "arose arisen", "awake": "awoke", "bind": "bound", "breed": "bred", "dig": "dug",
-        "feed": "fed", "flee": "fled", "forgive": "forgave forgiven", "lend ": "lent", "light": "lit",
-        "overcome": "overcame", "seize": "seized", "shine": "shone", "slay": "slew slain",
-        "spin": "spun", "split": "split", "spread": "spread", "spring": "sprang sprung",
-        "strive": "strove striven", "swing": "swung", "undertake": "undertook undertaken",
-        "weep": "wept", "wind": "wound", "withdraw": "withdrew withdrawn",
-    }.items()
-    for form in forms.split()
-}
-
-
 @lru_cache(maxsize=1)
 def _irregular_stems() -> dict[str, frozenset[str]]:
-    """Stem of a form → stems of the words it should also match (its base and other forms)."""
+    """Stem of a form → stems of the words it should also match (its base and other forms):
+    the irregular verbs the stemmer cannot join ("struck" / "strike"), from spaCy's
+    lemmatizer (:func:`index.nlp.verb_forms`), not a hand-written list."""
+    from index import nlp
+
     groups: dict[str, set[str]] = {}
-    for form, base in _IRREGULAR.items():
-        groups.setdefault(base.strip(), {base.strip()}).add(form)
+    for form, base in nlp.verb_forms().items():
+        groups.setdefault(base, {base}).add(form)
     out: dict[str, set[str]] = {}
     for words in groups.values():
         stems = {t for w in words for t in bm25.terms(w)}

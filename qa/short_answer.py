@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 
 from . import span_model
 from .asking import NUMBER, PHRASE, Asked
-from .span_features import Span, anchors, echoes, features, glued, said, tree_distance
+from .span_features import Span, echoes, features, glued, said, sentence, tree_distance
 
 _DETERMINERS = frozenset("the a an this that these those its their his her our some any".split())
 _UNIT_TOKENS = frozenset("% ° °C °F °c °f km m cm mm kg g mg lb lbs mph km/h ft mi ha acres percent".split())
@@ -196,13 +196,14 @@ def observations(asked: Asked, doc, offset: int) -> list[tuple[Candidate, dict[s
     found = spans(asked, doc)
     if not found:
         return []
-    near = anchors(asked, doc)
+    seen = sentence(asked, doc)
+    text = doc.text  # spaCy joins the tokens again on every access
     out = []
     for span in found:
         toks = span.toks
         root = doc[toks[0].i : toks[-1].i + 1].root
-        trees = {a: tree_distance(root, doc[a]) for a in near}
-        f = features(asked, doc, span, near, trees)
+        trees = {a: tree_distance(root, doc[a]) for a in seen.near}
+        f = features(asked, seen, span, trees)
         shown_start = shown_end = None
         if span.cut:  # the lead shows the whole phrase: "electric heating element"
             whole = next((s for s in found if not s.cut and s.toks[0].i <= toks[0].i and toks[-1].i <= s.toks[-1].i), None)
@@ -213,7 +214,7 @@ def observations(asked: Asked, doc, offset: int) -> list[tuple[Candidate, dict[s
                         if t.lemma_.lower() == asked.focus or t.lower_ == asked.focus_text)
             shown_start, shown_end = offset + toks[0].idx, offset + noun.idx + len(noun.text)
         start, end = toks[0].idx, toks[-1].idx + len(toks[-1].text)
-        out.append((Candidate(offset + start, offset + end, doc.text[start:end], span.label, 0.0,
+        out.append((Candidate(offset + start, offset + end, text[start:end], span.label, 0.0,
                               shown_start, shown_end), f))
     if asked.kind == NUMBER:  # several counts of the focus make each a weaker answer ("23 … and 25 …")
         counted = sum("counts_focus" in f and "widened" not in f for _, f in out)

@@ -93,9 +93,26 @@ class Span:
     part: bool = False  # the year of a longer date ("1943" of "7 January 1943")
 
 
-def features(asked: Asked, doc, span: Span, near: list[int], trees: dict) -> dict[str, float]:
-    """The observations about ``span`` (``near``: the anchors; ``trees``: for each anchor,
-    its tree distance to the span's root)."""
+@dataclass(frozen=True)
+class Sentence:
+    """What is read once per sentence, for all its candidates."""
+
+    doc: object  # the parsed sentence
+    near: tuple[int, ...]  # the anchors: tokens whose lemma the question has
+    cover: float  # the share of the question's content lemmas the sentence holds
+    others: tuple[int, ...]  # proper nouns the question does not state, as objects of a preposition
+
+
+def sentence(asked: Asked, doc) -> Sentence:
+    held = {t.lemma_.lower() for t in doc if content(t)} & asked.lemmas
+    others = tuple(t.i for t in doc if t.pos_ == "PROPN" and t.dep_ == "pobj" and not said(asked, t))
+    return Sentence(doc, tuple(anchors(asked, doc)), len(held) / max(len(asked.lemmas), 1), others)
+
+
+def features(asked: Asked, seen: Sentence, span: Span, trees: dict) -> dict[str, float]:
+    """The observations about ``span`` in the sentence ``seen`` (``trees``: for each
+    anchor, its tree distance to the span's root)."""
+    doc, near = seen.doc, seen.near
     toks = span.toks
     first, last = toks[0], toks[-1]
     root = doc[first.i : last.i + 1].root
@@ -103,9 +120,7 @@ def features(asked: Asked, doc, span: Span, near: list[int], trees: dict) -> dic
     wh = asked.wh or "none"
     f: dict[str, float] = {"bias": 1.0, f"label={span.label}": 1.0, f"{kind}:{span.label}": 1.0,
                            f"{wh}:{span.label}": 1.0}
-    # the sentence: how much of the question it holds
-    held = {t.lemma_.lower() for t in doc if content(t)} & asked.lemmas
-    f["sentence_cover"] = len(held) / max(len(asked.lemmas), 1)
+    f["sentence_cover"] = seen.cover
     # the words just around the span that the question has ("… was *designed by* X")
     f["left_said"] = sum(said(asked, t) for t in doc[max(first.i - 3, 0) : first.i] if content(t)) / 3
     f["right_said"] = sum(said(asked, t) for t in doc[last.i + 1 : last.i + 4] if content(t)) / 3
@@ -126,6 +141,13 @@ def features(asked: Asked, doc, span: Span, near: list[int], trees: dict) -> dic
             nearest[key] = min(nearest.get(key, 99), d)
         f["surround"] = sum(1.0 / (1 + d) for d in nearest.values()) / max(len(asked.lemmas), 1)
         f["before_anchor"] = float(all(a > last.i for a in near))
+        # a name the question states ("… in *Syria*") hangs on the answer: "900 in Syria"
+        names = [a for a in near if doc[a].pos_ == "PROPN" and not first.i <= a <= last.i]
+        if names and min(trees[a] for a in names) <= 3:
+            f["name_attached"] = 1.0
+    # a name the question does not state hangs on it instead: "2,500 troops in Iraq"
+    if any(not first.i <= i <= last.i and tree_distance(root, doc[i]) <= 3 for i in seen.others):
+        f["other_name_attached"] = 1.0
     else:
         f["no_anchor"] = 1.0
     head = root.head

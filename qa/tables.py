@@ -303,7 +303,12 @@ def _pdf_tables(p: Passage, lines) -> Iterator[_Table]:
         i = j
 
 
+_ROW_CHARS = 400  # a table row is one short line; a paragraph is not read as one
+
+
 def _pdf_row(line: str, offset: int) -> tuple[_Cell, list[_Cell]] | None:
+    if len(line) > _ROW_CHARS or not any(ch.isdigit() for ch in line):
+        return None
     tokens = [(m.start(), m.end(), m.group()) for m in _TOKEN.finditer(line)]
     if len(tokens) < 2:
         return None
