@@ -4,8 +4,10 @@ a noun phrase — read from spaCy's entities and parse, never made up.
 A sentence's candidates are its entities, its noun chunks and its nouns with their
 modifiers ("the Great Exhibition of 1851"), each also without the question's own words at
 its ends ("electric" of "electric heating element" for "what type of heating element")
-and, for a number, with the "about" in front of it. A candidate that only repeats the
-question is no answer. The rest are scored by the span model (:mod:`qa.span_model`) from
+and, for a number, with the "about" in front of it. A typed question ("how many", "who",
+"when", "where") gets only entities of its kind, each also with the rest of its noun phrase
+("Major General James Abercrombie") and, for a date, its year alone ("1943" of "7 January
+1943"). A candidate that only repeats the question is no answer. The rest are scored by the span model (:mod:`qa.span_model`) from
 what they look like next to the question (:mod:`qa.span_features`), best first.
 """
 from __future__ import annotations
