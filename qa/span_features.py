@@ -145,11 +145,11 @@ def features(asked: Asked, seen: Sentence, span: Span, trees: dict) -> dict[str,
         names = [a for a in near if doc[a].pos_ == "PROPN" and not first.i <= a <= last.i]
         if names and min(trees[a] for a in names) <= 3:
             f["name_attached"] = 1.0
+    else:
+        f["no_anchor"] = 1.0
     # a name the question does not state hangs on it instead: "2,500 troops in Iraq"
     if any(not first.i <= i <= last.i and tree_distance(root, doc[i]) <= 3 for i in seen.others):
         f["other_name_attached"] = 1.0
-    else:
-        f["no_anchor"] = 1.0
     head = root.head
     if asked.root and head.lemma_.lower() == asked.root and root.dep_ in _ROOT_DEPS:
         f["verb_slot"] = 1.0
