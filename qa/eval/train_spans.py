@@ -129,6 +129,11 @@ def main(argv=None) -> int:
     for p in (args.corpus, args.questions):
         if not p.is_file():
             ap.error(f"{p} does not exist")
+    try:
+        import sklearn  # noqa: F401
+    except ImportError:
+        ap.error("training needs scikit-learn (a test extra): run `make train-spans`, "
+                 "or `.venv/bin/pip install 'scikit-learn>=1.5,<2'`")
     data = examples(args.corpus, args.questions)
     if not data:
         ap.error(f"no question of {args.questions} has a gold answer start in {args.corpus}")
