@@ -22,9 +22,9 @@ from __future__ import annotations
 import math
 import re
 import threading
-from functools import lru_cache
 from collections import Counter, OrderedDict
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from typing import Callable, Mapping, Sequence
 
 import numpy as np

@@ -153,8 +153,7 @@ def read(asked: Asked, ex: Extraction, entities_of: EntitiesOf, parse: Parse,
             continues = where == "after" and asked.kind in (PLACE, PERSON, DATE) and _continues(nb, best.sentence)
             if where == "after" and not (short is None and asked.labels) and not continues:
                 continue
-            doc = docs.one(nb)
-            nb_cands = candidates(asked, doc, nb.start) if asked.kind else []
+            nb_cands = _candidates(asked, nb, docs) if asked.kind else []
             if continues and nb_cands and short is not None:
                 # "… two facilities in Iraq." + "The U.S. strikes targeted … near Al Anbar": quote it too
                 chosen = [*chosen, _alongside(nb, best, True)]
@@ -203,14 +202,19 @@ class _Docs:
         return self.many([sentence])[0]
 
 
-def _phrases(asked: Asked, chosen: Sequence[Scored], docs: _Docs) -> list[tuple[Candidate, int]]:
-    """The candidate phrases of the chosen sentences; a sentence that gives orders (a prompt
+def _candidates(asked: Asked, sentence: Sentence, docs: _Docs) -> list[Candidate]:
+    """The candidate phrases of one sentence; a sentence that gives orders (a prompt
     injection) may be quoted but never answers."""
+    if gives_orders(sentence.text):
+        return []
+    return candidates(asked, docs.one(sentence), sentence.start)
+
+
+def _phrases(asked: Asked, chosen: Sequence[Scored], docs: _Docs) -> list[tuple[Candidate, int]]:
+    docs.many([c.sentence for c in chosen])  # parsed in one batch
     out = []
-    for i, (c, doc) in enumerate(zip(chosen, docs.many([c.sentence for c in chosen]))):
-        if gives_orders(c.sentence.text):
-            continue
-        for cand in candidates(asked, doc, c.sentence.start):
+    for i, c in enumerate(chosen):
+        for cand in _candidates(asked, c.sentence, docs):
             bonus = BEST_SENTENCE_BONUS if i == 0 else 0.0
             out.append((replace(cand, score=cand.score + bonus), i))
     return out

@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 
 from . import span_model
 from .asking import NUMBER, PHRASE, Asked
-from .span_features import Span, echoes, features, glued, said, sentence, tree_distance
+from .span_features import Span, echoes, features, glued, said, sentence
 
 _DETERMINERS = frozenset("the a an this that these those its their his her our some any".split())
 _UNIT_TOKENS = frozenset("% ° °C °F °c °f km m cm mm kg g mg lb lbs mph km/h ft mi ha acres percent".split())
@@ -203,9 +203,7 @@ def observations(asked: Asked, doc, offset: int) -> list[tuple[Candidate, dict[s
     out = []
     for span in found:
         toks = span.toks
-        root = doc[toks[0].i : toks[-1].i + 1].root
-        trees = {a: tree_distance(root, doc[a]) for a in seen.near}
-        f = features(asked, seen, span, trees)
+        f = features(asked, seen, span)
         shown_start = shown_end = None
         if span.cut:  # the lead shows the whole phrase: "electric heating element"
             whole = next((s for s in found if not s.cut and s.toks[0].i <= toks[0].i and toks[-1].i <= s.toks[-1].i), None)

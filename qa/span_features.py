@@ -109,13 +109,13 @@ def sentence(asked: Asked, doc) -> Sentence:
     return Sentence(doc, tuple(anchors(asked, doc)), len(held) / max(len(asked.lemmas), 1), others)
 
 
-def features(asked: Asked, seen: Sentence, span: Span, trees: dict) -> dict[str, float]:
-    """The observations about ``span`` in the sentence ``seen`` (``trees``: for each
-    anchor, its tree distance to the span's root)."""
+def features(asked: Asked, seen: Sentence, span: Span) -> dict[str, float]:
+    """The observations about ``span`` in the sentence ``seen``."""
     doc, near = seen.doc, seen.near
     toks = span.toks
     first, last = toks[0], toks[-1]
     root = doc[first.i : last.i + 1].root
+    trees = {a: tree_distance(root, doc[a]) for a in near}  # each anchor's edges to the span
     kind = asked.kind or "none"
     wh = asked.wh or "none"
     f: dict[str, float] = {"bias": 1.0, f"label={span.label}": 1.0, f"{kind}:{span.label}": 1.0,

@@ -26,6 +26,7 @@ from index.sentences import sentence_spans
 
 from ..asking import ask
 from ..short_answer import observations
+from .. import span_model
 from ..span_model import FIXED, PATH
 from .metrics import exact_match, f1_score
 
@@ -94,27 +95,35 @@ def top(weights: dict[str, float], cands) -> str:
     """The best-scored candidate's text, with the fixed weights as the product uses them."""
     if not cands:
         return ""
-    w = {**weights, **FIXED}
-    return max(cands, key=lambda tf: sum(w.get(k, 0.0) * v for k, v in tf[1].items()))[0]
+    w = span_model.combined(weights)
+    return max(cands, key=lambda tf: span_model.score(tf[1], w))[0]
 
 
-def scores(weights: dict[str, float], data) -> dict[str, float]:
-    em = [exact_match(top(weights, cands), golds) for _, golds, cands in data]
-    f1 = [f1_score(top(weights, cands), golds) for _, golds, cands in data]
+def _graded(weights: dict[str, float], data) -> tuple[list[float], list[float]]:
+    """Exact match and token F1 of the top candidate, per question."""
+    picks = [(top(weights, cands), golds) for _, golds, cands in data]
+    return [exact_match(t, g) for t, g in picks], [f1_score(t, g) for t, g in picks]
+
+
+def _means(em: list[float], f1: list[float]) -> dict[str, float]:
     return {"exact_match": round(float(np.mean(em)), 3), "f1": round(float(np.mean(f1)), 3)}
 
 
+def scores(weights: dict[str, float], data) -> dict[str, float]:
+    return _means(*_graded(weights, data))
+
+
 def cross_validate(data, c: float, folds: int) -> dict[str, float]:
+    """Each document's questions in one fold; the top candidates of every held-out fold."""
     groups = sorted({g for g, _, _ in data})
     fold_of = {g: i % folds for i, g in enumerate(groups)}
     em, f1 = [], []
     for k in range(folds):
-        train = [d for d in data if fold_of[d[0]] != k]
-        test = [d for d in data if fold_of[d[0]] == k]
-        w = fit(train, c)
-        em += [exact_match(top(w, cands), golds) for _, golds, cands in test]
-        f1 += [f1_score(top(w, cands), golds) for _, golds, cands in test]
-    return {"exact_match": round(float(np.mean(em)), 3), "f1": round(float(np.mean(f1)), 3)}
+        w = fit([d for d in data if fold_of[d[0]] != k], c)
+        e, f = _graded(w, [d for d in data if fold_of[d[0]] == k])
+        em += e
+        f1 += f
+    return _means(em, f1)
 
 
 def main(argv=None) -> int:
