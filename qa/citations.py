@@ -1,42 +1,64 @@
-"""Citations are checked against their source; ``[n]`` markers are kept consistent.
+"""The one path from an answer's claims to its verified, numbered citations.
 
-:func:`verify_quote` says whether a quote is verbatim in its document at its offsets,
-using the retrieved passages or, for a quote outside them, the document's chunks in the
-index. :func:`finalise` verifies every citation of an answer, drops those that fail (and
-their markers), drops markers that point at no citation, merges duplicates and renumbers
-the rest 1..n in order of first appearance.
+Both answerers say what they claim and which quotes each claim rests on: a list of
+:class:`Claim` (the extractive answerer's lead and quotes, the LLM's checked sentences).
+:func:`compose` verifies every quote verbatim against its document at its offsets
+(:func:`verify_quote`: the retrieved passages first, the index's chunks for a quote
+outside them), numbers the verified ones 1..n in order of first appearance (one number
+per quoted place), writes the markers (:mod:`qa.markers`), and drops a claim whose
+quotes all failed: no text leaves without a checked citation.
 """
 from __future__ import annotations
 
 import re
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Iterable, Sequence
 
+from . import markers
 from .types import Citation, Passage
 
 if TYPE_CHECKING:  # pragma: no cover
     from index import IndexReader
 
-# "[1]", "[1, 2]", "[1,2,3]"; not "[a]" or "[2020]"-style years (4+ digits)
-MARKER = re.compile(r"\[(\d{1,3}(?:\s*[,;]\s*\d{1,3})*)\]")
-_SPACE_BEFORE_MARKER = re.compile(r"[ \t]+(?=\[\d)")
+__all__ = ["Claim", "Composed", "compose", "verify_quote"]
 
 
-def find_markers(text: str) -> list[tuple[int, int, list[int]]]:
-    """``(start, end, numbers)`` of every marker in ``text``, in order."""
-    return [
-        (m.start(), m.end(), [int(n) for n in re.split(r"\s*[,;]\s*", m.group(1))])
-        for m in MARKER.finditer(text)
-    ]
+@dataclass(frozen=True)
+class Claim:
+    """A piece of answer text and the quotes behind it.
+
+    ``marks`` are ``(offset in text, quotes)``: where markers go and what they cite (the
+    quotes' ``number`` is not used: :func:`compose` numbers them). ``gap`` is what
+    separates the claim from the one before it.
+    """
+
+    text: str
+    marks: tuple[tuple[int, tuple[Citation, ...]], ...]
+    gap: str = " "
+
+    @classmethod
+    def cited(cls, text: str, *quotes: Citation, before_stop: bool = False, gap: str = " ") -> "Claim":
+        """``text`` with one marker group at its end (before its full stop with ``before_stop``)."""
+        at = len(text) - 1 if before_stop and text.endswith(".") else len(text)
+        return cls(text, ((at, tuple(quotes)),), gap)
+
+    @property
+    def quotes(self) -> tuple[Citation, ...]:
+        return tuple(q for _, qs in self.marks for q in qs)
 
 
-def cited_numbers(text: str) -> list[int]:
-    """The numbers cited in ``text``, in order of first appearance."""
-    seen: dict[int, None] = {}
-    for _, _, numbers in find_markers(text):
-        for n in numbers:
-            seen.setdefault(n, None)
-    return list(seen)
+@dataclass(frozen=True)
+class Composed:
+    """The answer text with its markers, the verified citations they point at, and flags
+    naming what was dropped."""
+
+    text: str
+    citations: tuple[Citation, ...]
+    flags: tuple[str, ...]
+
+
+def _place(c: Citation) -> tuple[str, int, int]:
+    return (c.source, c.start, c.end)
 
 
 def _tidy(text: str) -> str:
@@ -45,47 +67,61 @@ def _tidy(text: str) -> str:
     return re.sub(r"[ \t]+\n", "\n", text).strip()
 
 
-def renumber(text: str, citations: Sequence[Citation]) -> tuple[str, tuple[Citation, ...]]:
-    """Keep markers that point at a citation, number them 1..n by first appearance.
+def compose(
+    claims: Sequence[Claim], evidence: "IndexReader | Sequence[Passage]",
+    fallback: "IndexReader | None" = None,
+) -> Composed:
+    """Verify, number and mark the claims' quotes; drop claims left without one.
 
-    A marker whose number has no citation is removed; ``[2, 2]`` and ``[1][1]`` become
-    ``[1]``; citations of the same quote at the same place share one number; citations no
-    marker points at are dropped.
+    ``evidence`` is the retrieved passages (or a reader); ``fallback`` (a reader) is asked
+    about quotes the passages don't cover.
     """
-    by_number = {c.number: c for c in citations}
-    new_number: dict[int, int] = {}
-    by_place: dict[tuple[str, int, int], int] = {}
-    kept: list[Citation] = []
+    checked: dict[tuple[str, int, int], bool] = {}
+    flags: list[str] = []
 
-    def number_for(old: int) -> int | None:
-        if old in new_number:
-            return new_number[old]
-        c = by_number.get(old)
-        if c is None:
-            return None
-        place = (c.source, c.start, c.end)
-        if place not in by_place:
-            by_place[place] = len(kept) + 1
-            kept.append(replace(c, number=len(kept) + 1))
-        new_number[old] = by_place[place]
-        return new_number[old]
+    def ok(q: Citation) -> bool:
+        if _place(q) not in checked:
+            good = verify_quote(q, evidence=evidence)
+            if not good and fallback is not None:
+                good = verify_quote(q, evidence=fallback)
+            checked[_place(q)] = good
+            if not good:
+                flags.append(f"dropped citation: quote not found verbatim in {q.source} at {q.start}-{q.end}")
+        return checked[_place(q)]
 
-    # Consecutive markers (only spaces between) form one group: "[1] [1][2]" → "[1][2]".
-    groups: list[tuple[int, int, list[int]]] = []
-    for start, end, numbers in find_markers(text):
-        if groups and not text[groups[-1][1] : start].strip():
-            groups[-1] = (groups[-1][0], end, groups[-1][2] + numbers)
-        else:
-            groups.append((start, end, numbers))
+    numbers: dict[tuple[str, int, int], int] = {}
+    citations: list[Citation] = []
     out: list[str] = []
-    pos = 0
-    for start, end, numbers in groups:
-        out.append(text[pos:start])
-        mapped = dict.fromkeys(n for n in (number_for(x) for x in numbers) if n is not None)
-        out.append("".join(f"[{n}]" for n in mapped))
-        pos = end
-    out.append(text[pos:])
-    return _tidy("".join(out)), tuple(kept)
+    for claim in claims:
+        groups: list[tuple[int, list[Citation]]] = []
+        for at, qs in sorted(claim.marks, key=lambda m: m[0]):
+            good = [q for q in qs if ok(q)]
+            if groups and not claim.text[groups[-1][0] : at].strip():  # "[1] [2]": one place
+                groups[-1] = (at, groups[-1][1] + good)
+            else:
+                groups.append((at, good))
+        if claim.marks and not any(qs for _, qs in groups):
+            flags.append(f"dropped claim without a verified citation: {_short(claim.text)}")
+            continue
+        parts, pos = [], 0
+        for at, qs in groups:
+            for q in qs:
+                if _place(q) not in numbers:
+                    numbers[_place(q)] = len(citations) + 1
+                    citations.append(replace(q, number=numbers[_place(q)], verified=True))
+            left = claim.text[pos:at]
+            group = markers.render(dict.fromkeys(numbers[_place(q)] for q in qs))
+            parts.append(f"{left.rstrip()} {group}" if group and left.strip() else left + group)
+            pos = at
+        parts.append(claim.text[pos:])
+        sentence = _tidy("".join(parts))
+        out.append((claim.gap if out else "") + sentence)
+    return Composed(_tidy("".join(out)), tuple(citations), tuple(flags))
+
+
+def _short(text: str, limit: int = 80) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _covers(text: str, start: int, quote: str, q_start: int, q_end: int) -> bool | None:
@@ -120,7 +156,8 @@ def verify_quote(
     if hasattr(evidence, "document_chunks"):
         chunks = [(c.text, c.start) for c in evidence.document_chunks(source)]
     else:
-        chunks = [(p.text, p.start) for p in evidence if p.source == source]
+        # a passage is evidence only if it is document[start:end]: its length says so
+        chunks = [(p.text, p.start) for p in evidence if p.source == source and p.end - p.start == len(p.text)]
     for text, at in chunks:
         covered = _covers(text, at, quote, start, end)
         if covered is not None:
@@ -134,29 +171,3 @@ def verify_quote(
         for i, ch in enumerate(text):
             doc.setdefault(at + i, ch)
     return all(doc.get(start + i) == ch for i, ch in enumerate(quote))
-
-
-def finalise(
-    text: str, citations: Sequence[Citation], evidence: "IndexReader | Sequence[Passage]",
-    fallback: "IndexReader | None" = None,
-) -> tuple[str, tuple[Citation, ...], tuple[str, ...]]:
-    """Verify each citation, drop the unverifiable ones and their markers, renumber.
-
-    Returns the cleaned text, the verified citations (``verified=True``) and flags naming
-    what was dropped. ``fallback`` (a reader) is asked about quotes the passages don't cover.
-    """
-    flags: list[str] = []
-    good: list[Citation] = []
-    for c in citations:
-        ok = verify_quote(c, evidence=evidence)
-        if not ok and fallback is not None:
-            ok = verify_quote(c, evidence=fallback)
-        if ok:
-            good.append(replace(c, verified=True))
-        else:
-            flags.append(f"dropped citation [{c.number}]: quote not found verbatim in {c.source} at {c.start}-{c.end}")
-    cited = set(cited_numbers(text))
-    for n in sorted(cited - {c.number for c in citations}):
-        flags.append(f"removed marker [{n}]: it points at no citation")
-    new_text, kept = renumber(text, good)
-    return new_text, kept, tuple(flags)

@@ -1,5 +1,5 @@
-"""An extractive answer put into words: its lead (the short answer), its quotes and the
-citations behind them, before :func:`qa.citations.finalise` verifies and renumbers them.
+"""An extractive answer put into claims: its lead (the short answer) and its quotes, each
+resting on a quote that :func:`qa.citations.compose` verifies, numbers and marks.
 
     Eight U.S. personnel [1]. “U.S. Central Command said the ballistic missile attack caused
     injuries to eight U.S. personnel and minor damage to infrastructure.” [1]
@@ -9,7 +9,8 @@ from __future__ import annotations
 import re
 from typing import Sequence
 
-from .citations import MARKER
+from . import markers
+from .citations import Claim
 from .reading import Reading
 from .short_answer import Candidate
 from .types import Citation, Passage, ShortAnswer
@@ -17,43 +18,45 @@ from .types import Citation, Passage, ShortAnswer
 _SPACE = re.compile(r"\s+")
 
 
-def quoted(read: Reading) -> tuple[str, str, list[Citation]]:
-    """``(lead, quotes, citations)`` of a reading: the lead is "" without a short answer."""
-    citations = [
-        Citation(
-            number=i + 1, source=c.sentence.passage.source, title=c.sentence.passage.title,
-            quote=c.sentence.text, start=c.sentence.start, end=c.sentence.end,
-            score=round(c.score, 4), verified=False, chunk_id=c.sentence.passage.chunk_id,
-            page=page_at(c.sentence.passage, c.sentence.start),
-        )
-        for i, c in enumerate(read.chosen)
-    ]
-    quotes = " ".join(f"“{display(c.quote)}” [{c.number}]" for c in citations)
-    lead = ""
+def _quote(sentence, score: float) -> Citation:
+    p = sentence.passage
+    return Citation(number=0, source=p.source, title=p.title, quote=sentence.text,
+                    start=sentence.start, end=sentence.end, score=round(score, 4),
+                    verified=False, chunk_id=p.chunk_id, page=page_at(p, sentence.start))
+
+
+def quoted(read: Reading) -> list[Claim]:
+    """The claims of a reading: its lead (when it has a short answer), then each chosen
+    sentence as a quote."""
+    quotes = [_quote(c.sentence, c.score) for c in read.chosen]
+    claims = [Claim.cited(f"“{display(q.quote)}”", q) for q in quotes]
     if read.short is not None and read.short_in is not None:
-        lead = f"{_lead(read.short, read.chosen[read.short_in].sentence)} [{read.short_in + 1}]. "
-    return lead, quotes, citations
+        lead = _lead(read.short, read.chosen[read.short_in].sentence) + "."
+        claims.insert(0, Claim.cited(lead, quotes[read.short_in], before_stop=True))
+    return claims
 
 
-def table_cell(cell) -> tuple[str, Citation]:
-    """The answer text of a table cell ("21 (Minor, 2022) [1]. “2022 21 3 0” [1]") and its row's citation."""
+def table_cell(cell) -> list[Claim]:
+    """A table cell as claims: "21 (Minor, 2022) [1]. “2022 21 3 0” [1]" (the row is the quote)."""
     p = cell.passage
-    row = Citation(number=1, source=p.source, title=p.title, quote=_row_text(cell),
+    row = Citation(number=0, source=p.source, title=p.title, quote=_row_text(cell),
                    start=cell.row_start, end=cell.row_end, score=round(cell.score, 4),
                    verified=False, chunk_id=p.chunk_id, page=page_at(p, cell.row_start))
-    return f"{cell.text} ({cell.header}, {cell.label}) [1]. “{display(row.quote)}” [1]", row
+    return [Claim.cited(f"{cell.text} ({cell.header}, {cell.label}).", row, before_stop=True),
+            Claim.cited(f"“{display(row.quote)}”", row)]
 
 
-def cell_short_answer(cell, row: Citation) -> ShortAnswer:
-    return ShortAnswer(cell.text, row.source, cell.start, cell.end, row.number, "cell")
+def cell_short_answer(cell, kept: Sequence[Citation]) -> ShortAnswer | None:
+    for c in kept:
+        if c.start <= cell.start and cell.end <= c.end:
+            return ShortAnswer(cell.text, c.source, cell.start, cell.end, c.number, "cell")
+    return None
 
 
 def display(quote: str) -> str:
     """A quote as answer text: one line, the document's own "[12]"-style references dropped
     (they would read as this answer's markers)."""
-    text = MARKER.sub("", quote)
-    text = re.sub(r"\s+([.,;:!?])", r"\1", text)
-    return _SPACE.sub(" ", text).strip()
+    return _SPACE.sub(" ", markers.strip(quote)).strip()
 
 
 def page_at(passage: Passage, offset: int) -> int | None:
@@ -69,7 +72,7 @@ def _lead(short: Candidate, sentence) -> str:
 
 
 def short_answer(short: Candidate, kind: str | None, kept: Sequence[Citation]) -> ShortAnswer | None:
-    """The short answer, pointing at the (renumbered, verified) citation that holds it."""
+    """The short answer, pointing at the (numbered, verified) citation that holds it."""
     for c in kept:
         if c.start <= short.start and short.end <= c.end and c.quote[short.start - c.start : short.end - c.start] == short.text:
             return ShortAnswer(short.text, c.source, short.start, short.end, c.number, kind or "")

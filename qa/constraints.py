@@ -8,10 +8,11 @@ give the year elsewhere). Both answerers use this check (:func:`agreement`).
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Sequence
 
 from .asking import Asked, quarters_in, years_in
-from .types import Citation
+from .citations import Claim
 
 AGREES, NEUTRAL, CONTRADICTS = 1, 0, -1
 
@@ -43,16 +44,23 @@ def asked_for(asked: Asked) -> str:
     return " ".join([f"Q{q}" for q in sorted(asked.quarters)] + sorted(asked.years))
 
 
-def agreeing(asked: Asked, citations: Sequence[Citation]) -> tuple[list[Citation], tuple[str, ...]]:
-    """The LLM's citations without those that state another year or quarter than the
-    question asks (the same check as the extractive answer's); flags name the dropped."""
+def agreeing(asked: Asked, claims: Sequence[Claim]) -> tuple[list[Claim], tuple[str, ...]]:
+    """The LLM's claims without the quotes that state another year or quarter than the
+    question asks (the same check as the extractive answer's); flags name the dropped. A
+    claim left without quotes is dropped by :func:`qa.citations.compose`."""
     if not (asked.years or asked.quarters):
-        return list(citations), ()
-    keep, flags = [], []
-    for c in citations:
-        if agreement(asked, c.quote) == CONTRADICTS:
-            flags.append(f"dropped citation [{c.number}]: it states {stated(asked, c.quote)}, "
-                         f"not {asked_for(asked)}")
-        else:
-            keep.append(c)
-    return keep, tuple(flags)
+        return list(claims), ()
+    out, flags = [], []
+    for claim in claims:
+        marks = []
+        for at, quotes in claim.marks:
+            keep = []
+            for q in quotes:
+                if agreement(asked, q.quote) == CONTRADICTS:
+                    flags.append(f"dropped citation of {q.source} at {q.start}-{q.end}: it states "
+                                 f"{stated(asked, q.quote)}, not {asked_for(asked)}")
+                else:
+                    keep.append(q)
+            marks.append((at, tuple(keep)))
+        out.append(replace(claim, marks=tuple(marks)))
+    return out, tuple(dict.fromkeys(flags))

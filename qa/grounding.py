@@ -18,11 +18,12 @@ cited sentence is *supported* when
 
 Unsupported sentences are dropped (flag ``dropped unsupported: …``). A sentence without
 markers gets the citation of the one passage that supports it on its own (flag
-``added citation: …``) or is dropped (``dropped uncited: …``). Every kept marker becomes
-a :class:`~qa.types.Citation` whose quote is the cited passage's sentence that best
-supports the claim, at document offsets ``passage.start + local span``. Citations are
-renumbered 1..n in order of appearance and the markers rewritten to match. A draft that
-opens with the refusal, is empty, or keeps no supported sentence is a refusal.
+``added citation: …``) or is dropped (``dropped uncited: …``). Each kept sentence becomes a
+:class:`~qa.citations.Claim` whose marks quote, for each cited passage, its sentence that
+best supports the claim, at document offsets ``passage.start + local span``;
+:func:`qa.citations.compose` verifies, numbers and marks them, as for the extractive
+answer. A draft that opens with the refusal (:func:`qa.refusal.is_refusal`), is empty, or
+keeps no supported sentence is a refusal.
 """
 from __future__ import annotations
 
@@ -35,10 +36,12 @@ import numpy as np
 from index.bm25 import terms, words
 from index.sentences import sentence_spans
 
-from .prompting import REFUSAL
+from . import markers
+from .citations import Claim
+from .refusal import is_refusal
 from .types import Citation, Passage
 
-__all__ = ["Grounded", "ground", "is_refusal"]
+__all__ = ["Grounded", "ground"]
 
 # Support thresholds (fractions of the claim's content terms found in the cited passages;
 # cosines of all-MiniLM-L6-v2 between the claim and one passage sentence).
@@ -48,12 +51,8 @@ SEM_MIN = 0.6
 CONTRIBUTE_LEX = 0.25  # one of several cited passages must hold at least this much
 CONTRIBUTE_SEM = 0.5
 
-_MARKER = re.compile(r"\[\s*(?:passages?\s*)?(\d+(?:\s*(?:[,;–-]|and)\s*\d+)*)\s*\]", re.I)
-_MARKERS_AFTER_STOP = re.compile(r"([.!?])((?:\s*\[\s*(?:passages?\s*)?\d[^\]\n]{0,30}\])+)", re.I)
 _END_PUNCT = re.compile(r"[\s.!?:;,]*$")
-_SPACE_BEFORE_PUNCT = re.compile(r"\s+([.,;:!?])")
 _SPACES = re.compile(r"[ \t]{2,}")
-_SPACE_BEFORE_MARKER = re.compile(r"(?<=[^\s\[\]])\s*\[(?=\d+\])")
 _NAME = re.compile(r"(?<![\w'’-])[A-Z][\w'’-]*")
 _NUMBER = re.compile(r"(?<![\w.])(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?")
 _NUMBER_WORDS = {
@@ -80,28 +79,13 @@ def gives_orders(text: str) -> bool:
     return bool(_INSTRUCTION.search(text))
 
 
-_REFUSAL = re.compile(
-    r"^(?:sorry,?\s*)?(?:i\s+(?:can't|cannot|can\s+not|couldn't|could\s+not|was\s+unable\s+to|am\s+unable\s+to)"
-    r"\s+find\b|i\s+(?:do\s+not|don't)\s+know\b|(?:the\s+)?(?:provided\s+|given\s+)?"
-    r"(?:documents?|passages?|context|sources?)\s+(?:do|does)\s+not\s+"
-    r"(?:contain|mention|say|answer|provide|include)\b|there\s+is\s+no\s+information\b)"
-)
-
-
 @dataclass(frozen=True)
 class Grounded:
-    """A checked answer: the text with renumbered markers, and what they cite."""
+    """A checked draft: its supported sentences as claims, or a refusal."""
 
-    text: str
-    citations: tuple[Citation, ...]
+    claims: tuple[Claim, ...]
     refused: bool
     flags: tuple[str, ...] = field(default_factory=tuple)
-
-
-def is_refusal(text: str) -> bool:
-    """Whether ``text`` (one sentence) says the documents do not hold the answer."""
-    norm = " ".join(text.lower().replace("’", "'").split())
-    return bool(_REFUSAL.match(norm))
 
 
 # --------------------------------------------------------------------------- analysis
@@ -186,33 +170,20 @@ def _names(text: str) -> dict[str, set[str]]:
     return out
 
 
-def _ranks(group: str) -> list[int]:
-    out: list[int] = []
-    for part in re.split(r"\s*(?:[,;]|and)\s*", group):
-        a, dash, b = part.partition("–") if "–" in part else part.partition("-")
-        if dash and a.strip().isdigit() and b.strip().isdigit() and 0 <= int(b) - int(a) <= 10:
-            out.extend(range(int(a), int(b) + 1))
-        elif part.strip().isdigit():
-            out.append(int(part))
-    return out
-
-
 def _claim_text(raw: str) -> str:
-    text = _MARKER.sub("", raw)
-    text = _SPACE_BEFORE_PUNCT.sub(r"\1", text)
-    return _SPACES.sub(" ", text).strip()
+    return _SPACES.sub(" ", markers.strip(raw, draft=True)).strip()
 
 
 def _parse(draft: str) -> list[_Claim]:
     # "… in 2019.[2] Next" → "… in 2019 [2]. Next": a marker after the full stop belongs
     # to the sentence before it, not to the one Punkt would attach it to.
-    draft = _MARKERS_AFTER_STOP.sub(lambda m: f" {m.group(2).strip()}{m.group(1)}", draft)
+    draft = markers.DRAFT_MARKERS_AFTER_STOP.sub(lambda m: f" {m.group(2).strip()}{m.group(1)}", draft)
     claims, prev = [], 0
     for s, e in sentence_spans(draft):
         raw = draft[s:e]
-        markers = [(m, _ranks(m.group(1))) for m in _MARKER.finditer(raw)]
+        found = [(m, markers.draft_numbers(m.group(1))) for m in markers.DRAFT_MARKER.finditer(raw)]
         text = _claim_text(raw)
-        claims.append(_Claim(raw, draft[prev:s], markers, text, _terms(text), _numbers(text),
+        claims.append(_Claim(raw, draft[prev:s], found, text, _terms(text), _numbers(text),
                              _names(text)))
         prev = e
     return claims
@@ -285,7 +256,7 @@ def _support(claim: _Claim, sources: list[_Source]) -> _Support:
 
 
 def _refused(flags: list[str]) -> Grounded:
-    return Grounded(REFUSAL, (), True, tuple(flags))
+    return Grounded((), True, tuple(flags))
 
 
 def _short(text: str, limit: int = 120) -> str:
@@ -320,7 +291,7 @@ def ground(raw_text: str, passages: Sequence[Passage], embedder=None) -> Grounde
         if is_refusal(c.claim) and not c.markers:
             flags.append(f"dropped refusal after an answer: {_short(c.claim)}")
             continue
-        markers: list[tuple[re.Match | None, list[int]]] = []
+        marks: list[tuple[re.Match | None, list[int]]] = []
         for m, ranks in c.markers:
             good = []
             for r in ranks:
@@ -328,15 +299,15 @@ def ground(raw_text: str, passages: Sequence[Passage], embedder=None) -> Grounde
                     good.append(r)
                 else:
                     flags.append(f"dropped citation [{r}]: there is no passage {r}")
-            markers.append((m, good))
-        cited = list(dict.fromkeys(r for _, rs in markers for r in rs))
+            marks.append((m, good))
+        cited = list(dict.fromkeys(r for _, rs in marks for r in rs))
         if not cited:
             sup, rank = _attribute(c, sources)
             if sup is None:
                 flags.append(f"dropped uncited: {_short(c.claim)}")
                 continue
             flags.append(f"added citation: {_short(c.claim)}")
-            markers.append((None, [rank]))
+            marks.append((None, [rank]))
         else:
             sup = _support(c, [sources[r] for r in cited])
             if not sup.supported:
@@ -346,7 +317,7 @@ def ground(raw_text: str, passages: Sequence[Passage], embedder=None) -> Grounde
                 if r not in sup.quotes:
                     flags.append(f"dropped citation [{r}]: passage {r} does not support "
                                  f"{_short(c.claim, 60)!r}")
-        kept.append((c, markers, sup))
+        kept.append((c, marks, sup))
 
     if not kept:
         return _refused(flags + ["no supported sentence left"])
@@ -380,49 +351,32 @@ def _attribute(claim: _Claim, sources: dict[int, _Source]) -> tuple[_Support | N
 
 
 def _render(kept, sources: dict[int, _Source], flags: list[str]) -> Grounded:
-    numbers: dict[tuple[int, int], int] = {}
-    citations: list[Citation] = []
-    out: list[str] = []
+    """The kept sentences as claims: each marker becomes the quotes of the passages it
+    names that support the sentence; an added citation goes before the closing stop."""
 
-    def number_for(rank: int, sup: _Support) -> int:
-        idx = sup.quotes[rank]
-        key = (rank, idx)
-        if key not in numbers:
-            src = sources[rank]
-            p = src.passage
-            s, e = src.spans[idx]
-            quote = src.sentences[idx]
-            # Passage.text is document[start:end]; only then is document[start+s:start+e]
-            # this quote
-            verbatim = p.text[s:e] == quote and p.end - p.start == len(p.text)
-            numbers[key] = len(numbers) + 1
-            citations.append(Citation(
-                number=numbers[key], source=p.source, title=p.title, quote=quote,
-                start=p.start + s, end=p.start + e, score=sup.score, verified=verbatim,
-                chunk_id=p.chunk_id, page=p.page_at(p.start + s),
-            ))
-        return numbers[key]
+    def quote(rank: int, sup: _Support) -> Citation:
+        src = sources[rank]
+        p, (s, e) = src.passage, src.spans[sup.quotes[rank]]
+        return Citation(
+            number=0, source=p.source, title=p.title, quote=src.sentences[sup.quotes[rank]],
+            start=p.start + s, end=p.start + e, score=sup.score, verified=False,
+            chunk_id=p.chunk_id, page=p.page_at(p.start + s),
+        )
 
-    for c, markers, sup in kept:
-        parts, pos, seen, added = [], 0, set(), ""
-        for m, ranks in markers:
-            labels = []
-            for r in ranks:
-                if r in sup.quotes and (n := number_for(r, sup)) not in seen:
-                    seen.add(n)
-                    labels.append(f"[{n}]")
-            if m is None:  # an added citation: goes before the closing punctuation
-                added += "".join(labels)
-            else:
-                parts.append(c.raw[pos : m.start()] + "".join(labels))
-                pos = m.end()
-        parts.append(c.raw[pos:])
-        sentence = "".join(parts)
-        if added:
-            end = _END_PUNCT.search(sentence).start()
-            sentence = f"{sentence[:end]} {added}{sentence[end:]}"
-        sentence = _SPACE_BEFORE_MARKER.sub(" [", _SPACE_BEFORE_PUNCT.sub(r"\1", sentence))
-        sentence = _SPACES.sub(" ", sentence).strip()
+    claims = []
+    for c, found, sup in kept:
+        text, marks, pos = "", [], 0
+        for m, ranks in found:
+            quotes = tuple(quote(r, sup) for r in ranks if r in sup.quotes)
+            if m is None:  # an added citation: before the closing punctuation
+                continue
+            text += c.raw[pos : m.start()]
+            marks.append((len(text), quotes))
+            pos = m.end()
+        text += c.raw[pos:]
+        for m, ranks in found:
+            if m is None:
+                marks.append((_END_PUNCT.search(text).start(), tuple(quote(r, sup) for r in ranks if r in sup.quotes)))
         gap = "\n" if "\n" in c.gap else " "
-        out.append((gap if out else "") + sentence)
-    return Grounded("".join(out), tuple(citations), False, tuple(flags))
+        claims.append(Claim(text, tuple(marks), gap))
+    return Grounded(tuple(claims), False, tuple(flags))

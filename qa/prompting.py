@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from typing import Sequence
 
+from . import markers
+from .refusal import NOT_FOUND
 from .types import Passage, Turn
 
 __all__ = [
@@ -22,7 +24,7 @@ __all__ = [
     "format_passages",
 ]
 
-REFUSAL = "I can't find that in the documents."
+REFUSAL = NOT_FOUND  # the one refusal sentence (qa.refusal); the model is told to use it
 
 SYSTEM_PROMPT = f"""You answer questions about documents using ONLY the numbered passages given \
 between <passages> and </passages>.
@@ -41,11 +43,10 @@ CONDENSE_PROMPT = """Rewrite the user's follow-up question as one standalone que
 can be understood without the conversation. Replace words like "it", "they" or "that" \
 with what they refer to. Do not answer it. Reply with the question only."""
 
-# Anything that could end (or open) one of our blocks, and bracketed numbers that the
-# model might copy as citation markers (academic papers are full of them).
+# Anything that could end (or open) one of our blocks. Bracketed numbers that the model
+# might copy as citation markers (academic papers are full of them) are defused by
+# markers.defuse.
 _FENCE = re.compile(r"<\s*/?\s*(?:passages?|question|history|conversation)\b[^>]*>", re.I)
-_BRACKET_NUMBER = re.compile(r"\[(\s*\d+(?:\s*[,;–-]\s*\d+)*\s*)\]")
-_MARKER = re.compile(r"\s*\[\s*\d+(?:\s*[,;–-]\s*\d+)*\s*\]")
 _SPACE = re.compile(r"\s+")
 
 HISTORY_TURNS = 3
@@ -54,7 +55,7 @@ HISTORY_CHARS = 300
 
 def _defuse(text: str) -> str:
     text = _FENCE.sub("[tag removed]", text)
-    return _BRACKET_NUMBER.sub(r"(ref. \1)", text)
+    return markers.defuse(text)
 
 
 def _one_line(text: str, limit: int) -> str:
@@ -77,7 +78,7 @@ def _history_block(history: Sequence[Turn]) -> str:
     for turn in list(history)[-HISTORY_TURNS:]:
         lines.append(f"Earlier question: {_defuse(_one_line(turn.question, HISTORY_CHARS))}")
         if turn.answer:
-            answer = _MARKER.sub("", turn.answer)
+            answer = markers.strip(turn.answer, draft=True)
             lines.append(f"Earlier answer: {_defuse(_one_line(answer, HISTORY_CHARS))}")
     return "<history>\n" + "\n".join(lines) + "\n</history>" if lines else ""
 

@@ -18,6 +18,13 @@ decision combines signals of the chosen sentence and its passages:
   contains at all ("How did Iran's *foreign ministry* respond?").
 
 Each weakness lowers the support; below :data:`THRESHOLD` the answer is a refusal.
+
+This module decides every refusal, for both answerers, and words it: one sentence,
+:data:`NOT_FOUND` (the LLM is told to reply with exactly it; :func:`is_refusal` reads a
+draft that says so in other words), followed by what the documents do give when that is
+known. :func:`refused` builds the refused :class:`~qa.types.Answer`; its reasons are
+:func:`empty_index`, :func:`conflict`, :func:`unsupported` (a :class:`Verdict`) and
+:func:`unverified`.
 """
 from __future__ import annotations
 
@@ -28,6 +35,9 @@ from index import bm25
 
 from .extractive import Extraction
 from .question import term_matches
+from .types import Answer
+
+NOT_FOUND = "I couldn't find that in the documents."
 
 # Chosen by a grid over the recorded signals of the xquad-en and covid-qa dev questions and
 # the seed questions (tests/seed_questions.jsonl), with every seed unanswerable refused: 5% /
@@ -140,3 +150,52 @@ _WHAT = {
     "place": "a place for it",
     "reason": "a reason for it",
 }
+
+
+# --------------------------------------------------------------------------- wording
+
+_DRAFT_REFUSAL = re.compile(
+    r"^(?:sorry,?\s*)?(?:i\s+(?:can't|cannot|can\s+not|couldn't|could\s+not|was\s+unable\s+to|am\s+unable\s+to)"
+    r"\s+find\b|i\s+(?:do\s+not|don't)\s+know\b|(?:the\s+)?(?:provided\s+|given\s+)?"
+    r"(?:documents?|passages?|context|sources?)\s+(?:do|does)\s+not\s+"
+    r"(?:contain|mention|say|answer|provide|include)\b|there\s+is\s+no\s+information\b)"
+)
+
+
+def is_refusal(text: str) -> bool:
+    """Whether ``text`` (one sentence of an LLM draft) says the documents do not hold the answer."""
+    norm = " ".join(text.lower().replace("’", "'").split())
+    return bool(_DRAFT_REFUSAL.match(norm))
+
+
+def refused(base: dict, detail: str = "", flags: tuple[str, ...] = ()) -> Answer:
+    """The refused answer: :data:`NOT_FOUND`, then ``detail`` (what the documents do give,
+    or what to do); ``base`` holds the answer's other fields (question, passages …)."""
+    text = f"{NOT_FOUND} {detail}".strip()
+    return Answer(text=text, citations=(), refused=True, flags=tuple(flags), **base)
+
+
+def empty_index(source_dir) -> str:
+    return (f"The index has no documents yet: add some to {source_dir} and run "
+            "`python -m index build`.")
+
+
+def conflict(statement: str) -> tuple[str, tuple[str, ...]]:
+    """A question about a year or quarter the documents don't give ("The documents give 14
+    minor injuries for 2023, not a figure for 2022.")."""
+    return statement, ("refused: the documents state another year or quarter",)
+
+
+def unsupported(verdict: Verdict, ex: Extraction) -> tuple[str, tuple[str, ...]]:
+    """The extractive answer's evidence does not answer: why, and the closest passage."""
+    parts = []
+    if verdict.reason:
+        parts.append(verdict.reason[0].upper() + verdict.reason[1:] + ".")
+    if ex.chosen:
+        parts.append(f"The closest passage is in {ex.chosen[0].sentence.passage.source}.")
+    return " ".join(parts), (f"refused: {verdict.reason} (support {verdict.support:.2f})",)
+
+
+def unverified() -> tuple[str, tuple[str, ...]]:
+    """No quote survived verification (the index changed under the answer): never answer unchecked."""
+    return "", ("refused: no citation could be verified",)

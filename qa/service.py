@@ -3,15 +3,18 @@
 :class:`Assistant` is the one place that decides an answer; ``qa.answer()``, the CLI and
 the UI are shells around it. Two answerers:
 
-* ``extractive`` (no LLM): the retrieved sentences that answer best, verbatim, each with
-  its ``[n]`` marker (:mod:`qa.extractive`), or a refusal when they don't answer
-  (:mod:`qa.refusal`). Follow-ups carry the earlier turn's terms (:mod:`qa.followup`).
+* ``extractive`` (no LLM): the short answer and the retrieved sentences that support it,
+  verbatim (:mod:`qa.extractive`, :mod:`qa.reading`, :mod:`qa.composing`), or a refusal
+  when they don't answer (:func:`qa.refusal.judge`). Follow-ups carry the earlier
+  turn's terms (:mod:`qa.followup`).
 * ``llm``: the LLM drafts an answer with ``[n]`` markers from the same passages and
   :mod:`qa.grounding` checks each sentence against them. If the LLM cannot be reached the
   extractive answer is returned with a ``notice`` saying what failed.
 
-Either way every citation is verified verbatim at its offsets (:mod:`qa.citations`)
-before the answer leaves this module.
+Both answerers end the same way: their claims (text pointing at quotes) go through
+:func:`qa.citations.compose`, which verifies every quote verbatim at its offsets, numbers
+and marks them; and every refusal is decided and worded by :mod:`qa.refusal` (one
+sentence, :data:`qa.refusal.NOT_FOUND`, then what the documents do give).
 """
 from __future__ import annotations
 
@@ -26,10 +29,10 @@ from index import BadRequest, IndexMissing, IndexReader, LLMUnavailable, Setting
 
 from index import nlp
 
-from . import composing, constraints, followup, reading, refusal
+from . import composing, constraints, followup, markers, reading, refusal
 from .asking import ask, looks_asked
-from .citations import finalise
-from .extractive import WEIGHTS, Extraction, choose, extract
+from .citations import Claim, compose
+from .extractive import WEIGHTS, choose, extract
 from .question import analyse
 from .retrieval import retrieve
 from .tables import find_cell
@@ -38,7 +41,6 @@ from .types import Answer, Passage, Turn
 MAX_QUESTION_CHARS = 2000
 MAX_HISTORY_TURNS = 20
 ANSWERERS = ("auto", "extractive", "llm")
-NOT_FOUND = "I couldn't find that in the documents."
 
 Delta = Callable[[str], None]
 
@@ -87,7 +89,7 @@ class Assistant:
         question, history, mode, k = self._validate(question, history, answerer, top_k)
         if mode == "extractive":  # computed at once; deltas are its sentences
             answer = self._answer(question, history, mode, k, None, t0)
-            yield from _pieces(answer.text)
+            yield from markers.pieces(answer.text)
             yield answer
             return
         deltas: queue.Queue = queue.Queue()
@@ -205,11 +207,7 @@ class Assistant:
         base = dict(question=question, passages=tuple(passages), answerer="extractive",
                     retrieval_query=resolved.query, notice=notice)
         if not passages:
-            return Answer(
-                text=f"{NOT_FOUND} The index has no documents yet: add some to "
-                f"{self.settings.source_dir} and run `python -m index build`.",
-                citations=(), refused=True, **base,
-            )
+            return refusal.refused(base, refusal.empty_index(self.settings.source_dir))
         own = analyse(question)
         q = analyse(resolved.query)
         q = replace(q, expects=resolved.expects, key_terms=own.key_terms, words=q.words | own.words)
@@ -220,32 +218,33 @@ class Assistant:
                             lambda ranked: choose(ranked, q, WEIGHTS), self._covered)
         cell = find_cell(question, passages)
         if read.conflict and cell is None:
-            return Answer(text=f"{NOT_FOUND} {read.conflict}", citations=(), refused=True,
-                          flags=("refused: the documents state another year or quarter",), **base)
+            return refusal.refused(base, *refusal.conflict(read.conflict))
         chosen = tuple(replace(c, typed=c.typed and read.typed) for c in read.chosen) if asked.labels else read.chosen
         verdict = refusal.judge(replace(ex, chosen=chosen or ex.chosen), _written_forms(question), self._unknown(q.terms))
         if cell is not None and (verdict.refused or not read.typed or read.conflict or not read.agrees):
-            return self._cell_answer(cell, passages, base)
+            claims = composing.table_cell(cell)
+            return self._cited(claims, base, lambda kept: composing.cell_short_answer(cell, kept))
         if verdict.refused:
-            return Answer(text=_refusal_text(verdict, ex), citations=(), refused=True,
-                          flags=(f"refused: {verdict.reason} (support {verdict.support:.2f})",), **base)
-        lead, quotes, citations = composing.quoted(read)
-        text, kept, flags = finalise(lead + quotes, citations, passages, fallback=self.reader)
-        if not kept:  # cannot happen unless the index changed under us; never answer unchecked
-            return Answer(text=NOT_FOUND, citations=(), refused=True, flags=flags, **base)
-        short = composing.short_answer(read.short, asked.kind, kept) if read.short is not None else None
-        if lead and short is None:  # its quote did not survive verification: no lead either
-            text, kept, flags = finalise(quotes, citations, passages, fallback=self.reader)
-        return Answer(text=text, citations=kept, refused=False, flags=flags, short_answer=short, **base)
+            return refusal.refused(base, *refusal.unsupported(verdict, ex))
+        claims = composing.quoted(read)
+        if read.short is None or read.short_in is None:
+            return self._cited(claims, base)
+        answer = self._cited(claims, base, lambda kept: composing.short_answer(read.short, asked.kind, kept))
+        if answer.short_answer is None and not answer.refused:
+            # the lead's quote did not survive verification: no lead either
+            answer = self._cited(claims[1:], base)
+        return answer
 
-    def _cell_answer(self, cell, passages, base) -> Answer:
-        """A table cell read with its row label and column header: the row is the quote."""
-        text, row = composing.table_cell(cell)
-        text, kept, flags = finalise(text, [row], passages, fallback=self.reader)
-        if not kept:
-            return Answer(text=NOT_FOUND, citations=(), refused=True, flags=flags, **base)
-        return Answer(text=text, citations=kept, refused=False, flags=flags,
-                      short_answer=composing.cell_short_answer(cell, kept[0]), **base)
+    def _cited(self, claims: list[Claim], base: dict, short=None, flags: tuple[str, ...] = ()) -> Answer:
+        """The answer of both answerers: the claims' quotes verified, numbered and marked
+        (:func:`qa.citations.compose`); refused when none survives."""
+        composed = compose(claims, base["passages"], fallback=self.reader)
+        flags = flags + composed.flags
+        if not composed.citations:  # cannot happen unless the index changed under us
+            detail, why = refusal.unverified()
+            return refusal.refused(base, detail, flags + why)
+        return Answer(text=composed.text, citations=composed.citations, refused=False, flags=flags,
+                      short_answer=short(composed.citations) if short else None, **base)
 
     def _covered(self, asked, source: str) -> bool:
         """Whether the document ``source`` states one of the question's years or quarters
@@ -315,37 +314,18 @@ class Assistant:
         base = dict(question=question, passages=tuple(passages), answerer="llm",
                     retrieval_query=query, notice=notice)
         if not passages:
-            return Answer(
-                text=f"{NOT_FOUND} The index has no documents yet: add some to "
-                f"{self.settings.source_dir} and run `python -m index build`.",
-                citations=(), refused=True, **base,
-            )
+            return refusal.refused(base, refusal.empty_index(self.settings.source_dir))
         raw = draft_answer(question, passages, history, llm, on_delta=on_delta)
         grounded = ground(raw, passages, self.reader.embedder)
         if grounded.refused:
-            return Answer(text=grounded.text, citations=(), refused=True,
-                          flags=tuple(grounded.flags), **base)
-        cited, contradicting = constraints.agreeing(ask(question), grounded.citations)
-        text, kept, flags = finalise(grounded.text, cited, passages, fallback=self.reader)
-        if not kept:
-            return None
-        return Answer(text=text, citations=kept, refused=False,
-                      flags=tuple(grounded.flags) + contradicting + flags, **base)
+            return refusal.refused(base, flags=grounded.flags)
+        claims, contradicting = constraints.agreeing(ask(question), grounded.claims)
+        answer = self._cited(claims, base, flags=grounded.flags + contradicting)
+        return None if answer.refused else answer
 
 
 # ---- helpers -------------------------------------------------------------------------
 _SURROGATE = re.compile("[\ud800-\udfff]")  # str joins valid pairs: any left is alone
-
-
-def _pieces(text: str) -> Iterator[str]:
-    """``text`` as stream deltas: one per cited sentence (they add up to ``text``)."""
-    pos = 0
-    for m in re.finditer(r"\]\s+(?=\S)", text):
-        if text[m.start() - 1].isdigit():
-            yield text[pos : m.start() + 1]
-            pos = m.start() + 1
-    if pos < len(text):
-        yield text[pos:]
 
 
 def _join(*notices: str | None) -> str | None:
@@ -362,13 +342,3 @@ def _written_forms(question: str) -> dict[str, str]:
         for t in bm25.terms(w):
             out.setdefault(t, w)
     return out
-
-
-def _refusal_text(verdict: refusal.Verdict, ex: Extraction) -> str:
-    parts = [NOT_FOUND]
-    if verdict.reason:
-        parts.append(verdict.reason[0].upper() + verdict.reason[1:] + ".")
-    if ex.chosen:
-        p = ex.chosen[0].sentence.passage
-        parts.append(f"The closest passage is in {p.source}.")
-    return " ".join(parts)

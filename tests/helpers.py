@@ -78,3 +78,20 @@ def indexed_sentences(settings) -> list[str]:
         spans, _ = sv.chunk_sentences(r.chunk.title, r.chunk.text)
         out.extend(r.chunk.text[s:e] for s, e in spans)
     return out
+
+
+def checked_draft(draft: str, passages, embedder=None):
+    """An LLM draft through the product's path: grounded (qa.grounding), then verified,
+    numbered and marked (qa.citations.compose), as ``Assistant`` does."""
+    from types import SimpleNamespace
+
+    from qa.citations import compose
+    from qa.grounding import ground
+    from qa.refusal import NOT_FOUND
+
+    g = ground(draft, passages, embedder)
+    if g.refused:
+        return SimpleNamespace(text=NOT_FOUND, citations=(), refused=True, flags=g.flags)
+    out = compose(g.claims, passages)
+    return SimpleNamespace(text=out.text if out.citations else NOT_FOUND, citations=out.citations,
+                           refused=not out.citations, flags=g.flags + out.flags)

@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import pytest
 
-from qa.grounding import Grounded, ground, is_refusal
-from qa.prompting import REFUSAL
+from qa.refusal import NOT_FOUND as REFUSAL, is_refusal
 from qa.types import Passage
+
+from .helpers import checked_draft
 
 DOC = (
     "Kettle Point Light\n\n"
@@ -31,13 +32,13 @@ P = _passages()
 
 @pytest.fixture
 def g(embedder):
-    def run(draft: str, passages=P) -> Grounded:
-        return ground(draft, passages, embedder)
+    def run(draft: str, passages=P):
+        return checked_draft(draft, passages, embedder)
 
     return run
 
 
-def assert_quotes_are_verbatim(result: Grounded) -> None:
+def assert_quotes_are_verbatim(result) -> None:
     for c in result.citations:
         assert DOC[c.start:c.end] == c.quote and c.verified
 
@@ -81,7 +82,7 @@ def test_number_mismatch_is_unsupported(g):
 
 def test_number_written_as_a_word_in_the_passage_matches(embedder):
     p = [Passage(1, "c", "a.txt", "A", "The island has three harbours.", 0, 30, 1.0)]
-    r = ground("There are 3 harbours on the island [1].", p, embedder)
+    r = checked_draft("There are 3 harbours on the island [1].", p, embedder)
     assert not r.refused and r.citations[0].quote == "The island has three harbours."
 
 
@@ -167,14 +168,15 @@ def test_uncited_unsupported_sentence_is_dropped(g):
 
 
 def test_works_without_an_embedder():
-    r = ground("The tower has 117 steps [1]. It is made of cheese [1].", P, None)
+    r = checked_draft("The tower has 117 steps [1]. It is made of cheese [1].", P, None)
     assert r.text == "The tower has 117 steps [1]." and r.citations[0].verified
 
 
-def test_passage_text_not_at_its_offsets_is_not_verified(embedder):
+def test_passage_text_not_at_its_offsets_is_never_cited(embedder):
     bad = Passage(1, "c", "a.txt", "A", "The tower has 117 steps.", 10, 12, 1.0)  # end too small
-    r = ground("The tower has 117 steps [1].", [bad], embedder)
-    assert not r.refused and not r.citations[0].verified
+    r = checked_draft("The tower has 117 steps [1].", [bad], embedder)
+    assert r.refused and r.citations == ()
+    assert any(f.startswith("dropped citation: quote not found verbatim in a.txt") for f in r.flags)
 
 
 def test_is_refusal():
@@ -186,5 +188,5 @@ def test_is_refusal():
 def test_the_passage_title_can_name_the_subject(embedder):
     text = "It was built in 1874 on the northern cape."
     p = [Passage(1, "c", "kettle.md", "Kettle Point Light", text, 0, len(text), 1.0)]
-    r = ground("The Kettle Point lighthouse was built in 1874 [1].", p, embedder)
+    r = checked_draft("The Kettle Point lighthouse was built in 1874 [1].", p, embedder)
     assert not r.refused and r.citations[0].quote == text

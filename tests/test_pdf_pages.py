@@ -11,7 +11,7 @@ from index import IndexReader, build_index
 from index.loaders import load_documents
 from index.models import Chunk
 from index.store import ChromaStore, ChunkRecord
-from qa.grounding import ground
+from .helpers import checked_draft
 from qa.retrieval import CHUNK_LEVEL, RetrievalConfig, retrieve
 from qa.tables import find_cell
 from qa.types import Passage
@@ -76,7 +76,7 @@ def test_llm_citations_name_the_page_of_the_quote(tmp_path):
     # one passage over the whole document, starting on page 1
     breaks = tuple((p.start, p.number) for p in doc.pages[1:])
     p = Passage(1, "c1", doc.source, doc.title, doc.text, 0, len(doc.text), 1.0, page=1, page_breaks=breaks)
-    g = ground("In 2023 there were 14 minor injuries [1]. In 2022 there were 21 minor injuries [1].", [p])
+    g = checked_draft("In 2023 there were 14 minor injuries [1]. In 2022 there were 21 minor injuries [1].", [p])
     assert not g.refused, g.flags
     pages = {c.quote: c.page for c in g.citations}
     assert pages[SENTENCE] == 2

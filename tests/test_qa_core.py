@@ -11,7 +11,7 @@ import pytest
 from index import BadRequest, IndexMissing, IndexReader, build_index
 from index.settings import Settings
 from qa import Answer, Assistant, Turn
-from qa.service import NOT_FOUND
+from qa.refusal import NOT_FOUND
 
 from .conftest import SEEDS
 

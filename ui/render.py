@@ -15,12 +15,11 @@ from collections.abc import Iterable, Sequence
 from html import escape
 
 from index import BuildReport, IndexedDocument
+from qa import markers
 from qa.types import Answer, Citation, Passage
 
 from .uploads import UploadResult
 
-# "[1]", and the grouped forms "[1, 2]" / "[1,2]".
-_MARKERS = re.compile(r"\[(\d{1,3}(?:\s*,\s*\d{1,3})*)\]")
 
 
 def _text(value: str) -> str:
@@ -40,14 +39,14 @@ def link_markers(escaped: str, turn: int, numbers: Iterable[int]) -> str:
     known = set(numbers)
 
     def link(match: re.Match[str]) -> str:
-        parts = [int(p) for p in re.split(r"\s*,\s*", match.group(1))]
+        parts = [int(p) for p in re.split(r"\s*[,;]\s*", match.group(1))]
         if not all(p in known for p in parts):
             return match.group(0)
         return "".join(
             f'<a class="qa-marker" href="#{anchor_id(turn, p)}" title="Source {p}">[{p}]</a>' for p in parts
         )
 
-    return _MARKERS.sub(link, escaped)
+    return markers.MARKER.sub(link, escaped)
 
 
 def question_html(question: str) -> str:
@@ -139,10 +138,7 @@ def _short_lead(answer: Answer) -> tuple[str, str]:
     """The answer's lead (its short answer and marker, "Eight U.S. personnel [1].") and the rest."""
     if answer.short_answer is None or answer.refused:
         return "", answer.text
-    m = re.match(r"(.*?\[\d+\]\.)\s+", answer.text, re.S)
-    if not m or len(m.group(1)) > 200:
-        return "", answer.text
-    return m.group(1), answer.text[m.end():]
+    return markers.split_lead(answer.text)
 
 
 def answer_html(answer: Answer, turn: int) -> str:
