@@ -7,7 +7,8 @@
 
 :func:`answer` and :func:`stream_answer` read the settings from ``.env`` and the
 environment (once) and keep one :class:`Assistant` per settings. Code that manages its
-own settings uses :class:`Assistant` directly.
+own settings uses :class:`Assistant` directly. :func:`as_retriever` and
+:func:`as_query_engine` give the same retrieval and answers as llama-index parts.
 
 Errors (all :class:`QAError`): :class:`BadRequest` (empty or too long question, bad
 settings), :class:`IndexMissing` (no index and no documents to build it from),
@@ -56,7 +57,8 @@ from .types import Answer, Citation, Passage, ShortAnswer, Turn  # noqa: E402
 
 __all__ = [
     "Answer", "Assistant", "BadRequest", "Citation", "EmbedderMismatch", "IndexMissing",
-    "LLMUnavailable", "Passage", "QAError", "ShortAnswer", "Turn", "answer", "stream_answer",
+    "LLMUnavailable", "Passage", "QAError", "ShortAnswer", "Turn", "answer", "as_query_engine",
+    "as_retriever", "stream_answer",
 ]
 
 _assistants: dict[Settings, Assistant] = {}
@@ -89,3 +91,27 @@ def stream_answer(
 ) -> Iterator[str | Answer]:
     """Like :func:`answer`, but yields text deltas as they come, then the final :class:`Answer`."""
     return _assistant(settings).stream(question, history, answerer=answerer, top_k=top_k)
+
+
+def as_retriever(settings: Settings | None = None, top_k: int | None = None, *,
+                 assistant: Assistant | None = None):
+    """The hybrid retrieval as a llama-index ``BaseRetriever``: ``retrieve(query)`` gives
+    ``NodeWithScore``s over ``TextNode``s with the passages' document offsets and ``source``,
+    ``title``, ``page`` metadata (:mod:`qa.llamaindex`). ``top_k`` defaults to the settings'.
+
+    ``settings`` as for :func:`answer`; ``assistant``: use this :class:`Assistant` instead.
+    """
+    from .llamaindex import QARetriever  # llama_index.core: imported only when asked for
+
+    return QARetriever(assistant if assistant is not None else _assistant(settings), top_k)
+
+
+def as_query_engine(settings: Settings | None = None, *, assistant: Assistant | None = None,
+                    answerer: str | None = None, top_k: int | None = None):
+    """:func:`answer` as a llama-index query engine: ``query(question)`` gives a ``Response``
+    with the answer text, its passages as ``source_nodes`` and, in ``metadata``, the
+    citations (plain dicts), ``short_answer``, ``refused`` and ``answerer``."""
+    from .llamaindex import QAQueryEngine
+
+    return QAQueryEngine(assistant if assistant is not None else _assistant(settings),
+                         answerer=answerer, top_k=top_k)

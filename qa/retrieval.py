@@ -35,6 +35,7 @@ from index import IndexReader, QAError, ScoredChunk, bm25
 from index.chunking import embed_hash
 from index.models import Chunk
 
+from .tracing import retrieval_span
 from .types import Passage
 
 __all__ = ["CHUNK_LEVEL", "DEFAULT_CONFIG", "RetrievalConfig", "rank_chunks", "retrieve", "to_passages"]
@@ -72,6 +73,7 @@ def to_passages(hits: Sequence[ScoredChunk]) -> list[Passage]:
     ]
 
 
+@retrieval_span
 def retrieve(reader: IndexReader, query: str, k: int, *, config: RetrievalConfig = DEFAULT_CONFIG) -> list[Passage]:
     """The ``k`` best passages for ``query``, best first (with neighbour windows if configured)."""
     if config.window:

@@ -36,6 +36,7 @@ from .extractive import WEIGHTS, choose, extract
 from .question import analyse
 from .retrieval import retrieve
 from .tables import find_cell
+from .tracing import answer_span
 from .types import Answer, Passage, Turn
 
 MAX_QUESTION_CHARS = 2000
@@ -67,6 +68,7 @@ class Assistant:
         return self._reader
 
     # ---- public ------------------------------------------------------------------
+    @answer_span
     def ask(
         self, question: str, history: Sequence[Turn] = (), *,
         answerer: str | None = None, top_k: int | None = None,
@@ -76,6 +78,7 @@ class Assistant:
         question, history, mode, k = self._validate(question, history, answerer, top_k)
         return self._answer(question, history, mode, k, None, t0)
 
+    @answer_span
     def stream(
         self, question: str, history: Sequence[Turn] = (), *,
         answerer: str | None = None, top_k: int | None = None,

@@ -13,3 +13,27 @@ def test_index_exports():
     ])
     for name in index.__all__:
         assert hasattr(index, name), name
+
+
+def test_qa_exports():
+    import qa
+
+    assert sorted(qa.__all__) == sorted([
+        "Answer", "Assistant", "BadRequest", "Citation", "EmbedderMismatch", "IndexMissing",
+        "LLMUnavailable", "Passage", "QAError", "ShortAnswer", "Turn", "answer", "as_query_engine",
+        "as_retriever", "stream_answer",
+    ])
+    for name in qa.__all__:
+        assert hasattr(qa, name), name
+
+
+def test_import_qa_does_not_import_llama_index_core():
+    """``as_retriever``/``as_query_engine`` import llama_index.core (~1.7 s) when called;
+    tracing needs only the light llama_index_instrumentation package."""
+    import subprocess
+    import sys
+
+    code = "import sys, qa; print('llama_index.core' in sys.modules, 'llama_index_instrumentation' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=str(__import__("pathlib").Path(__file__).resolve().parent.parent))
+    assert out.stdout.split() == ["False", "True"]

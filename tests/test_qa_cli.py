@@ -31,6 +31,7 @@ def test_public_surface_is_pinned():
     assert sorted(qa.__all__) == sorted([
         "answer", "stream_answer", "Assistant", "Answer", "Citation", "Passage", "ShortAnswer", "Turn",
         "QAError", "BadRequest", "IndexMissing", "LLMUnavailable", "EmbedderMismatch",
+        "as_retriever", "as_query_engine",
     ])
     for name in qa.__all__:
         assert getattr(qa, name) is not None
