@@ -18,6 +18,7 @@ sentence, :data:`qa.refusal.NOT_FOUND`, then what the documents do give).
 """
 from __future__ import annotations
 
+import contextvars
 import queue
 import re
 import threading
@@ -107,7 +108,9 @@ class Assistant:
             finally:
                 deltas.put(done)
 
-        threading.Thread(target=work, name="qa-answer", daemon=True).start()
+        # the caller's context (its tracing span) goes with the work into the thread
+        context = contextvars.copy_context()
+        threading.Thread(target=context.run, args=(work,), name="qa-answer", daemon=True).start()
         while (item := deltas.get()) is not done:
             yield item
         if "error" in outcome:
