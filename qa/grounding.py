@@ -31,52 +31,19 @@ import re
 from dataclasses import dataclass, field
 from typing import Sequence
 
-import numpy as np
 
-from index.bm25 import terms, words
 from index.sentences import sentence_spans
 
 from . import markers
 from .citations import Claim
 from .refusal import is_refusal
+from .support import Source, Statement, Support, content_terms, names, numbers, support
 from .types import Citation, Passage
 
 __all__ = ["Grounded", "ground"]
 
-# Support thresholds (fractions of the claim's content terms found in the cited passages;
-# cosines of all-MiniLM-L6-v2 between the claim and one passage sentence).
-LEX_STRONG = 0.6  # most content words are in the passage: supported on words alone
-LEX_MIN = 0.3  # fewer words in common: a paraphrase only if the meaning is close too
-SEM_MIN = 0.6
-CONTRIBUTE_LEX = 0.25  # one of several cited passages must hold at least this much
-CONTRIBUTE_SEM = 0.5
-
 _END_PUNCT = re.compile(r"[\s.!?:;,]*$")
 _SPACES = re.compile(r"[ \t]{2,}")
-_NAME = re.compile(r"(?<![\w'’-])[A-Z][\w'’-]*")
-_NUMBER = re.compile(r"(?<![\w.])(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?")
-_NUMBER_WORDS = {
-    w: str(i) for i, w in enumerate(
-        "zero one two three four five six seven eight nine ten eleven twelve thirteen "
-        "fourteen fifteen sixteen seventeen eighteen nineteen twenty".split()
-    )
-} | {w: str(10 * i) for i, w in enumerate("thirty forty fifty sixty seventy eighty ninety".split(), 3)}
-_NEGATIONS = frozenset("not no never neither nor cannot".split())
-# Sentences that give the model orders instead of stating facts (prompt injection).
-_INSTRUCTION = re.compile(
-    r"\b(?:ignore|disregard|forget|override)\b[^.!?\n]{0,80}?\b(?:instructions?|prompts?|rules"
-    r"|questions?|documents?|passages?|context)\b"
-    r"|\b(?:reply|respond|answer|say|write|output|print)\b[^.!?\n]{0,30}?\b(?:the\s+(?:word|phrase"
-    r"|text)|exactly)\b"
-    r"|\byou\s+(?:are|must|should|will)\s+now\b|\b(?:system|developer)\s+(?:prompt|message)\b"
-    r"|\bnew\s+instructions?\b",
-    re.I,
-)
-
-
-def gives_orders(text: str) -> bool:
-    """The sentence tells the reader what to do ("ignore all previous instructions …")."""
-    return bool(_INSTRUCTION.search(text))
 
 
 @dataclass(frozen=True)
@@ -88,93 +55,11 @@ class Grounded:
     flags: tuple[str, ...] = field(default_factory=tuple)
 
 
-# --------------------------------------------------------------------------- analysis
-
-
-def _numbers(text: str, *, words_too: bool = False) -> set[str]:
-    found = set()
-    for m in _NUMBER.finditer(text):
-        whole = m.group(1).replace(",", "").lstrip("0") or "0"
-        found.add(f"{whole}.{m.group(2)}" if m.group(2) else whole)
-    if words_too:
-        found.update(_NUMBER_WORDS[w] for w in words(text) if w in _NUMBER_WORDS)
-    return found
-
-
-def _negated(text: str) -> bool:
-    return any(w in _NEGATIONS or w.endswith("n't") for w in words(text))
-
-
-def _terms(text: str) -> set[str]:
-    """Content terms, without the whole form of hyphenated words ("covid-19" → covid, 19):
-    counting both would let one compound outweigh the rest of a claim."""
-    return {t for t in terms(text) if not any(ch in t for ch in "-'’.")}
-
-
-@dataclass
-class _Source:
-    """One passage, split into sentences, with their terms (and vectors, if embedded)."""
-
-    passage: Passage
-    spans: list[tuple[int, int]]
-    sentences: list[str]
-    terms: list[set[str]]
-    all_terms: set[str]
-    numbers: set[str]
-    sentence_numbers: list[set[str]]
-    title_terms: set[str]  # a chunk often leaves its subject to the document's title
-    vectors: np.ndarray | None = None
-
-    @classmethod
-    def of(cls, p: Passage) -> "_Source":
-        spans = sentence_spans(p.text) or ([(0, len(p.text))] if p.text else [])
-        sentences = [p.text[s:e] for s, e in spans]
-        sterms = [_terms(s) for s in sentences]
-        return cls(p, spans, sentences, sterms, set().union(*sterms),
-                   _numbers(p.text, words_too=True),
-                   [_numbers(s, words_too=True) for s in sentences], _terms(p.title))
-
-
-@dataclass
-class _Claim:
-    """One sentence of the draft, its markers and what it claims."""
-
-    raw: str
-    gap: str  # whitespace before it in the draft
-    markers: list[tuple[re.Match, list[int]]]
-    claim: str
-    terms: set[str]
-    numbers: set[str]
-    names: dict[str, set[str]]  # capitalised words inside the sentence -> their terms
-    vector: np.ndarray | None = None
-
-
-@dataclass
-class _Support:
-    supported: bool
-    score: float  # 0..1: word coverage, averaged with the cosine when there are vectors
-    quotes: dict[int, int]  # passage rank -> index of its best sentence
-    reason: str = ""
-
-
-def _names(text: str) -> dict[str, set[str]]:
-    """Capitalised words after the first word ("… is in Paris"): names, which a
-    supported claim cannot introduce."""
-    out = {}
-    for m in _NAME.finditer(text):
-        if m.start() == 0:
-            continue
-        stems = _terms(m.group(0))
-        if stems:
-            out[m.group(0)] = stems
-    return out
-
-
 def _claim_text(raw: str) -> str:
     return _SPACES.sub(" ", markers.strip(raw, draft=True)).strip()
 
 
-def _parse(draft: str) -> list[_Claim]:
+def _parse(draft: str) -> list[Statement]:
     # "… in 2019.[2] Next" → "… in 2019 [2]. Next": a marker after the full stop belongs
     # to the sentence before it, not to the one Punkt would attach it to.
     draft = markers.DRAFT_MARKERS_AFTER_STOP.sub(lambda m: f" {m.group(2).strip()}{m.group(1)}", draft)
@@ -183,73 +68,10 @@ def _parse(draft: str) -> list[_Claim]:
         raw = draft[s:e]
         found = [(m, markers.draft_numbers(m.group(1))) for m in markers.DRAFT_MARKER.finditer(raw)]
         text = _claim_text(raw)
-        claims.append(_Claim(raw, draft[prev:s], found, text, _terms(text), _numbers(text),
-                             _names(text)))
+        claims.append(Statement(raw, draft[prev:s], found, text, content_terms(text), numbers(text),
+                             names(text)))
         prev = e
     return claims
-
-
-# --------------------------------------------------------------------------- support
-
-
-def _cos(claim: _Claim, src: _Source) -> np.ndarray:
-    if claim.vector is None or src.vectors is None or not len(src.vectors):
-        return np.zeros(len(src.sentences), dtype=np.float32)
-    return src.vectors @ claim.vector
-
-
-def _best_sentence(claim: _Claim, src: _Source) -> tuple[int, float]:
-    """Index of the sentence of ``src`` that best supports the claim, and its cosine."""
-    cos = _cos(claim, src)
-    n_terms = max(1, len(claim.terms))
-    n_nums = max(1, len(claim.numbers))
-    best, best_score = 0, -1.0
-    for i, st in enumerate(src.terms):
-        score = (len(claim.terms & st) / n_terms + float(cos[i])
-                 + 0.5 * len(claim.numbers & src.sentence_numbers[i]) / n_nums)
-        if score > best_score:
-            best, best_score = i, score
-    return best, float(cos[best]) if len(cos) else 0.0
-
-
-def _support(claim: _Claim, sources: list[_Source]) -> _Support:
-    if not claim.terms:
-        return _Support(False, 0.0, {}, "no content words to check")
-    missing = claim.numbers - set().union(*(s.numbers for s in sources))
-    if missing:
-        return _Support(False, 0.0, {}, f"number {', '.join(sorted(missing))} not in the cited passage")
-    found = claim.terms & set().union(*(s.all_terms | s.title_terms for s in sources))
-    names = [n for n, stems in claim.names.items() if not stems <= found]
-    if names:
-        return _Support(False, 0.0, {}, f"name {', '.join(names)} not in the cited passage")
-    lex = len(found) / len(claim.terms)
-    quotes: dict[int, int] = {}
-    sem = 0.0
-    for src in sources:
-        if not src.sentences:
-            continue
-        idx, cos = _best_sentence(claim, src)
-        lex_p = len(claim.terms & src.all_terms) / len(claim.terms)
-        if len(sources) > 1 and lex_p < CONTRIBUTE_LEX and cos < CONTRIBUTE_SEM and not (
-            claim.numbers & src.numbers
-        ):
-            continue  # this passage adds nothing to the claim: its citation is dropped
-        quotes[src.passage.rank] = idx
-        sem = max(sem, cos)
-    if not quotes:
-        return _Support(False, 0.0, {}, "no cited passage holds it")
-    if not (lex >= LEX_STRONG or (lex >= LEX_MIN and sem >= SEM_MIN)):
-        return _Support(False, lex, {}, f"only {lex:.0%} of its words are in the cited passage")
-    if _negated(claim.claim) != any(
-        _negated(src.sentences[quotes[src.passage.rank]])
-        for src in sources if src.passage.rank in quotes
-    ):
-        return _Support(False, lex, {}, "its negation does not match the cited passage")
-    if all(_INSTRUCTION.search(src.sentences[quotes[src.passage.rank]])
-           for src in sources if src.passage.rank in quotes):
-        return _Support(False, lex, {}, "it rests on an instruction inside a document, not a fact")
-    strength = lex if claim.vector is None else (lex + max(sem, 0.0)) / 2
-    return _Support(True, round(min(1.0, strength), 4), quotes)
 
 
 # --------------------------------------------------------------------------- ground
@@ -281,10 +103,10 @@ def ground(raw_text: str, passages: Sequence[Passage], embedder=None) -> Grounde
         return _refused(flags)
 
     by_rank = {p.rank: p for p in passages}
-    sources = {p.rank: _Source.of(p) for p in passages}
+    sources = {p.rank: Source.of(p) for p in passages}
     _embed(claims, list(sources.values()), embedder)
 
-    kept: list[tuple[_Claim, list[tuple[re.Match | None, list[int]]], _Support]] = []
+    kept: list[tuple[Statement, list[tuple[re.Match | None, list[int]]], Support]] = []
     for c in claims:
         if not c.claim:
             continue
@@ -309,7 +131,7 @@ def ground(raw_text: str, passages: Sequence[Passage], embedder=None) -> Grounde
             flags.append(f"added citation: {_short(c.claim)}")
             marks.append((None, [rank]))
         else:
-            sup = _support(c, [sources[r] for r in cited])
+            sup = support(c, [sources[r] for r in cited])
             if not sup.supported:
                 flags.append(f"dropped unsupported ({sup.reason}): {_short(c.claim)}")
                 continue
@@ -324,7 +146,7 @@ def ground(raw_text: str, passages: Sequence[Passage], embedder=None) -> Grounde
     return _render(kept, sources, flags)
 
 
-def _embed(claims: list[_Claim], sources: list[_Source], embedder) -> None:
+def _embed(claims: list[Statement], sources: list[Source], embedder) -> None:
     if embedder is None:
         return
     texts = [c.claim for c in claims if c.claim]
@@ -340,21 +162,21 @@ def _embed(claims: list[_Claim], sources: list[_Source], embedder) -> None:
         pos += n
 
 
-def _attribute(claim: _Claim, sources: dict[int, _Source]) -> tuple[_Support | None, int]:
+def _attribute(claim: Statement, sources: dict[int, Source]) -> tuple[Support | None, int]:
     """The best passage that supports an uncited claim on its own, if any."""
-    best: tuple[_Support | None, int] = (None, 0)
+    best: tuple[Support | None, int] = (None, 0)
     for rank, src in sources.items():
-        sup = _support(claim, [src])
+        sup = support(claim, [src])
         if sup.supported and (best[0] is None or sup.score > best[0].score):
             best = (sup, rank)
     return best
 
 
-def _render(kept, sources: dict[int, _Source], flags: list[str]) -> Grounded:
+def _render(kept, sources: dict[int, Source], flags: list[str]) -> Grounded:
     """The kept sentences as claims: each marker becomes the quotes of the passages it
     names that support the sentence; an added citation goes before the closing stop."""
 
-    def quote(rank: int, sup: _Support) -> Citation:
+    def quote(rank: int, sup: Support) -> Citation:
         src = sources[rank]
         p, (s, e) = src.passage, src.spans[sup.quotes[rank]]
         return Citation(

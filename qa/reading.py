@@ -25,7 +25,7 @@ from typing import Callable, Sequence
 from . import constraints
 from .asking import DATE, PERSON, PLACE, Asked
 from .extractive import ANAPHOR, Extraction, Scored, Sentence
-from .grounding import gives_orders
+from .support import gives_orders
 from .short_answer import Candidate, candidates
 
 POOL = 10  # ranked sentences re-read
