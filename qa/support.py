@@ -86,10 +86,10 @@ class Source:
     spans: list[tuple[int, int]]
     sentences: list[str]
     terms: list[set[str]]
-    allcontent_terms: set[str]
+    all_terms: set[str]
     numbers: set[str]
-    sentencenumbers: list[set[str]]
-    titlecontent_terms: set[str]  # a chunk often leaves its subject to the document's title
+    sentence_numbers: list[set[str]]
+    title_terms: set[str]  # a chunk often leaves its subject to the document's title
     vectors: np.ndarray | None = None
 
     @classmethod
@@ -149,12 +149,12 @@ def _cos(claim: Statement, src: Source) -> np.ndarray:
 def best_sentence(claim: Statement, src: Source) -> tuple[int, float]:
     """Index of the sentence of ``src`` that best supports the claim, and its cosine."""
     cos = _cos(claim, src)
-    ncontent_terms = max(1, len(claim.terms))
+    n_terms = max(1, len(claim.terms))
     n_nums = max(1, len(claim.numbers))
     best, best_score = 0, -1.0
     for i, st in enumerate(src.terms):
-        score = (len(claim.terms & st) / ncontent_terms + float(cos[i])
-                 + 0.5 * len(claim.numbers & src.sentencenumbers[i]) / n_nums)
+        score = (len(claim.terms & st) / n_terms + float(cos[i])
+                 + 0.5 * len(claim.numbers & src.sentence_numbers[i]) / n_nums)
         if score > best_score:
             best, best_score = i, score
     return best, float(cos[best]) if len(cos) else 0.0
@@ -166,7 +166,7 @@ def support(claim: Statement, sources: list[Source]) -> Support:
     missing = claim.numbers - set().union(*(s.numbers for s in sources))
     if missing:
         return Support(False, 0.0, {}, f"number {', '.join(sorted(missing))} not in the cited passage")
-    found = claim.terms & set().union(*(s.allcontent_terms | s.titlecontent_terms for s in sources))
+    found = claim.terms & set().union(*(s.all_terms | s.title_terms for s in sources))
     names = [n for n, stems in claim.names.items() if not stems <= found]
     if names:
         return Support(False, 0.0, {}, f"name {', '.join(names)} not in the cited passage")
@@ -177,7 +177,7 @@ def support(claim: Statement, sources: list[Source]) -> Support:
         if not src.sentences:
             continue
         idx, cos = best_sentence(claim, src)
-        lex_p = len(claim.terms & src.allcontent_terms) / len(claim.terms)
+        lex_p = len(claim.terms & src.all_terms) / len(claim.terms)
         if len(sources) > 1 and lex_p < CONTRIBUTE_LEX and cos < CONTRIBUTE_SEM and not (
             claim.numbers & src.numbers
         ):
