@@ -355,11 +355,11 @@ def _join(*notices: str | None) -> str | None:
 
 def _written_forms(question: str) -> dict[str, str]:
     """Stem → the word as the user wrote it (to name a missing term in a refusal)."""
-    from index import bm25
+    from index import text as tokenizer
 
     out: dict[str, str] = {}
     for w in re.findall(r"[\w][\w'’.-]*[\w]|\w", question):
-        for t in bm25.terms(w):
+        for t in tokenizer.terms(w):
             out.setdefault(t, w)
     return out
 
