@@ -49,14 +49,13 @@ _offline_environment()
 from index.errors import (  # noqa: E402
     BadRequest, EmbedderMismatch, IndexMissing, LLMUnavailable, QAError,
 )
-from index.settings import Settings  # noqa: E402
-
 from .service import Assistant  # noqa: E402
+from .settings import Settings  # noqa: E402
 from .types import Answer, Citation, Passage, ShortAnswer, Turn  # noqa: E402
 
 __all__ = [
     "Answer", "Assistant", "BadRequest", "Citation", "EmbedderMismatch", "IndexMissing",
-    "LLMUnavailable", "Passage", "QAError", "ShortAnswer", "Turn", "answer", "stream_answer",
+    "LLMUnavailable", "Passage", "QAError", "Settings", "ShortAnswer", "Turn", "answer", "stream_answer",
 ]
 
 _assistants: dict[Settings, Assistant] = {}

@@ -80,8 +80,7 @@ def render(answer) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    from . import Assistant, QAError
-    from index.settings import Settings
+    from . import Assistant, QAError, Settings
 
     try:
         history = _history(args.history_file) if args.history_file else ()

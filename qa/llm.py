@@ -20,7 +20,7 @@ import openai
 from index.errors import LLMUnavailable
 
 if TYPE_CHECKING:  # pragma: no cover
-    from index.settings import Settings
+    from .settings import Settings
 
 __all__ = ["LLM", "Message", "OPENAI_URL"]
 

@@ -22,7 +22,7 @@ import time
 from dataclasses import replace
 from typing import Callable, Iterator, Sequence
 
-from index import BadRequest, IndexMissing, IndexReader, LLMUnavailable, Settings
+from index import BadRequest, IndexMissing, IndexReader, LLMUnavailable
 
 from index import nlp
 
@@ -32,6 +32,7 @@ from .citations import finalise
 from .extractive import WEIGHTS, Extraction, choose, extract
 from .question import analyse
 from .retrieval import retrieve
+from .settings import Settings
 from .tables import find_cell
 from .types import Answer, Passage, Turn
 

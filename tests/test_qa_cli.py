@@ -9,7 +9,7 @@ import pytest
 
 import qa
 from index import build_index
-from index.settings import Settings
+from qa import Settings
 
 from .conftest import ROOT, SEEDS
 
@@ -30,7 +30,7 @@ def _run(*args, chroma, cwd=ROOT):
 def test_public_surface_is_pinned():
     assert sorted(qa.__all__) == sorted([
         "answer", "stream_answer", "Assistant", "Answer", "Citation", "Passage", "ShortAnswer", "Turn",
-        "QAError", "BadRequest", "IndexMissing", "LLMUnavailable", "EmbedderMismatch",
+        "QAError", "BadRequest", "IndexMissing", "LLMUnavailable", "EmbedderMismatch", "Settings",
     ])
     for name in qa.__all__:
         assert getattr(qa, name) is not None

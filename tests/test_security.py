@@ -23,8 +23,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from index import Settings, build_index
+from index import build_index
 from tests import browser as b
+from ui import Settings
 
 from .helpers import free_port
 
