@@ -39,8 +39,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _history(path: Path):
-    from index.errors import BadRequest
-
+    from . import BadRequest
     from .types import Turn
 
     try:

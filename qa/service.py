@@ -22,11 +22,12 @@ import time
 from dataclasses import replace
 from typing import Callable, Iterator, Sequence
 
-from index import BadRequest, IndexMissing, IndexReader, LLMUnavailable
+from index import BadRequest, IndexMissing, IndexReader
 
 from index import nlp
 
 from . import composing, constraints, followup, reading, refusal
+from .errors import LLMUnavailable
 from .asking import ask, looks_asked
 from .citations import finalise
 from .extractive import WEIGHTS, Extraction, choose, extract

@@ -15,7 +15,7 @@ import httpx
 import openai
 import pytest
 
-from index.errors import LLMUnavailable
+from qa import LLMUnavailable
 from qa.llm import LLM
 from qa.llm_answerer import condense_question, draft_answer
 from qa.prompting import REFUSAL, answer_messages, condense_messages

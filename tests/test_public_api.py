@@ -6,8 +6,8 @@ import index
 
 def test_index_exports():
     assert sorted(index.__all__) == sorted([
-        "BadDocument", "BadRequest", "BuildInProgress", "BuildReport", "ChromaStore", "Chunk",
-        "EmbedderMismatch", "IndexMissing", "IndexReader", "IndexedDocument", "LLMUnavailable",
+        "BadRequest", "BuildInProgress", "BuildReport", "ChromaStore", "Chunk", "EmbedderMismatch",
+        "EmbedderUnavailable", "IndexMissing", "IndexReader", "IndexedDocument",
         "QAError", "SUPPORTED_SUFFIXES", "ScoredChunk", "SearchResult", "Settings", "Skipped", "SourceDocument",
         "StoreUnavailable", "build_index", "list_documents",
     ])

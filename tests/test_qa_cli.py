@@ -30,7 +30,8 @@ def _run(*args, chroma, cwd=ROOT):
 def test_public_surface_is_pinned():
     assert sorted(qa.__all__) == sorted([
         "answer", "stream_answer", "Assistant", "Answer", "Citation", "Passage", "ShortAnswer", "Turn",
-        "QAError", "BadRequest", "IndexMissing", "LLMUnavailable", "EmbedderMismatch", "Settings",
+        "QAError", "BadRequest", "IndexMissing", "LLMUnavailable", "EmbedderMismatch", "EmbedderUnavailable",
+        "Settings",
     ])
     for name in qa.__all__:
         assert getattr(qa, name) is not None

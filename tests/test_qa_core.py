@@ -198,7 +198,7 @@ def test_llm_answer_is_streamed_grounded_and_verified(seeded):
 
 
 def test_llm_failure_mid_answer_falls_back_with_a_notice(seeded):
-    from index import LLMUnavailable
+    from qa import LLMUnavailable
 
     llm = _ScriptedLLM(LLMUnavailable("The LLM server at http://x did not answer in 2s: check OPENAI_BASE_URL."))
     a = Assistant(seeded.settings, reader=seeded.reader, llm=llm).ask("How many hostages did Hamas take?",

@@ -15,8 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence
 
-from index import IndexReader, build_index
-from index.errors import BadRequest
+from index import BadRequest, IndexReader, build_index
 
 from ..settings import Settings
 from ..types import Answer, Passage
