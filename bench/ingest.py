@@ -28,7 +28,7 @@ def _peak_rss_mb() -> float:
 
 
 def _settings(p: dict):
-    from index import Settings
+    from qa import Settings  # the latency worker asks questions
 
     return Settings(chroma_path=Path(p["chroma_path"]), collection=p["collection"],
                     chunk_size=p["chunk_size"], chunk_overlap=p["chunk_overlap"],

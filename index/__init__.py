@@ -17,8 +17,8 @@ for _name, _value in {
 
 from .build import build_index  # noqa: E402
 from .errors import (  # noqa: E402
-    BadDocument, BadRequest, BuildInProgress, EmbedderMismatch, IndexMissing, LLMUnavailable,
-    QAError, StoreUnavailable,
+    BadRequest, BuildInProgress, EmbedderMismatch, EmbedderUnavailable, IndexMissing, QAError,
+    StoreUnavailable,
 )
 from .loaders import SUPPORTED_SUFFIXES  # noqa: E402
 from .models import BuildReport, Chunk, IndexedDocument, ScoredChunk, Skipped, SourceDocument  # noqa: E402
@@ -27,8 +27,8 @@ from .settings import Settings  # noqa: E402
 from .store import ChromaStore  # noqa: E402
 
 __all__ = [
-    "BadDocument", "BadRequest", "BuildInProgress", "BuildReport", "ChromaStore", "Chunk",
-    "EmbedderMismatch", "IndexMissing", "IndexReader", "IndexedDocument", "LLMUnavailable",
+    "BadRequest", "BuildInProgress", "BuildReport", "ChromaStore", "Chunk", "EmbedderMismatch",
+    "EmbedderUnavailable", "IndexMissing", "IndexReader", "IndexedDocument",
     "QAError", "SUPPORTED_SUFFIXES", "ScoredChunk", "SearchResult", "Settings", "Skipped", "SourceDocument",
     "StoreUnavailable", "build_index", "list_documents",
 ]

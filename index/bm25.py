@@ -1,4 +1,5 @@
-"""The keyword side of the index: BM25 (bm25s) over stemmed terms, saved to disk.
+"""The keyword side of the index: BM25 (bm25s) over stemmed terms (:func:`index.text.terms`),
+saved to disk.
 
 The build writes one BM25 index per generation next to the local Chroma data
 (``<QA_CHROMA_PATH>/bm25/<physical>-g<generation>``); a process that finds none for the
@@ -9,67 +10,14 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import shutil
 import tempfile
-import threading
-from functools import lru_cache
 from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 
-_WORD = re.compile(r"[^\W_]+(?:[-'’.][^\W_]+)*", re.UNICODE)
-_lock = threading.Lock()
-
-
-@lru_cache(maxsize=1)
-def _stemmer():
-    import Stemmer
-
-    return Stemmer.Stemmer("english")
-
-
-@lru_cache(maxsize=1)
-def stopwords() -> frozenset[str]:
-    from bm25s.stopwords import STOPWORDS_EN
-
-    return frozenset(STOPWORDS_EN)
-
-
-_JOINER = re.compile(r"[-'’.]")
-
-
-def words(text: str) -> list[str]:
-    """Lower-cased words; hyphenated and dotted forms are split into their parts too."""
-    out: list[str] = []
-    for w in _WORD.findall(text.lower()):
-        if "-" in w or "'" in w or "’" in w or "." in w:
-            out.append(w.replace("’", "'"))
-            out.extend(p for p in _JOINER.split(w) if p)
-        else:
-            out.append(w)
-    return out
-
-
-_STEMS: dict[str, str] = {}  # word → stem: answering stems the same words again and again
-_STEMS_MAX = 500_000
-
-
-def terms(text: str) -> list[str]:
-    """Stemmed content terms of ``text`` (stop words dropped) — what BM25 matches on."""
-    sw = stopwords()
-    kept = [w for w in words(text) if w not in sw and (len(w) > 1 or w.isdigit())]
-    out = [_STEMS.get(w) for w in kept]
-    if None in out:
-        missing = [w for w, t in zip(kept, out) if t is None]
-        with _lock:  # PyStemmer objects are not thread-safe
-            if len(_STEMS) > _STEMS_MAX:
-                _STEMS.clear()
-            fresh = dict(zip(missing, _stemmer().stemWords(missing)))
-            _STEMS.update(fresh)
-        out = [t if t is not None else fresh[w] for w, t in zip(kept, out)]
-    return out
+from .text import terms
 
 
 class BM25Index:

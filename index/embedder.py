@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Callable, Protocol, Sequence, runtime_checkabl
 
 import numpy as np
 
-from .errors import BadRequest, LLMUnavailable
+from .errors import BadRequest, EmbedderUnavailable
 
 if TYPE_CHECKING:  # pragma: no cover
     from .settings import Settings
@@ -396,7 +396,7 @@ class OpenAIEmbedder:
     """Embeddings from an OpenAI-compatible ``/v1/embeddings`` endpoint.
 
     Every failure (unreachable, timeout, refused key, unknown model, bad answer) is
-    raised as :class:`~index.errors.LLMUnavailable` saying what to check.
+    raised as :class:`~index.errors.EmbedderUnavailable` saying what to check.
     """
 
     max_tokens = OPENAI_MAX_TOKENS
@@ -475,34 +475,34 @@ class OpenAIEmbedder:
                 model=self.model, input=batch, encoding_format="float"
             )
         except oa.AuthenticationError as exc:
-            raise LLMUnavailable(
+            raise EmbedderUnavailable(
                 f"The embeddings endpoint {where} refused the API key ({exc.status_code}): "
                 "check OPENAI_API_KEY."
             ) from exc
         except oa.NotFoundError as exc:
-            raise LLMUnavailable(
+            raise EmbedderUnavailable(
                 f"The embeddings endpoint {where} does not know model {self.model!r} or the "
                 f"path /embeddings (404): check QA_EMBED_MODEL and OPENAI_BASE_URL "
                 f"(it usually ends in /v1)."
             ) from exc
         except oa.APITimeoutError as exc:
-            raise LLMUnavailable(
+            raise EmbedderUnavailable(
                 f"The embeddings endpoint {where} did not answer in {self.timeout:g}s: check "
                 "OPENAI_BASE_URL and that the server is up, or raise QA_LLM_TIMEOUT."
             ) from exc
         except oa.APIConnectionError as exc:
-            raise LLMUnavailable(
+            raise EmbedderUnavailable(
                 f"Cannot reach the embeddings endpoint {where} ({self._scrub(str(exc.__cause__ or exc))}): check "
                 "OPENAI_BASE_URL, that the server is running, and the network."
             ) from exc
         except oa.APIStatusError as exc:
-            raise LLMUnavailable(
+            raise EmbedderUnavailable(
                 f"The embeddings endpoint {where} answered {exc.status_code} for model "
                 f"{self.model!r}: {self._scrub(exc.message)}. Check QA_EMBED_MODEL, OPENAI_API_KEY and "
                 "OPENAI_BASE_URL."
             ) from exc
         except oa.OpenAIError as exc:
-            raise LLMUnavailable(
+            raise EmbedderUnavailable(
                 f"The embeddings endpoint {where} failed ({self._scrub(str(exc))}): check OPENAI_BASE_URL and "
                 "OPENAI_API_KEY."
             ) from exc
@@ -510,18 +510,18 @@ class OpenAIEmbedder:
             data = sorted(resp.data, key=lambda d: d.index)
             vecs = np.asarray([d.embedding for d in data], dtype=np.float32)
         except Exception as exc:
-            raise LLMUnavailable(
+            raise EmbedderUnavailable(
                 f"The embeddings endpoint {where} sent an answer that is not a list of "
                 f"embeddings ({exc}): check OPENAI_BASE_URL points to an OpenAI-compatible API."
             ) from exc
         if vecs.ndim != 2 or vecs.shape[0] != len(batch):
-            raise LLMUnavailable(
+            raise EmbedderUnavailable(
                 f"The embeddings endpoint {where} returned {vecs.shape[0] if vecs.ndim else 0} "
                 f"vectors for {len(batch)} inputs: check OPENAI_BASE_URL points to an "
                 "OpenAI-compatible API."
             )
         if self._dim is not None and vecs.shape[1] != self._dim:
-            raise LLMUnavailable(
+            raise EmbedderUnavailable(
                 f"The embeddings endpoint {where} returned {vecs.shape[1]}-dimensional vectors "
                 f"for model {self.model!r}, expected {self._dim}: check QA_EMBED_MODEL."
             )

@@ -1,12 +1,16 @@
-"""One typed settings object for the whole app.
+"""The index's settings: documents, Chroma, the embedder, chunking.
 
-Only entry points (``python -m index``, ``python -m qa``, ``python -m ui``, the one-shot
-``qa.answer``) call :meth:`Settings.from_env`; everything else receives a ``Settings``.
+The app has ONE settings object at run time, defined layer by layer: this class, then
+``qa.Settings`` (answering, the LLM) derived from it, then ``ui.Settings`` (the web app)
+derived from that. Fields stay flat (``settings.chunk_size``, ``settings.llm_model``).
+Each entry point builds the most derived class it needs (``python -m index`` this one,
+``python -m qa`` and ``qa.answer`` ``qa.Settings``, ``python -m ui`` ``ui.Settings``)
+with :meth:`Settings.from_env`; everything else receives the object it was given.
 """
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Self
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -14,56 +18,54 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 DEFAULT_EMBED_MODEL = "local:all-MiniLM-L6-v2"
 
 
-def _env(name: str) -> AliasChoices:
+def env_name(name: str) -> AliasChoices:
+    """The field's environment variable (also accepted lower-cased, as a keyword)."""
     return AliasChoices(name, name.lower())
 
 
+def blank_is_unset(v):
+    """``OPENAI_API_KEY=`` in a .env means unset, not an empty key."""
+    return None if isinstance(v, str) and not v.strip() else v
+
+
 class Settings(BaseSettings):
-    """Every setting of the app; environment names are in each field's alias."""
+    """The index's settings; environment names are in each field's alias."""
 
     model_config = SettingsConfigDict(
         env_file=None, extra="ignore", populate_by_name=True, frozen=True
     )
 
-    source_dir: Path = Field(Path("seeds"), validation_alias=_env("QA_SOURCE_DIR"))
-    chroma_path: Path = Field(Path(".qa/chroma"), validation_alias=_env("QA_CHROMA_PATH"))
-    chroma_host: str | None = Field(None, validation_alias=_env("QA_CHROMA_HOST"))
-    chroma_port: int = Field(8000, ge=1, le=65535, validation_alias=_env("QA_CHROMA_PORT"))
+    source_dir: Path = Field(Path("seeds"), validation_alias=env_name("QA_SOURCE_DIR"))
+    chroma_path: Path = Field(Path(".qa/chroma"), validation_alias=env_name("QA_CHROMA_PATH"))
+    chroma_host: str | None = Field(None, validation_alias=env_name("QA_CHROMA_HOST"))
+    chroma_port: int = Field(8000, ge=1, le=65535, validation_alias=env_name("QA_CHROMA_PORT"))
     collection: str = Field(
         "documents",
         min_length=3,
         max_length=50,
         pattern=r"^[a-zA-Z0-9][a-zA-Z0-9_-]*[a-zA-Z0-9]$",
-        validation_alias=_env("QA_COLLECTION"),
+        validation_alias=env_name("QA_COLLECTION"),
     )
-    embed_model: str = Field(DEFAULT_EMBED_MODEL, validation_alias=_env("QA_EMBED_MODEL"))
-    embed_batch_size: int = Field(32, ge=1, le=1024, validation_alias=_env("QA_EMBED_BATCH_SIZE"))
-    chunk_size: int = Field(256, ge=32, le=256, validation_alias=_env("QA_CHUNK_SIZE"))
-    chunk_overlap: int = Field(48, ge=0, le=128, validation_alias=_env("QA_CHUNK_OVERLAP"))
-    top_k: int = Field(5, ge=1, le=50, validation_alias=_env("QA_TOP_K"))
-    answerer: Literal["auto", "extractive", "llm"] = Field(
-        "auto", validation_alias=_env("QA_ANSWERER")
-    )
+    embed_model: str = Field(DEFAULT_EMBED_MODEL, validation_alias=env_name("QA_EMBED_MODEL"))
+    embed_batch_size: int = Field(32, ge=1, le=1024, validation_alias=env_name("QA_EMBED_BATCH_SIZE"))
+    chunk_size: int = Field(256, ge=32, le=256, validation_alias=env_name("QA_CHUNK_SIZE"))
+    chunk_overlap: int = Field(48, ge=0, le=128, validation_alias=env_name("QA_CHUNK_OVERLAP"))
+    # The OpenAI-compatible endpoint: the openai: embedder's, and the LLM's (qa.Settings).
     openai_api_key: SecretStr | None = Field(
-        None, repr=False, validation_alias=_env("OPENAI_API_KEY")
+        None, repr=False, validation_alias=env_name("OPENAI_API_KEY")
     )
-    openai_base_url: str | None = Field(None, validation_alias=_env("OPENAI_BASE_URL"))
-    llm_model: str = Field("gpt-4o-mini", validation_alias=_env("QA_LLM_MODEL"))
-    llm_timeout: float = Field(60.0, gt=0, validation_alias=_env("QA_LLM_TIMEOUT"))
-    llm_retries: int = Field(2, ge=0, le=10, validation_alias=_env("QA_LLM_RETRIES"))
-    ui_host: str = Field("127.0.0.1", validation_alias=_env("QA_UI_HOST"))
-    ui_port: int = Field(7860, ge=1, le=65535, validation_alias=_env("QA_UI_PORT"))
-    ui_auth: SecretStr | None = Field(None, repr=False, validation_alias=_env("QA_UI_AUTH"))
-    upload_max_mb: int = Field(20, ge=1, le=1024, validation_alias=_env("QA_UPLOAD_MAX_MB"))
+    openai_base_url: str | None = Field(None, validation_alias=env_name("OPENAI_BASE_URL"))
+    # Seconds per request and retries after a failure, for the embedder and the LLM alike.
+    llm_timeout: float = Field(60.0, gt=0, validation_alias=env_name("QA_LLM_TIMEOUT"))
+    llm_retries: int = Field(2, ge=0, le=10, validation_alias=env_name("QA_LLM_RETRIES"))
 
-    @field_validator("chroma_host", "openai_api_key", "openai_base_url", "ui_auth", mode="before")
+    @field_validator("chroma_host", "openai_api_key", "openai_base_url", mode="before")
     @classmethod
     def _blank_is_unset(cls, v):
-        """``OPENAI_API_KEY=`` in a .env means unset, not an empty key."""
-        return None if isinstance(v, str) and not v.strip() else v
+        return blank_is_unset(v)
 
     @model_validator(mode="after")
-    def _check(self) -> "Settings":
+    def _check(self) -> Self:
         if self.chunk_overlap >= self.chunk_size // 2:
             raise ValueError(
                 f"QA_CHUNK_OVERLAP ({self.chunk_overlap}) must be less than half of "
@@ -72,7 +74,7 @@ class Settings(BaseSettings):
         return self
 
     @classmethod
-    def from_env(cls, env_file: str | Path | None = ".env", **overrides) -> "Settings":
+    def from_env(cls, env_file: str | Path | None = ".env", **overrides) -> Self:
         """Read ``.env`` (if present) and the environment; explicit overrides win."""
         from pydantic import ValidationError
 
@@ -86,10 +88,6 @@ class Settings(BaseSettings):
                 for e in exc.errors()
             )
             raise BadRequest(f"Invalid settings ({problems}). Fix your .env or environment.") from exc
-
-    @property
-    def llm_configured(self) -> bool:
-        return bool(self.openai_api_key or self.openai_base_url)
 
     @property
     def bm25_dir(self) -> Path:

@@ -13,6 +13,7 @@ own settings uses :class:`Assistant` directly. :func:`as_retriever` and
 Errors (all :class:`QAError`): :class:`BadRequest` (empty or too long question, bad
 settings), :class:`IndexMissing` (no index and no documents to build it from),
 :class:`EmbedderMismatch` (the index was built with another embedder),
+:class:`EmbedderUnavailable` (the ``openai:`` embedder's endpoint failed),
 :class:`LLMUnavailable` (never raised by ``answer``: it falls back to the extractive
 answer with a ``notice``).
 """
@@ -47,17 +48,16 @@ def _offline_environment() -> None:
 
 _offline_environment()
 
-from index.errors import (  # noqa: E402
-    BadRequest, EmbedderMismatch, IndexMissing, LLMUnavailable, QAError,
+from .errors import (  # noqa: E402
+    BadRequest, EmbedderMismatch, EmbedderUnavailable, IndexMissing, LLMUnavailable, QAError,
 )
-from index.settings import Settings  # noqa: E402
-
 from .service import Assistant  # noqa: E402
+from .settings import Settings  # noqa: E402
 from .types import Answer, Citation, Passage, ShortAnswer, Turn  # noqa: E402
 
 __all__ = [
-    "Answer", "Assistant", "BadRequest", "Citation", "EmbedderMismatch", "IndexMissing",
-    "LLMUnavailable", "Passage", "QAError", "ShortAnswer", "Turn", "answer", "as_query_engine",
+    "Answer", "Assistant", "BadRequest", "Citation", "EmbedderMismatch", "EmbedderUnavailable", "IndexMissing",
+    "LLMUnavailable", "Passage", "QAError", "Settings", "ShortAnswer", "Turn", "answer", "as_query_engine",
     "as_retriever", "stream_answer",
 ]
 

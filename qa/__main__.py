@@ -39,8 +39,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _history(path: Path):
-    from index.errors import BadRequest
-
+    from . import BadRequest
     from .types import Turn
 
     try:
@@ -80,8 +79,7 @@ def render(answer) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    from . import Assistant, QAError
-    from index.settings import Settings
+    from . import Assistant, QAError, Settings
 
     try:
         history = _history(args.history_file) if args.history_file else ()

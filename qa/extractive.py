@@ -29,7 +29,7 @@ from typing import Callable, Mapping, Sequence
 
 import numpy as np
 
-from index import bm25
+from index import text as tokenizer
 from index.sentences import sentence_spans
 
 from .question import Question, defines, term_matches, type_strength
@@ -116,12 +116,12 @@ def _idf(term_sets: Sequence[frozenset[str]], terms: Sequence[str]) -> dict[str,
 @lru_cache(maxsize=65536)
 def _terms(sentence: str) -> frozenset[str]:
     """A sentence's BM25 terms (the same passages come back for question after question)."""
-    return frozenset(bm25.terms(sentence))
+    return frozenset(tokenizer.terms(sentence))
 
 
 @lru_cache(maxsize=65536)
 def _word_count(sentence: str) -> int:
-    return len(bm25.words(sentence))
+    return len(tokenizer.words(sentence))
 
 
 def extract(

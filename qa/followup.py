@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Sequence
 
-from index import bm25
+from index import text as tokenizer
 
 from .question import analyse, expected_type, function_stems, looks_like_followup
 from .types import Turn
@@ -57,7 +57,7 @@ def _topic_words(question: str) -> list[str]:
     fs = function_stems()
     out = []
     for w in dict.fromkeys(re.findall(r"[\w][\w'’.-]*[\w]|\w", question)):
-        stems = bm25.terms(w)
+        stems = tokenizer.terms(w)
         if stems and not all(t in fs for t in stems):
             out.append(w)
     return out
@@ -80,7 +80,7 @@ def resolve(question: str, history: Sequence[Turn]) -> Resolved:
             continue  # "What about Iraq?" after "And in Syria?": Iraq replaces Syria
         earlier_keys = analyse(earlier).key_terms
         for w in _topic_words(earlier):
-            stems = set(bm25.terms(w))
+            stems = set(tokenizer.terms(w))
             if names_own_subject and stems & earlier_keys:
                 continue  # the new question's own names replace the earlier ones
             if stems and not stems <= own and w not in carried:
@@ -91,7 +91,7 @@ def resolve(question: str, history: Sequence[Turn]) -> Resolved:
             break
     weights = {}
     for w in carried:
-        for t in bm25.terms(w):
+        for t in tokenizer.terms(w):
             if t not in own:
                 weights[t] = CARRIED_WEIGHT
     query = f"{question} {' '.join(carried)}".strip()

@@ -9,7 +9,7 @@ cited sentence is *supported* when
   title counts too),
 * it is negated ("not", "never", "n't" …) exactly when the passage sentence it rests on
   is (a crude guard against "X does not Y" cited for "X Y"), and
-* its content words (stemmed, :func:`index.bm25.terms`) are mostly found in the cited
+* its content words (stemmed, :func:`index.text.terms`) are mostly found in the cited
   passages — or, for a paraphrase, partly found and the MiniLM cosine between the
   sentence and the passage's closest sentence is high, and
 * the passage sentence it rests on is not an order to the reader ("ignore previous

@@ -2,7 +2,7 @@
 
 The ONE module that touches the ``openai`` client. What crosses its border is plain text
 (a whole answer, or an iterator of text deltas) and
-:class:`~index.errors.LLMUnavailable`: every failure — nothing listening, too slow, a
+:class:`~qa.errors.LLMUnavailable`: every failure — nothing listening, too slow, a
 refused key, an unknown model, a stream cut short, an answer that is not a chat
 completion — becomes one, ``from`` the library error, with a message that says what to
 check. The API key is never part of a message or a ``repr``.
@@ -17,10 +17,10 @@ from typing import TYPE_CHECKING, Iterator, Mapping, Sequence
 import httpx
 import openai
 
-from index.errors import LLMUnavailable
+from .errors import LLMUnavailable
 
 if TYPE_CHECKING:  # pragma: no cover
-    from index.settings import Settings
+    from .settings import Settings
 
 __all__ = ["LLM", "Message", "OPENAI_URL"]
 

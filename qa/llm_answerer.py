@@ -2,7 +2,7 @@
 
 The draft is raw model text with ``[n]`` markers (n = :attr:`Passage.rank`); nothing here
 trusts it — :func:`qa.grounding.ground` checks every sentence against its passages.
-Both functions raise :class:`~index.errors.LLMUnavailable` when the endpoint fails
+Both functions raise :class:`~qa.errors.LLMUnavailable` when the endpoint fails
 (also midway through a stream, after some deltas were already passed on).
 """
 from __future__ import annotations

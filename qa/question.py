@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Sequence
 from functools import lru_cache
 
-from index import bm25
+from index import text as tokenizer
 
 NUMBER, DATE, PERSON, PLACE, REASON = "number", "date", "person", "place", "reason"
 
@@ -123,17 +123,14 @@ _FUNCTION_WORDS = (
 
 @lru_cache(maxsize=1)
 def function_stems() -> frozenset[str]:
-    from index.bm25 import _stemmer, _lock
-
     words = _FUNCTION_WORDS.split()
-    with _lock:
-        return frozenset(words) | frozenset(_stemmer().stemWords(words))
+    return frozenset(words) | frozenset(tokenizer.stem_words(words))
 
 
 def content_terms(text: str) -> list[str]:
     """Stemmed content terms of a question: the index's terms minus function words."""
     fs = function_stems()
-    return [t for t in bm25.terms(text) if t not in fs]
+    return [t for t in tokenizer.terms(text) if t not in fs]
 
 
 @dataclass(frozen=True)
@@ -171,7 +168,7 @@ def analyse(question: str) -> Question:
         expects=expected_type(text),
         terms=terms,
         key_terms=frozenset(key_terms(text)),
-        words=frozenset(bm25.words(text)),
+        words=frozenset(tokenizer.words(text)),
         focus=focus_term(text),
         focus_word=focus_word(text),
         subject=definition_subject(text),
@@ -255,7 +252,7 @@ _GENERIC_FOCUS = frozenset(
 def focus_term(question: str) -> str | None:
     """The stem of the noun a "how many X" / "what is the X of" question asks about."""
     word = focus_word(question)
-    stems = bm25.terms(word) if word else []
+    stems = tokenizer.terms(word) if word else []
     return stems[-1] if stems else None
 
 
@@ -279,8 +276,8 @@ def focus_word(question: str) -> str | None:
         if pattern is _FOCUS[1] and phrase in ("name", "names"):  # "the name of the pilot"
             rest = re.match(r"\s*of (?:the |a |an |this |that )?([\w-]+(?: [\w-]+)?)", q[m.end(1):])
             phrase = rest.group(1) if rest else phrase
-        raw = bm25.words(phrase)
-        words = [w for w in raw if w not in fs and w not in _GENERIC_FOCUS and bm25.terms(w)]
+        raw = tokenizer.words(phrase)
+        words = [w for w in raw if w not in fs and w not in _GENERIC_FOCUS and tokenizer.terms(w)]
         if not words:
             return None
         if pattern is _FOCUS[0] and raw[0] in fs:  # "how much did the strikes *cost*"
@@ -311,7 +308,7 @@ def key_terms(text: str) -> list[str]:
             continue
         out.extend(content_terms(word))
     for m in _DIGITS.finditer(text):
-        out.extend(bm25.terms(m.group(0)))
+        out.extend(tokenizer.terms(m.group(0)))
     for m in _QUOTED.finditer(text):
         out.extend(content_terms(m.group(1)))
     return list(dict.fromkeys(out))
@@ -339,7 +336,7 @@ def type_strength(sentence: str, kind: str | None, question_words: frozenset[str
     for m in _TYPE_PATTERNS[kind].finditer(sentence):
         if kind == REASON:
             return 1.0
-        found = bm25.words(m.group(0))
+        found = tokenizer.words(m.group(0))
         if kind == PERSON and m.start() == 0 and len(found) == 1:
             continue  # a sentence's first word is capitalised anyway
         if kind in (PERSON, PLACE):
@@ -375,7 +372,7 @@ def _irregular_stems() -> dict[str, frozenset[str]]:
         groups.setdefault(base, {base}).add(form)
     out: dict[str, set[str]] = {}
     for words in groups.values():
-        stems = {t for w in words for t in bm25.terms(w)}
+        stems = {t for w in words for t in tokenizer.terms(w)}
         for t in stems:
             out.setdefault(t, set()).update(stems)
     return {k: frozenset(v) for k, v in out.items()}

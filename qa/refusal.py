@@ -31,7 +31,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from index import bm25
+from index import text as tokenizer
 
 from .extractive import Extraction
 from .question import term_matches
@@ -67,8 +67,8 @@ def _evidence_terms(ex: Extraction) -> set[str]:
         p = s.sentence.passage
         if p.chunk_id not in seen:
             seen.add(p.chunk_id)
-            out.update(bm25.terms(p.title))
-            out.update(bm25.terms(p.text))
+            out.update(tokenizer.terms(p.title))
+            out.update(tokenizer.terms(p.text))
     return out
 
 
@@ -82,8 +82,8 @@ def _focus_missing(q, chosen_text: str) -> bool:
     word = q.focus_word or ""
     if re.search(r"(?:er|or)s?$", word):
         singular = word[:-1] if word.endswith("s") else word
-        return not ({singular, singular + "s"} & set(bm25.words(chosen_text)))
-    return not term_matches([q.focus], set(bm25.terms(chosen_text)))[q.focus]
+        return not ({singular, singular + "s"} & set(tokenizer.words(chosen_text)))
+    return not term_matches([q.focus], set(tokenizer.terms(chosen_text)))[q.focus]
 
 
 def judge(ex: Extraction, key_words: dict[str, str] | None = None, unknown: tuple[str, ...] = ()) -> Verdict:

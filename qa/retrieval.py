@@ -31,7 +31,8 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Sequence
 
-from index import IndexReader, QAError, ScoredChunk, bm25
+from index import IndexReader, QAError, ScoredChunk
+from index import text as tokenizer
 from index.chunking import embed_hash
 from index.models import Chunk
 
@@ -163,8 +164,8 @@ class _SentenceCache:
             if found is not None:
                 self._data.move_to_end(chunk.id)
                 return found
-        sentences = tuple((span, bm25.terms(chunk.text[span[0] : span[1]])) for span in sentence_units(chunk.text))
-        value = sentences, frozenset(t for _, ts in sentences for t in ts) | frozenset(bm25.terms(chunk.title))
+        sentences = tuple((span, tokenizer.terms(chunk.text[span[0] : span[1]])) for span in sentence_units(chunk.text))
+        value = sentences, frozenset(t for _, ts in sentences for t in ts) | frozenset(tokenizer.terms(chunk.title))
         with self._lock:
             self._data[chunk.id] = value
             if len(self._data) > self._size:

@@ -26,16 +26,18 @@ import time
 from dataclasses import replace
 from typing import Callable, Iterator, Sequence
 
-from index import BadRequest, IndexMissing, IndexReader, LLMUnavailable, Settings
+from index import BadRequest, IndexMissing, IndexReader
 
 from index import nlp
 
 from . import composing, constraints, followup, markers, reading, refusal
+from .errors import LLMUnavailable
 from .asking import ask, looks_asked
 from .citations import Claim, compose
 from .extractive import WEIGHTS, choose, extract
 from .question import analyse
 from .retrieval import retrieve
+from .settings import Settings
 from .tables import find_cell
 from .tracing import answer_span
 from .types import Answer, Passage, Turn
@@ -341,10 +343,10 @@ def _join(*notices: str | None) -> str | None:
 
 def _written_forms(question: str) -> dict[str, str]:
     """Stem → the word as the user wrote it (to name a missing term in a refusal)."""
-    from index import bm25
+    from index import text as tokenizer
 
     out: dict[str, str] = {}
     for w in re.findall(r"[\w][\w'’.-]*[\w]|\w", question):
-        for t in bm25.terms(w):
+        for t in tokenizer.terms(w):
             out.setdefault(t, w)
     return out

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from index.bm25 import terms, words
+from index.text import terms, words
 from index.sentences import sentence_spans
 
 from .types import Passage

@@ -25,7 +25,7 @@ import re
 from dataclasses import dataclass
 from typing import Iterator, Sequence
 
-from index import bm25
+from index import text as tokenizer
 
 from .types import Passage
 
@@ -195,7 +195,7 @@ def _terms(text: str) -> set[str]:
     """Stems of the content words that are not periods, plus single capital letters
     ("Site A", "Plan B")."""
     stripped = _PERIOD.sub(" ", text)
-    out = {t for t in bm25.terms(stripped) if not _QUARTER_TOKEN.fullmatch(t)}
+    out = {t for t in tokenizer.terms(stripped) if not _QUARTER_TOKEN.fullmatch(t)}
     out.update(w.lower() for w in re.findall(r"\b[A-Z]\b", stripped))
     return out
 

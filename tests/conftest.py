@@ -25,20 +25,44 @@ def _clean_env(monkeypatch, tmp_path):
     yield
 
 
-@pytest.fixture
-def settings_factory(tmp_path):
-    """Build a Settings whose every path is under tmp_path."""
-    from index.settings import Settings
+def _factory(cls, tmp_path):
+    """Build a ``cls`` (index/qa/ui Settings) whose every path is under tmp_path.
+
+    Settings ignore unknown names (``extra="ignore"``, so a .env may hold every layer's):
+    an override the class does not have is a test bug, not a setting, so it fails here."""
 
     def make(**overrides):
-        values = dict(
-            source_dir=tmp_path / "docs",
-            chroma_path=tmp_path / "chroma",
-        )
+        unknown = set(overrides) - set(cls.model_fields)
+        assert not unknown, f"{cls.__module__}.Settings has no {sorted(unknown)}: use the layer that does"
+        values = dict(source_dir=tmp_path / "docs", chroma_path=tmp_path / "chroma")
         values.update(overrides)
-        return Settings(**values)
+        return cls(**values)
 
     return make
+
+
+@pytest.fixture
+def settings_factory(tmp_path):
+    """index.Settings under tmp_path (building, reading, embedding)."""
+    from index import Settings
+
+    return _factory(Settings, tmp_path)
+
+
+@pytest.fixture
+def qa_settings_factory(tmp_path):
+    """qa.Settings under tmp_path (answering, the LLM)."""
+    from qa import Settings
+
+    return _factory(Settings, tmp_path)
+
+
+@pytest.fixture
+def ui_settings_factory(tmp_path):
+    """ui.Settings under tmp_path (the web app)."""
+    from ui import Settings
+
+    return _factory(Settings, tmp_path)
 
 
 @pytest.fixture(scope="session")

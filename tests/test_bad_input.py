@@ -27,9 +27,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from index import BadRequest, IndexReader, QAError, Settings, build_index, list_documents
+from index import BadRequest, IndexReader, QAError, build_index, list_documents
 from index.loaders import load_documents
 from qa import Answer, Assistant, Turn
+from ui import Settings
 
 from .conftest import ROOT, SEEDS
 from .test_loaders import make_docx, make_pdf

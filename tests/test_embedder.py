@@ -15,7 +15,7 @@ from index.embedder import (
     OpenAIEmbedder,
     make_embedder,
 )
-from index.errors import BadRequest, LLMUnavailable, QAError
+from index import BadRequest, EmbedderUnavailable, QAError
 
 # --------------------------------------------------------------------------- local model
 
@@ -304,7 +304,7 @@ def test_openai_unknown_dim_is_probed():
 def test_openai_wrong_dim_is_reported():
     with _FakeServer(dim=8) as srv:
         e = OpenAIEmbedder("text-embedding-3-small", base_url=srv.url, timeout=5, retries=0)
-        with pytest.raises(LLMUnavailable, match="QA_EMBED_MODEL"):
+        with pytest.raises(EmbedderUnavailable, match="QA_EMBED_MODEL"):
             e.embed(["x"])
 
 
@@ -312,11 +312,14 @@ def test_openai_wrong_dim_is_reported():
     "status, hint", [(401, "OPENAI_API_KEY"), (404, "QA_EMBED_MODEL"), (500, "500")]
 )
 def test_openai_http_errors(status, hint):
+    from qa import LLMUnavailable
+
     with _FakeServer(status=status) as srv:
         e = OpenAIEmbedder("m", base_url=srv.url, timeout=5, retries=0)
-        with pytest.raises(LLMUnavailable, match=hint) as info:
+        with pytest.raises(EmbedderUnavailable, match=hint) as info:
             e.embed(["x"])
         assert isinstance(info.value, QAError)
+        assert not isinstance(info.value, LLMUnavailable)  # answering falls back on that one only
 
 
 def test_openai_connection_refused():
@@ -325,7 +328,7 @@ def test_openai_connection_refused():
         port = s.getsockname()[1]
     url = f"http://127.0.0.1:{port}/v1"
     e = OpenAIEmbedder("text-embedding-3-small", base_url=url, timeout=2, retries=0)
-    with pytest.raises(LLMUnavailable) as info:
+    with pytest.raises(EmbedderUnavailable) as info:
         e.embed(["hello"])
     msg = str(info.value)
     assert url in msg and "OPENAI_BASE_URL" in msg

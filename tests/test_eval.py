@@ -162,7 +162,7 @@ QUESTIONS = [
 
 
 @pytest.fixture
-def tiny_eval(tmp_path, settings_factory):
+def tiny_eval(tmp_path, qa_settings_factory):
     corpus = tmp_path / "tiny" / "corpus.jsonl"
     corpus.parent.mkdir()
     corpus.write_text("".join(json.dumps({"doc_id": d, "title": t, "text": x}) + "\n" for d, t, x in FACTS))
@@ -175,7 +175,7 @@ def tiny_eval(tmp_path, settings_factory):
     ))
     unanswerable = tmp_path / "unanswerable.jsonl"
     unanswerable.write_text(json.dumps({"qid": "u1", "question": "What is the airspeed of an unladen swallow?"}) + "\n")
-    settings = eval_settings(settings_factory(), corpus)
+    settings = eval_settings(qa_settings_factory(), corpus)
     return settings, corpus, load_questions([questions], unanswerable=[unanswerable])
 
 

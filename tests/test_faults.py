@@ -94,12 +94,12 @@ SELF_HEALING = {
 
 
 @pytest.fixture
-def damaged(seed_index, settings_factory, tmp_path):
+def damaged(seed_index, ui_settings_factory, tmp_path):
     """Settings over a damaged copy of the seed index; no documents folder (so nothing is
     rebuilt behind the user's back)."""
 
     def make(how: str):
-        s = settings_factory(chroma_path=tmp_path / "chroma")
+        s = ui_settings_factory(chroma_path=tmp_path / "chroma")
         shutil.copytree(seed_index, s.chroma_path)
         (DAMAGE | SELF_HEALING)[how](s.chroma_path)
         return s
@@ -180,9 +180,9 @@ def proxy(llm_server):
 
 
 @pytest.fixture
-def llm_settings(proxy, llm_server, seed_index, settings_factory):
+def llm_settings(proxy, llm_server, seed_index, qa_settings_factory):
     def make(timeout: float = TIMEOUT):
-        return settings_factory(chroma_path=seed_index, openai_base_url=proxy.base_url,
+        return qa_settings_factory(chroma_path=seed_index, openai_base_url=proxy.base_url,
                                 openai_api_key=llm_server.api_key, llm_model="smollm2-135m",
                                 llm_timeout=timeout, llm_retries=RETRIES,
                                 top_k=2)  # a short prompt: the server reads it fast
@@ -246,12 +246,12 @@ def test_failing_llm_gives_the_extractive_answer_with_a_notice(mode, streamed, p
     assert elapsed < bound, f"{mode}: {elapsed:.1f}s (bound {bound:.0f}s)"
 
 
-def test_real_llm_server_stopped_gives_the_extractive_answer(tmp_path, seed_index, settings_factory, embedder):
+def test_real_llm_server_stopped_gives_the_extractive_answer(tmp_path, seed_index, qa_settings_factory, embedder):
     """No proxy: a llama.cpp server of its own, reachable, then stopped the way an operator
     stops it. Questions then get the extractive answer with a notice at once."""
     require_llama_cpp()
     with llama_server(tmp_path) as server:
-        settings = settings_factory(chroma_path=seed_index, openai_base_url=server.base_url,
+        settings = qa_settings_factory(chroma_path=seed_index, openai_base_url=server.base_url,
                                     openai_api_key=server.api_key, llm_model="smollm2-135m",
                                     llm_timeout=TIMEOUT, llm_retries=RETRIES, top_k=2)
         server.stop()

@@ -35,8 +35,8 @@ from pathlib import Path
 
 import pytest
 
-from index import ChromaStore, IndexReader, Settings, build_index, list_documents
-from qa import Assistant
+from index import ChromaStore, IndexReader, build_index, list_documents
+from qa import Assistant, Settings
 
 from .conftest import ROOT
 from .helpers import SEED_PATH, SEED_QUESTION, assert_cited, covid_docs, free_port, wait_for_port, write_jsonl

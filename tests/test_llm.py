@@ -15,7 +15,7 @@ import httpx
 import openai
 import pytest
 
-from index.errors import LLMUnavailable
+from qa import LLMUnavailable
 from qa.llm import LLM
 from qa.llm_answerer import condense_question, draft_answer
 from qa.prompting import REFUSAL, answer_messages, condense_messages
@@ -51,9 +51,9 @@ def doomed_server(tmp_path):
 
 
 @pytest.fixture
-def make_llm(settings_factory):
+def make_llm(qa_settings_factory):
     def make(base_url: str, api_key: str | None = None, **overrides) -> LLM:
-        return LLM(settings_factory(openai_base_url=base_url, openai_api_key=api_key, **overrides))
+        return LLM(qa_settings_factory(openai_base_url=base_url, openai_api_key=api_key, **overrides))
 
     return make
 
@@ -168,16 +168,16 @@ def test_wrong_key_is_unavailable_and_not_shown(llm_server, make_llm):
     assert "sk-wrong-secret-123" not in repr(llm)
 
 
-def test_not_configured_is_unavailable(settings_factory):
+def test_not_configured_is_unavailable(qa_settings_factory):
     with pytest.raises(LLMUnavailable, match="OPENAI_API_KEY.*OPENAI_BASE_URL"):
-        LLM(settings_factory())
+        LLM(qa_settings_factory())
 
 
 # -- error shapes llama.cpp cannot produce: the real openai client on a mock transport
 
 
-def mock_llm(settings_factory, handler, **overrides) -> LLM:
-    settings = settings_factory(openai_base_url="http://llm.test/v1",
+def mock_llm(qa_settings_factory, handler, **overrides) -> LLM:
+    settings = qa_settings_factory(openai_base_url="http://llm.test/v1",
                                 openai_api_key="sk-secret-456", **overrides)
     client = openai.OpenAI(api_key="sk-secret-456", base_url="http://llm.test/v1", max_retries=0,
                            http_client=httpx.Client(transport=httpx.MockTransport(handler)))
@@ -190,14 +190,14 @@ def completion(content, choices=True) -> dict:
                          "message": {"role": "assistant", "content": content}}] if choices else []}
 
 
-def test_unknown_model_is_unavailable(settings_factory):
+def test_unknown_model_is_unavailable(qa_settings_factory):
     def handler(request):
         model = json.loads(request.content)["model"]
         return httpx.Response(404, json={"error": {
             "message": f"The model `{model}` does not exist or you do not have access to it.",
             "type": "invalid_request_error", "code": "model_not_found"}})
 
-    llm = mock_llm(settings_factory, handler, llm_model="gpt-nope")
+    llm = mock_llm(qa_settings_factory, handler, llm_model="gpt-nope")
     with pytest.raises(LLMUnavailable, match=r"no model 'gpt-nope'.*QA_LLM_MODEL"):
         llm.chat(HELLO)
 
@@ -208,28 +208,28 @@ def test_unknown_model_is_unavailable(settings_factory):
     (httpx.Response(200, json={"unexpected": True}), "no choices"),
     (httpx.Response(200, text="<html>It works!</html>", headers={"content-type": "text/html"}), "no choices"),
 ])
-def test_garbage_is_unavailable(settings_factory, response, what):
-    llm = mock_llm(settings_factory, lambda request: response)
+def test_garbage_is_unavailable(qa_settings_factory, response, what):
+    llm = mock_llm(qa_settings_factory, lambda request: response)
     with pytest.raises(LLMUnavailable, match=f"sent {what}.*OpenAI-compatible"):
         llm.chat(HELLO)
 
 
-def test_stream_without_chunks_is_unavailable(settings_factory):
+def test_stream_without_chunks_is_unavailable(qa_settings_factory):
     html = httpx.Response(200, text="<html>It works!</html>", headers={"content-type": "text/html"})
-    llm = mock_llm(settings_factory, lambda request: html)
+    llm = mock_llm(qa_settings_factory, lambda request: html)
     with pytest.raises(LLMUnavailable, match="stream without any chat completion chunk"):
         list(llm.chat(HELLO, stream=True))
 
 
-def test_refused_key_in_the_body_is_not_shown(settings_factory):
+def test_refused_key_in_the_body_is_not_shown(qa_settings_factory):
     body = {"error": {"message": "Incorrect API key provided: sk-secret-456.", "code": "invalid_api_key"}}
-    llm = mock_llm(settings_factory, lambda request: httpx.Response(401, json=body))
+    llm = mock_llm(qa_settings_factory, lambda request: httpx.Response(401, json=body))
     with pytest.raises(LLMUnavailable, match="refused the API key") as err:
         llm.chat(HELLO)
     assert "sk-secret-456" not in str(err.value)
 
 
-def test_models_that_refuse_max_tokens_get_max_completion_tokens(settings_factory):
+def test_models_that_refuse_max_tokens_get_max_completion_tokens(qa_settings_factory):
     bodies = []
 
     def handler(request):
@@ -241,7 +241,7 @@ def test_models_that_refuse_max_tokens_get_max_completion_tokens(settings_factor
                            "Use 'max_completion_tokens' instead.", "type": "invalid_request_error"}})
         return httpx.Response(200, json=completion("Hello [1]."))
 
-    llm = mock_llm(settings_factory, handler)
+    llm = mock_llm(qa_settings_factory, handler)
     assert llm.chat(HELLO, max_tokens=7) == "Hello [1]."
     assert llm.chat(HELLO, max_tokens=7) == "Hello [1]."  # remembered: one request
     assert [("max_tokens" in b, b.get("max_completion_tokens")) for b in bodies] == [
@@ -254,8 +254,8 @@ def test_models_that_refuse_max_tokens_get_max_completion_tokens(settings_factor
     ("The lighthouse is 187 feet tall.", "When was the lighthouse built? How tall is it?"),
     ("", "When was the lighthouse built? How tall is it?"),
 ])
-def test_condense_question_keeps_only_a_question(settings_factory, reply, expected):
-    llm = mock_llm(settings_factory, lambda request: httpx.Response(200, json=completion(reply)))
+def test_condense_question_keeps_only_a_question(qa_settings_factory, reply, expected):
+    llm = mock_llm(qa_settings_factory, lambda request: httpx.Response(200, json=completion(reply)))
     history = [Turn("When was the lighthouse built?", "In 1874 [1].")]
     assert condense_question("How tall is it?", history, llm) == expected
 

@@ -27,7 +27,7 @@ def _page_of(doc, offset: int) -> int:
 @pytest.fixture(scope="module")
 def manual(tmp_path_factory, embedder):
     """An index of the safety manual with small chunks (several per document, overlapping)."""
-    from index.settings import Settings
+    from index import Settings
 
     root = tmp_path_factory.mktemp("pdf-pages")
     safety_manual_pdf(root / "docs" / "manual.pdf")

@@ -6,8 +6,8 @@ import index
 
 def test_index_exports():
     assert sorted(index.__all__) == sorted([
-        "BadDocument", "BadRequest", "BuildInProgress", "BuildReport", "ChromaStore", "Chunk",
-        "EmbedderMismatch", "IndexMissing", "IndexReader", "IndexedDocument", "LLMUnavailable",
+        "BadRequest", "BuildInProgress", "BuildReport", "ChromaStore", "Chunk", "EmbedderMismatch",
+        "EmbedderUnavailable", "IndexMissing", "IndexReader", "IndexedDocument",
         "QAError", "SUPPORTED_SUFFIXES", "ScoredChunk", "SearchResult", "Settings", "Skipped", "SourceDocument",
         "StoreUnavailable", "build_index", "list_documents",
     ])
@@ -19,9 +19,9 @@ def test_qa_exports():
     import qa
 
     assert sorted(qa.__all__) == sorted([
-        "Answer", "Assistant", "BadRequest", "Citation", "EmbedderMismatch", "IndexMissing",
-        "LLMUnavailable", "Passage", "QAError", "ShortAnswer", "Turn", "answer", "as_query_engine",
-        "as_retriever", "stream_answer",
+        "Answer", "Assistant", "BadRequest", "Citation", "EmbedderMismatch", "EmbedderUnavailable",
+        "IndexMissing", "LLMUnavailable", "Passage", "QAError", "Settings", "ShortAnswer", "Turn",
+        "answer", "as_query_engine", "as_retriever", "stream_answer",
     ])
     for name in qa.__all__:
         assert hasattr(qa, name), name

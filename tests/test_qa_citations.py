@@ -1,8 +1,6 @@
 """The one citation path: markers, verification, numbering (no index needed)."""
 from __future__ import annotations
 
-import pytest
-
 from qa import markers
 from qa.citations import Claim, compose, verify_quote
 from qa.types import Citation, Passage

@@ -9,7 +9,7 @@ import pytest
 
 import qa
 from index import build_index
-from index.settings import Settings
+from qa import Settings
 
 from .conftest import ROOT, SEEDS
 
@@ -30,8 +30,8 @@ def _run(*args, chroma, cwd=ROOT):
 def test_public_surface_is_pinned():
     assert sorted(qa.__all__) == sorted([
         "answer", "stream_answer", "Assistant", "Answer", "Citation", "Passage", "ShortAnswer", "Turn",
-        "QAError", "BadRequest", "IndexMissing", "LLMUnavailable", "EmbedderMismatch",
-        "as_retriever", "as_query_engine",
+        "QAError", "BadRequest", "IndexMissing", "LLMUnavailable", "EmbedderMismatch", "EmbedderUnavailable",
+        "Settings", "as_retriever", "as_query_engine",
     ])
     for name in qa.__all__:
         assert getattr(qa, name) is not None

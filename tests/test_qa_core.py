@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from index import BadRequest, IndexMissing, IndexReader, build_index
-from index.settings import Settings
+from qa import Settings
 from qa import Answer, Assistant, Turn
 from qa.refusal import NOT_FOUND
 
@@ -135,11 +135,11 @@ def test_stream_yields_deltas_then_the_same_answer_as_ask(seeded):
     assert replace(final, seconds=0) == replace(seeded.ask(q), seconds=0)
 
 
-def test_index_is_built_on_first_use(tmp_path, settings_factory, embedder):
+def test_index_is_built_on_first_use(tmp_path, qa_settings_factory, embedder):
     docs = tmp_path / "docs"
     docs.mkdir()
     shutil.copy(SEED, docs / SEED.name)
-    s = settings_factory()
+    s = qa_settings_factory()
     assistant = Assistant(s, reader=IndexReader(s, embedder=embedder))
     a = assistant.ask("How many hostages did Hamas take?")
     assert "240" in a.text and a.notice and "built" in a.notice
@@ -147,8 +147,8 @@ def test_index_is_built_on_first_use(tmp_path, settings_factory, embedder):
     assert again.notice is None and again.text == a.text
 
 
-def test_missing_index_without_documents_says_how_to_build(settings_factory, embedder):
-    s = settings_factory()
+def test_missing_index_without_documents_says_how_to_build(qa_settings_factory, embedder):
+    s = qa_settings_factory()
     assert not s.source_dir.exists()
     with pytest.raises(IndexMissing, match="python -m index build"):
         Assistant(s, reader=IndexReader(s, embedder=embedder)).ask("anything?")
@@ -198,7 +198,7 @@ def test_llm_answer_is_streamed_grounded_and_verified(seeded):
 
 
 def test_llm_failure_mid_answer_falls_back_with_a_notice(seeded):
-    from index import LLMUnavailable
+    from qa import LLMUnavailable
 
     llm = _ScriptedLLM(LLMUnavailable("The LLM server at http://x did not answer in 2s: check OPENAI_BASE_URL."))
     a = Assistant(seeded.settings, reader=seeded.reader, llm=llm).ask("How many hostages did Hamas take?",

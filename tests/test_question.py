@@ -68,10 +68,11 @@ def test_a_definition_is_recognised_only_in_its_usual_shapes(subject, text, expe
 
 
 def test_irregular_verb_forms_match_their_base_from_spacys_table():
-    from index import bm25, nlp
+    from index import nlp
+    from index import text as tokenizer
 
     forms = nlp.verb_forms()
     assert forms["struck"] == "strike" and forms["sought"] == "seek" and len(forms) > 1000
-    vocab = {t for w in ("strike", "seek", "fought") for t in bm25.terms(w)}
-    found = term_matches([*bm25.terms("struck"), *bm25.terms("sought"), *bm25.terms("fight")], vocab)
+    vocab = {t for w in ("strike", "seek", "fought") for t in tokenizer.terms(w)}
+    found = term_matches([*tokenizer.terms("struck"), *tokenizer.terms("sought"), *tokenizer.terms("fight")], vocab)
     assert all(found.values()), found  # each form finds the other form of its verb

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from index import IndexReader, Settings, build_index
-from qa import Assistant
+from index import IndexReader, build_index
+from qa import Assistant, Settings
 from qa.types import Answer
 
 from .conftest import SEEDS

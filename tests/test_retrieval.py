@@ -35,7 +35,7 @@ def _chunk(cid, text, source="doc", start=0):
 
 @pytest.fixture(scope="module")
 def reader(tmp_path_factory, embedder):
-    from index.settings import Settings
+    from index import Settings
 
     root = tmp_path_factory.mktemp("retrieval")
     corpus = root / "docs" / "corpus.jsonl"

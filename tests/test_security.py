@@ -23,8 +23,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from index import Settings, build_index
+from index import build_index
 from tests import browser as b
+from ui import Settings
 
 from .helpers import free_port
 
@@ -135,7 +136,7 @@ def test_assistant_and_its_logs_never_show_the_key(seeded, echo, embedder, caplo
 
 
 def test_llm_errors_never_show_the_key(echo):
-    from index.errors import LLMUnavailable
+    from qa import LLMUnavailable
     from qa.llm import LLM
 
     for label, url in bad_endpoints(echo).items():
@@ -149,12 +150,12 @@ def test_llm_errors_never_show_the_key(echo):
 
 
 def test_openai_embedder_errors_never_show_the_key(echo):
+    from index import EmbedderUnavailable
     from index.embedder import OpenAIEmbedder
-    from index.errors import LLMUnavailable
 
     for label, url in bad_endpoints(echo).items():
         e = OpenAIEmbedder("text-embedding-3-small", api_key=CANARY, base_url=url, retries=0, timeout=10)
-        with pytest.raises(LLMUnavailable) as info:
+        with pytest.raises(EmbedderUnavailable) as info:
             e.embed(["a sentence"])
         assert_no_canary(str(info.value), f"the embeddings error ({label})")
         assert_no_canary(repr(e), "the embedder's repr")

@@ -1,11 +1,14 @@
-"""Settings: env names, .env, defaults documented in .env.example, secrets hidden."""
+"""Settings: env names, .env, defaults documented in .env.example, secrets hidden, layers."""
 from __future__ import annotations
 
 import re
 
 import pytest
 
-from index import BadRequest, Settings
+import index
+import qa
+from index import BadRequest
+from ui import Settings  # the whole app's settings: every layer's fields
 
 from .conftest import ROOT
 
@@ -61,3 +64,34 @@ def test_env_example_documents_every_setting_with_its_default():
         if default is not None:
             parsed = Settings(**{name: documented[env_name]})
             assert getattr(parsed, name) == default, env_name
+
+
+def test_each_layer_holds_its_own_fields_and_inherits_the_rest(monkeypatch):
+    monkeypatch.setenv("QA_CHUNK_SIZE", "128")
+    monkeypatch.setenv("QA_CHUNK_OVERLAP", "16")
+    monkeypatch.setenv("QA_ANSWERER", "extractive")
+    monkeypatch.setenv("QA_UI_PORT", "9999")
+    i, q, u = (cls.from_env(env_file=None) for cls in (index.Settings, qa.Settings, Settings))
+    assert (type(i), type(q), type(u)) == (index.Settings, qa.Settings, Settings)
+    assert issubclass(Settings, qa.Settings) and issubclass(qa.Settings, index.Settings)
+    assert i.chunk_size == q.chunk_size == u.chunk_size == 128
+    assert not hasattr(i, "answerer") and not hasattr(i, "llm_configured")
+    assert q.answerer == u.answerer == "extractive" and not hasattr(q, "ui_port")
+    assert u.ui_port == 9999
+    index_fields = {"source_dir", "chroma_path", "chroma_host", "chroma_port", "collection", "embed_model",
+                    "embed_batch_size", "chunk_size", "chunk_overlap", "openai_api_key", "openai_base_url",
+                    "llm_timeout", "llm_retries"}
+    assert set(index.Settings.model_fields) == index_fields
+    assert set(qa.Settings.model_fields) - index_fields == {"top_k", "answerer", "llm_model"}
+    assert set(Settings.model_fields) - set(qa.Settings.model_fields) == {
+        "ui_host", "ui_port", "ui_auth", "upload_max_mb"}
+
+
+def test_blank_values_are_unset_in_every_layer(tmp_path, monkeypatch):
+    env = tmp_path / ".env"
+    env.write_text("QA_CHROMA_HOST=\nQA_UI_AUTH=\nOPENAI_BASE_URL= \n")
+    s = Settings.from_env(env_file=env)
+    assert s.chroma_host is None and s.ui_auth is None and s.openai_base_url is None
+    monkeypatch.setenv("QA_UI_PORT", "0")
+    with pytest.raises(BadRequest, match="QA_UI_PORT"):
+        Settings.from_env(env_file=None)

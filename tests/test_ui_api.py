@@ -102,32 +102,32 @@ def _reply(handlers, question: str, answerer: str = "extractive") -> str:
     return messages[-1]["content"]
 
 
-def test_missing_index_is_explained(settings_factory):
+def test_missing_index_is_explained(ui_settings_factory):
     import gradio as gr
 
-    h = _handlers(settings_factory())  # no index, no documents folder
+    h = _handlers(ui_settings_factory())  # no index, no documents folder
     for html in (_reply(h, "how many personnel were injured?"), h.documents()):
         assert 'class="qa-error"' in html and "No index" in html and "Traceback" not in html
     with pytest.raises(gr.Error, match="No index"):
         h.ask("how many personnel were injured?")
 
 
-def test_unreachable_llm_falls_back_with_a_notice(settings_factory, tmp_path):
+def test_unreachable_llm_falls_back_with_a_notice(ui_settings_factory, tmp_path):
     import shutil
 
     from tests.helpers import free_port
 
     shutil.copytree(b.SEEDS, tmp_path / "docs")
-    settings = settings_factory(openai_base_url=f"http://127.0.0.1:{free_port()}/v1", llm_timeout=2,
+    settings = ui_settings_factory(openai_base_url=f"http://127.0.0.1:{free_port()}/v1", llm_timeout=2,
                                 llm_retries=0)
     html = _reply(_handlers(settings), "How many militants were killed in the two strikes?", "llm")
     assert 'class="qa-notice"' in html and "LLM" in html and "six militants" in html
 
 
-def test_build_in_progress_and_bad_uploads_are_explained(settings_factory, tmp_path):
+def test_build_in_progress_and_bad_uploads_are_explained(ui_settings_factory, tmp_path):
     from filelock import FileLock
 
-    settings = settings_factory()
+    settings = ui_settings_factory()
     settings.source_dir.mkdir()
     settings.chroma_path.mkdir()
     h = _handlers(settings)
@@ -140,14 +140,14 @@ def test_build_in_progress_and_bad_uploads_are_explained(settings_factory, tmp_p
     assert "rejected tool.exe" in html and "cannot be indexed" in html
 
 
-def test_follow_ups_carry_the_conversation(settings_factory, tmp_path):
+def test_follow_ups_carry_the_conversation(ui_settings_factory, tmp_path):
     import shutil
 
     from qa import Assistant, Turn
     from ui.app import Handlers
 
     shutil.copytree(b.SEEDS, tmp_path / "docs")
-    settings = settings_factory()
+    settings = ui_settings_factory()
     assistant, histories = Assistant(settings), []
 
     class Recording:  # the real assistant, noting the history each question came with
@@ -166,12 +166,12 @@ def test_follow_ups_carry_the_conversation(settings_factory, tmp_path):
     assert "qa-0-" not in messages[3]["content"]
 
 
-def test_questions_are_answered_while_a_rebuild_runs(settings_factory, tmp_path):
+def test_questions_are_answered_while_a_rebuild_runs(ui_settings_factory, tmp_path):
     import shutil
     import threading
 
     shutil.copytree(b.SEEDS, tmp_path / "docs")
-    settings = settings_factory()
+    settings = ui_settings_factory()
     h = _handlers(settings)
     assert "six militants" in h.ask("How many militants were killed in the two strikes?")["text"]
     (tmp_path / "docs" / "zephyr.txt").write_text("The Zephyr research station houses 47 scientists.")
@@ -200,5 +200,5 @@ def test_questions_are_answered_while_a_rebuild_runs(settings_factory, tmp_path)
 def test_public_surface():
     import ui
 
-    assert sorted(ui.__all__) == ["create_app", "launch"]
+    assert sorted(ui.__all__) == ["Settings", "create_app", "launch"]
     assert all(callable(getattr(ui, name)) for name in ui.__all__)

@@ -45,16 +45,16 @@ def uploads(tmp_path):
     return make
 
 
-def test_saves_into_the_source_folder(settings_factory, uploads):
-    settings = settings_factory()
+def test_saves_into_the_source_folder(ui_settings_factory, uploads):
+    settings = ui_settings_factory()
     result = save_uploads([uploads("new notes.txt", b"Zephyr station has 47 scientists.")], settings)
     assert result.saved == (Saved("new_notes.txt", "new notes.txt"),)
     assert (settings.source_dir / "new_notes.txt").read_bytes() == b"Zephyr station has 47 scientists."
     assert [p.name for p in settings.source_dir.iterdir()] == ["new_notes.txt"]  # no temp files left
 
 
-def test_never_overwrites(settings_factory, uploads):
-    settings = settings_factory()
+def test_never_overwrites(ui_settings_factory, uploads):
+    settings = ui_settings_factory()
     settings.source_dir.mkdir(parents=True)
     (settings.source_dir / "a.txt").write_bytes(b"old")
     same = save_uploads([uploads("a.txt", b"old")], settings)
@@ -65,8 +65,8 @@ def test_never_overwrites(settings_factory, uploads):
     assert (settings.source_dir / "a-2.txt").read_bytes() == b"new"
 
 
-def test_rejections_say_why(settings_factory, uploads):
-    settings = settings_factory(upload_max_mb=1)
+def test_rejections_say_why(ui_settings_factory, uploads):
+    settings = ui_settings_factory(upload_max_mb=1)
     result = save_uploads([
         uploads("empty.txt", b""),
         uploads("big.txt", b"x" * (2**20 + 1)),
@@ -89,8 +89,8 @@ def test_rejections_say_why(settings_factory, uploads):
     assert isinstance(result.rejected[0], Rejected)
 
 
-def test_real_pdf_and_utf16_text_are_accepted(settings_factory, uploads):
-    settings = settings_factory()
+def test_real_pdf_and_utf16_text_are_accepted(ui_settings_factory, uploads):
+    settings = ui_settings_factory()
     result = save_uploads([uploads("a.pdf", b"%PDF-1.7\n..."), uploads("u.txt", "hé".encode("utf-16"))],
                           settings)
     assert [s.name for s in result.saved] == ["a.pdf", "u.txt"] and not result.rejected

@@ -30,7 +30,9 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    from index import ChromaStore, QAError, Settings, build_index
+    from index import ChromaStore, QAError, build_index
+
+    from .settings import Settings
 
     overrides = {k: v for k, v in (("ui_host", args.host), ("ui_port", args.port)) if v is not None}
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")

@@ -19,11 +19,12 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 import gradio as gr  # noqa: E402
 from starlette.middleware import Middleware  # noqa: E402  (gradio's web framework)
 
-from index import BadRequest, ChromaStore, QAError, Settings, build_index, list_documents  # noqa: E402
+from index import BadRequest, ChromaStore, QAError, build_index, list_documents  # noqa: E402
 from qa.types import Answer, Turn  # noqa: E402
 
 from . import render  # noqa: E402
 from .guard import LoginRequired  # noqa: E402
+from .settings import Settings  # noqa: E402
 from .uploads import ALLOWED_SUFFIXES, allowed_types, save_uploads  # noqa: E402
 
 log = logging.getLogger(__name__)

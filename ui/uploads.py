@@ -18,8 +18,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from index import BadRequest, Settings
+from index import BadRequest
 from index import SUPPORTED_SUFFIXES
+
+from .settings import Settings
 
 ALLOWED_SUFFIXES = SUPPORTED_SUFFIXES
 MAX_STEM = 80

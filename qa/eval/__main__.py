@@ -41,7 +41,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    from index import QAError, Settings
+    from qa import QAError, Settings
 
     from . import evaluate, eval_settings, load_questions
     from .report import format_table, render_html

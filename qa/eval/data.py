@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Sequence
 
-from index.errors import BadRequest
+from index import BadRequest
 
 
 @dataclass(frozen=True)

@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence
 
-from index import IndexReader, Settings, build_index
-from index.errors import BadRequest
+from index import BadRequest, IndexReader, build_index
 
+from ..settings import Settings
 from ..types import Answer, Passage
 from . import metrics as m
 from .data import EvalQuestion, collection_name, load_corpus
