@@ -44,7 +44,7 @@ def settings_factory(tmp_path):
 @pytest.fixture(scope="session")
 def embedder():
     """The real packaged MiniLM, loaded once for the session."""
-    from index.embedder import OnnxMiniLM
+    from index.onnx_embedder import OnnxMiniLM
 
     return OnnxMiniLM()
 

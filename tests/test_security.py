@@ -149,7 +149,7 @@ def test_llm_errors_never_show_the_key(echo):
 
 
 def test_openai_embedder_errors_never_show_the_key(echo):
-    from index.embedder import OpenAIEmbedder
+    from index.openai_embedder import OpenAIEmbedder
     from index.errors import LLMUnavailable
 
     for label, url in bad_endpoints(echo).items():
