@@ -28,7 +28,8 @@ from .errors import BadRequest, BuildInProgress, EmbedderMismatch
 from .loaders import load_documents
 from .models import BuildReport, SourceDocument, reading_order
 from .settings import Settings
-from .store import FOREVER, ChromaStore, ChunkRecord, IndexState
+from .records import FOREVER, ChunkRecord, IndexState
+from .store import ChromaStore
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 CHUNKER_VERSION = "s2"  # s2: table rows one sentence each, PDF page breaks inside chunks (issue 12)
