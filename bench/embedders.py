@@ -4,7 +4,7 @@
 
 Variants, each in its own subprocess (so each has its own peak RSS):
 
-  onnx-sorted  index.embedder.OnnxMiniLM as shipped: length-sorted batches, each padded
+  onnx-sorted  index.onnx_embedder.OnnxMiniLM as shipped: length-sorted batches, each padded
                to its own max, capped at 4096 padded tokens; CPU arena on, shrunk after
                each embed() call
   onnx-naive   the same ONNX session + tokenizer, fixed batches in corpus order, padded
@@ -71,7 +71,7 @@ def make_chunks(corpus: Path, n: int, target: int) -> list[str]:
     """Cut documents into chunks of <= ``target`` word-pieces, ending at a sentence end
     when one falls in the second half of the window (like a sentence-aware chunker)."""
     sys.path.insert(0, str(ROOT))
-    from index.embedder import OnnxMiniLM
+    from index.onnx_embedder import OnnxMiniLM
 
     emb = OnnxMiniLM()
     chunks: list[str] = []
@@ -104,7 +104,7 @@ def _onnx_worker(variant: str, texts: list[str], batch_size: int, threads: int, 
     import numpy as np
 
     sys.path.insert(0, str(ROOT))
-    from index.embedder import OnnxMiniLM
+    from index.onnx_embedder import OnnxMiniLM
 
     t0 = time.perf_counter()
     emb = OnnxMiniLM(batch_size=batch_size, threads=threads)

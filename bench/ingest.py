@@ -6,7 +6,7 @@ Workers (``python -m bench.ingest --worker KIND --params JSON`` prints ``RESULT 
   call (embedder construction included) to its return
 * ``raw``    the raw embedder alone on given texts, batched naively: fixed batches of 32
   in corpus order, each padded to its longest text, straight on the ONNX session of
-  :class:`~index.embedder.OnnxMiniLM` (tokenizer load and session creation timed too)
+  :class:`~index.onnx_embedder.OnnxMiniLM` (tokenizer load and session creation timed too)
 * ``llama``  the plain llama-index pipeline (:mod:`index.llama`) built from scratch
 """
 from __future__ import annotations
@@ -50,7 +50,7 @@ def _build(p: dict) -> dict:
 def _raw(p: dict) -> dict:
     import numpy as np
 
-    from index.embedder import OnnxMiniLM
+    from index.onnx_embedder import OnnxMiniLM
 
     texts = json.loads(Path(p["texts"]).read_text(encoding="utf-8"))
     batch = p.get("batch_size", 32)
@@ -67,7 +67,7 @@ def _raw(p: dict) -> dict:
 
 
 def _llama(p: dict) -> dict:
-    from index.embedder import OnnxMiniLM
+    from index.onnx_embedder import OnnxMiniLM
     from index.llama import LlamaPipeline
 
     settings = _settings(p)

@@ -32,7 +32,8 @@ def replicate(source_settings, target_settings, target: int, *, batch: int = 500
     from index.chunking import chunk_id, embedding_text
     from index.embedder import make_embedder
     from index.models import Chunk, reading_order
-    from index.store import ChromaStore, ChunkRecord, IndexState
+    from index.records import ChunkRecord, IndexState
+    from index.store import ChromaStore
 
     t0 = time.perf_counter()
     src = ChromaStore(source_settings)

@@ -5,7 +5,8 @@ embedded text is already stored anywhere in the collection reuses that vector), 
 removed or changed documents are retired. New records are written invisibly at the next
 generation and published by one atomic pointer switch (see :mod:`index.store`), so a
 question asked meanwhile sees the old index and ``kill -9`` at any moment leaves it intact.
-A file lock lets one build run at a time.
+A file lock lets one build run at a time. The files each generation has beside Chroma
+(BM25, sentence vectors, entities) are :mod:`index.generation_files`' job.
 """
 from __future__ import annotations
 
@@ -19,18 +20,16 @@ from typing import Callable
 import numpy as np
 from filelock import FileLock, Timeout
 
-from . import bm25, sidecars
-from . import sentence_entities as se
-from . import sentence_vectors as sv
-from .chunking import chunk_document, embed_hash, embedding_text
+from .chunking import chunk_document, embed_hash
 from .embedder import Embedder, make_embedder
 from .errors import BadRequest, BuildInProgress, EmbedderMismatch
+from .generation_files import GenerationFiles, Progress
 from .loaders import load_documents
 from .models import BuildReport, SourceDocument, reading_order
 from .settings import Settings
-from .store import FOREVER, ChromaStore, ChunkRecord, IndexState
+from .records import FOREVER, ChunkRecord, IndexState
+from .store import ChromaStore
 
-Progress = Callable[[str, int, int], None]  # (stage, done, total)
 CHUNKER_VERSION = "s2"  # s2: table rows one sentence each, PDF page breaks inside chunks (issue 12)
 
 
@@ -113,9 +112,7 @@ class _Build:
         self.store = store or ChromaStore(settings)
         self.progress = progress
         self.t0 = time.perf_counter()
-        self._sentence_rows: list[np.ndarray] = []
-        self._chunk_spans: dict[str, list[tuple[int, int]]] = {}  # embed hash → sentence spans
-        self._analysed = 0
+        self.files = GenerationFiles(settings, self.embedder, self.store, progress)
 
     def run(self) -> BuildReport:
         s, store, emb = self.settings, self.store, self.embedder
@@ -169,9 +166,9 @@ class _Build:
             added, changed = added + changed, []
 
         if state and not fresh and not added and not changed and not removed:
-            self._ensure_bm25(state, live)
-            self._ensure_sentences(state, live)
-            self._ensure_entities(state, live)
+            self.files.ensure_bm25(state, live)
+            self.files.ensure_sentences(state, live)
+            self.files.ensure_entities(state, live)
             return self._report(loaded, [], [], [], len(unchanged), 0, 0, 0, len(live), len(docs), state)
 
         # Desired records for added/changed documents.
@@ -213,15 +210,10 @@ class _Build:
             store.set_gen_to(physical, [r.chunk.id for r in kept if r.gen_to != FOREVER], FOREVER)
 
         visible = sorted(kept + stamped, key=lambda r: reading_order(r.chunk))
-        texts = self._texts(physical, visible)
-        index = bm25.BM25Index.build(
-            [r.chunk.id for r in visible],
-            [embedding_text(r.chunk.title, texts[r.chunk.id]) for r in visible],
-        )
-        new_dir = bm25.bm25_dir(s.bm25_dir, physical, new_gen)
-        index.save(new_dir)
-        sentences = self._write_sentences(state, physical, new_gen, visible, texts)
-        entities = self._write_entities(None if fresh else state, physical, new_gen, visible, texts)
+        texts = self.files.texts(physical, visible)
+        new_dir = self.files.write_bm25(physical, new_gen, visible, texts)
+        sentences = self.files.write_sentences(state, physical, new_gen, visible, texts)
+        entities = self.files.write_entities(None if fresh else state, physical, new_gen, visible, texts)
 
         new_state = IndexState(physical, new_gen, emb.id, emb.dim, signature, now)
         store.write_state(new_state)  # the switch: from here on, readers see new_gen
@@ -237,9 +229,7 @@ class _Build:
             store.update_bookkeeping(physical, [i for i, _ in restamp],
                                      [{"doc_hash": d.doc_hash, "file_hash": d.file_hash, "file": d.file}
                                       for _, d in restamp])
-        sidecars.prune(s.bm25_dir, s.collection, keep={new_dir.name})
-        sidecars.prune(s.sentence_dir, s.collection, keep={sentences.name} if sentences else set())
-        sidecars.prune(se.root(s.chroma_path), s.collection, keep={entities.name})
+        self.files.prune(new_dir, sentences, entities)
         deleted = len(retired) if not fresh else (len(live) if state else 0)
         return self._report(
             loaded, added, changed, removed, len(unchanged), self._embedded, self._reused,
@@ -290,97 +280,9 @@ class _Build:
 
             if self.progress:
                 self.progress("embedding", 0, total)
-            vecs = self._embed(todo, progress=tick)
+            vecs = self.files.embed(todo, progress=tick)
             cache.update(zip(todo.keys(), vecs))
         return np.stack([cache[r.embed_hash] for r in records]).astype(np.float32)
-
-    def _embed(self, todo: dict[str, tuple[str, str]], progress=None) -> np.ndarray:
-        """Vectors of ``todo`` (embed hash → (title, text)); with an embedder that pools
-        spans, the sentence vectors of the same pass are kept in ``self._sentence_rows``."""
-        texts = [embedding_text(title, text) for title, text in todo.values()]
-        if not hasattr(self.embedder, "embed_spans"):
-            return self.embedder.embed(texts, progress=progress)
-        spans = [sv.chunk_sentences(title, text) for title, text in todo.values()]
-        vecs, pooled = self.embedder.embed_spans(texts, [shifted for _, shifted in spans], progress=progress)
-        for (h, (_, text)), (own, _), pv in zip(todo.items(), spans, pooled):
-            self._sentence_rows.append(sv.rows_for(h, text, own, pv, self.embedder.dim))
-            self._chunk_spans[h] = own  # the entity stage splits no chunk twice
-        return vecs
-
-    def _write_sentences(self, state: IndexState | None, physical: str, generation: int,
-                         visible: list[ChunkRecord], texts: dict[str, str]) -> Path | None:
-        """The sentence vectors of generation ``generation``: this build's, the previous
-        generation's for kept chunks, and a model pass for any chunk still without."""
-        if not hasattr(self.embedder, "embed_spans"):
-            return None
-        root = self.settings.sentence_dir
-        same_model = state is not None and state.embedder == self.embedder.id
-        previous = sv.load(sv.path_for(root, state.physical, state.generation)) if same_model else None
-        wanted = {r.embed_hash for r in visible}
-        have = set(np.unique(np.concatenate([r["chunk"] for r in self._sentence_rows])).tolist()) if self._sentence_rows else set()
-        if previous is not None:
-            have |= set(previous.chunk_keys().tolist())
-        missing = {}
-        for r in visible:
-            if r.embed_hash not in missing and sv.chunk_key(r.embed_hash) not in have:
-                missing[r.embed_hash] = (r.chunk.title, texts[r.chunk.id])
-        if missing:  # an index from before sentence vectors, or a lost file
-            done = 0
-
-            def tick(n: int) -> None:
-                nonlocal done
-                done += n
-                if self.progress:
-                    self.progress("sentence vectors", done, len(missing))
-
-            self._embed(missing, progress=tick)
-        # this build's rows (one chunk each, all distinct) first: they win over the previous file's
-        parts = [np.concatenate(self._sentence_rows)] if self._sentence_rows else []
-        parts += [previous.records] if previous is not None else []
-        path = sv.path_for(root, physical, generation)
-        sv.save(path, sv.merge(self.embedder.dim, parts, keep_chunks=wanted))
-        return path
-
-    def _write_entities(self, state: IndexState | None, physical: str, generation: int,
-                        visible: list[ChunkRecord], texts: dict[str, str]) -> Path:
-        """The sentence entities of generation ``generation``, carried over from ``state``'s
-        (None: analyse every chunk, as a full build does) and spaCy for the rest."""
-        root = se.root(self.settings.chroma_path)
-        previous = se.load(se.path_for(root, state.physical, state.generation)) if state else None
-        path = se.path_for(root, physical, generation)
-        tick = (lambda done, total: self.progress("analysing sentences", done, total)) if self.progress else None
-        self._analysed += se.write(path, {r.embed_hash: texts.get(r.chunk.id, "") for r in visible},
-                                   previous, spans=self._chunk_spans, progress=tick)
-        return path
-
-    def _texts(self, physical: str, visible: list[ChunkRecord]) -> dict[str, str]:
-        texts = {r.chunk.id: r.chunk.text for r in visible if r.chunk.text}
-        missing = [r.chunk.id for r in visible if r.chunk.id not in texts]
-        if missing:
-            for rec in self.store.records(physical, with_text=True):
-                if rec.chunk.id in texts or not rec.chunk.text:
-                    continue
-                texts[rec.chunk.id] = rec.chunk.text
-        return texts
-
-    def _ensure_bm25(self, state: IndexState, live: list[ChunkRecord]) -> None:
-        directory = bm25.bm25_dir(self.settings.bm25_dir, state.physical, state.generation)
-        if not (directory / "ids.json").exists():
-            live = sorted(live, key=lambda r: reading_order(r.chunk))
-            texts = self._texts(state.physical, live)
-            bm25.BM25Index.build(
-                [r.chunk.id for r in live], [embedding_text(r.chunk.title, texts[r.chunk.id]) for r in live]
-            ).save(directory)
-
-    def _ensure_sentences(self, state: IndexState, live: list[ChunkRecord]) -> None:
-        path = sv.path_for(self.settings.sentence_dir, state.physical, state.generation)
-        if hasattr(self.embedder, "embed_spans") and sv.load(path) is None:
-            self._write_sentences(None, state.physical, state.generation, live, self._texts(state.physical, live))
-
-    def _ensure_entities(self, state: IndexState, live: list[ChunkRecord]) -> None:
-        path = se.path_for(se.root(self.settings.chroma_path), state.physical, state.generation)
-        if se.load(path) is None:
-            self._write_entities(None, state.physical, state.generation, live, self._texts(state.physical, live))
 
     def _report(self, loaded, added, changed, removed, unchanged, embedded, reused, deleted,
                 total_chunks, total_docs, state) -> BuildReport:
@@ -392,5 +294,5 @@ class _Build:
             chunks_reused=reused, chunks_deleted=deleted, chunks_total=total_chunks,
             documents_total=total_docs, seconds=round(time.perf_counter() - self.t0, 3),
             full=self.full, embedder=state.embedder if state else self.embedder.id,
-            sentences_analysed=self._analysed,
+            sentences_analysed=self.files.analysed,
         )

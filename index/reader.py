@@ -22,7 +22,8 @@ from .errors import EmbedderMismatch, QAError
 from .models import Chunk, IndexedDocument, ScoredChunk, reading_order
 from .nlp import Entity
 from .settings import Settings
-from .store import ChromaStore, IndexState
+from .records import IndexState
+from .store import ChromaStore
 
 
 @dataclass(frozen=True)

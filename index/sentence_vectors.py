@@ -3,7 +3,7 @@
 The extractive answerer and the re-ranker compare the question with single sentences.
 Embedding those at question time was most of an answer's latency, so the build keeps a
 vector for every sentence of every chunk, pooled from the chunk's own embedding pass
-(:meth:`index.embedder.OnnxMiniLM.embed_spans`: no extra model run).
+(:meth:`index.onnx_embedder.OnnxMiniLM.embed_spans`: no extra model run).
 
 One file per generation, ``<QA_CHROMA_PATH>/sentences/<physical>-g<generation>.npy``: a
 structured array sorted by chunk, written atomically and memory-mapped by readers. Rows

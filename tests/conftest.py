@@ -68,7 +68,7 @@ def ui_settings_factory(tmp_path):
 @pytest.fixture(scope="session")
 def embedder():
     """The real packaged MiniLM, loaded once for the session."""
-    from index.embedder import OnnxMiniLM
+    from index.onnx_embedder import OnnxMiniLM
 
     return OnnxMiniLM()
 

@@ -1,4 +1,4 @@
-"""index.embedder: the local ONNX MiniLM, the OpenAI-compatible client, the factory."""
+"""index.embedder, index.onnx_embedder, index.openai_embedder: the local ONNX MiniLM, the OpenAI-compatible client, the factory."""
 from __future__ import annotations
 
 import json
@@ -9,12 +9,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import numpy as np
 import pytest
 
-from index.embedder import (
-    Embedder,
-    OnnxMiniLM,
-    OpenAIEmbedder,
-    make_embedder,
-)
+from index.embedder import Embedder, make_embedder
+from index.onnx_embedder import OnnxMiniLM
+from index.openai_embedder import OpenAIEmbedder
 from index import BadRequest, EmbedderUnavailable, QAError
 
 # --------------------------------------------------------------------------- local model
@@ -45,7 +42,7 @@ def test_import_is_cheap():
 
     root = Path(__file__).resolve().parent.parent
     code = (
-        "import sys, index.embedder; "
+        "import sys, index.embedder, index.onnx_embedder, index.openai_embedder; "
         "print(any(m in sys.modules for m in ('onnxruntime', 'openai', 'tokenizers', 'torch')))"
     )
     out = subprocess.run(

@@ -10,7 +10,9 @@ import pytest
 from index import IndexReader, build_index
 from index.loaders import load_documents
 from index.models import Chunk
-from index.store import ChromaStore, ChunkRecord
+from index.records import ChunkRecord
+from index.store import ChromaStore
+
 from .helpers import checked_draft
 from qa.retrieval import CHUNK_LEVEL, RetrievalConfig, retrieve
 from qa.tables import find_cell

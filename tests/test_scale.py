@@ -41,7 +41,8 @@ def test_reused_vectors_are_fetched_once_per_text_not_once_per_copy(settings_fac
     import chromadb
 
     from index.models import Chunk
-    from index.store import ChromaStore, ChunkRecord
+    from index.records import ChunkRecord
+    from index.store import ChromaStore
 
     settings = settings_factory()
     settings.chroma_path.mkdir(parents=True)

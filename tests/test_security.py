@@ -151,7 +151,7 @@ def test_llm_errors_never_show_the_key(echo):
 
 def test_openai_embedder_errors_never_show_the_key(echo):
     from index import EmbedderUnavailable
-    from index.embedder import OpenAIEmbedder
+    from index.openai_embedder import OpenAIEmbedder
 
     for label, url in bad_endpoints(echo).items():
         e = OpenAIEmbedder("text-embedding-3-small", api_key=CANARY, base_url=url, retries=0, timeout=10)
