@@ -74,15 +74,46 @@ def _assistant(settings: Settings | None) -> Assistant:
         return found
 
 
+def _built(assistant: Assistant) -> str | None:
+    """The one-shot entry point's set-up: build the index from the source folder when there
+    is none yet (``Assistant`` itself never builds). Returns a notice saying so, or None."""
+    from index import IndexMissing, build_index
+
+    try:
+        assistant.reader.state()
+        return None
+    except IndexMissing:
+        if not assistant.settings.source_dir.exists():
+            raise
+    with _lock:
+        try:
+            assistant.reader.state()
+            return None
+        except IndexMissing:
+            report = build_index(assistant.settings, embedder=assistant.reader.embedder,
+                                 store=assistant.reader.store, show_progress=False, wait=300)
+    return (f"There was no index yet, so I built it from {assistant.settings.source_dir} "
+            f"({report.documents_total} documents, {report.chunks_total} chunks).")
+
+
+def _with_notice(answer: Answer, notice: str | None) -> Answer:
+    from dataclasses import replace
+
+    return replace(answer, notice=" ".join(n for n in (notice, answer.notice) if n)) if notice else answer
+
+
 def answer(
     question: str, history: Sequence[Turn] = (), settings: Settings | None = None, *,
     answerer: str | None = None, top_k: int | None = None,
 ) -> Answer:
     """Answer ``question`` from the indexed documents (``history``: earlier turns, oldest first).
 
-    ``settings`` default to ``Settings.from_env()`` (``.env`` and the environment).
+    ``settings`` default to ``Settings.from_env()`` (``.env`` and the environment). With no
+    index yet, the first call builds it from ``QA_SOURCE_DIR`` (and says so in ``notice``).
     """
-    return _assistant(settings).ask(question, history, answerer=answerer, top_k=top_k)
+    assistant = _assistant(settings)
+    notice = _built(assistant)
+    return _with_notice(assistant.ask(question, history, answerer=answerer, top_k=top_k), notice)
 
 
 def stream_answer(
@@ -90,7 +121,10 @@ def stream_answer(
     answerer: str | None = None, top_k: int | None = None,
 ) -> Iterator[str | Answer]:
     """Like :func:`answer`, but yields text deltas as they come, then the final :class:`Answer`."""
-    return _assistant(settings).stream(question, history, answerer=answerer, top_k=top_k)
+    assistant = _assistant(settings)
+    notice = _built(assistant)
+    for item in assistant.stream(question, history, answerer=answerer, top_k=top_k):
+        yield _with_notice(item, notice) if isinstance(item, Answer) else item
 
 
 def as_retriever(settings: Settings | None = None, top_k: int | None = None, *,

@@ -79,12 +79,11 @@ def render(answer) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    from . import Assistant, QAError, Settings
+    from . import QAError, Settings, answer as ask
 
     try:
         history = _history(args.history_file) if args.history_file else ()
-        assistant = Assistant(Settings.from_env())
-        answer = assistant.ask(args.question, history, answerer=args.answerer, top_k=args.k)
+        answer = ask(args.question, history, Settings.from_env(), answerer=args.answerer, top_k=args.k)
     except QAError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

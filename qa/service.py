@@ -26,7 +26,7 @@ import time
 from dataclasses import replace
 from typing import Callable, Iterator, Sequence
 
-from index import BadRequest, IndexMissing, IndexReader
+from index import BadRequest, IndexReader
 
 from index import nlp
 
@@ -36,6 +36,7 @@ from .asking import ask, looks_asked
 from .citations import Claim, compose
 from .extractive import WEIGHTS, choose, extract
 from .question import analyse
+from .evidence import Evidence, Retriever
 from .retrieval import retrieve
 from .settings import Settings
 from .tables import find_cell
@@ -50,24 +51,36 @@ Delta = Callable[[str], None]
 
 
 class Assistant:
-    """Answers questions about the indexed documents. Thread-safe; one per settings."""
+    """Answers questions about the indexed documents. Thread-safe; one per settings.
 
-    def __init__(self, settings: Settings, *, reader: IndexReader | None = None, llm=None):
+    Its parts are parameters with real defaults: ``reader`` (the index, any
+    :class:`qa.evidence.Evidence`; default an :class:`index.IndexReader` over ``settings``
+    using ``embedder``), ``retriever`` (``(query, k) -> passages``; default
+    :func:`qa.retrieval.retrieve` over the reader) and ``llm`` (a llama-index LLM or the
+    project's :class:`qa.llm.LLM`; default the OpenAI-compatible endpoint of ``settings``).
+    It never builds the index: the entry points do (:func:`qa.answer`, ``make run``).
+    """
+
+    def __init__(
+        self, settings: Settings, *, reader: Evidence | None = None, embedder=None,
+        retriever: Retriever | None = None, llm=None,
+    ):
         self.settings = settings
         self._reader = reader
+        self._embedder = embedder
+        self._retriever = retriever
         self._llm = llm
         self._lock = threading.Lock()
-        self._build_lock = threading.Lock()
 
     def __repr__(self) -> str:
         return f"Assistant(collection={self.settings.collection!r}, answerer={self.settings.answerer!r})"
 
     @property
-    def reader(self) -> IndexReader:
+    def reader(self) -> Evidence:
         if self._reader is None:
             with self._lock:
                 if self._reader is None:
-                    self._reader = IndexReader(self.settings)
+                    self._reader = IndexReader(self.settings, embedder=self._embedder)
         return self._reader
 
     # ---- public ------------------------------------------------------------------
@@ -185,35 +198,16 @@ class Assistant:
             answer = replace(answer, notice=_join(notice, answer.notice))
         return replace(answer, seconds=round(time.perf_counter() - t0, 4))
 
-    def _retrieve(self, query: str, k: int) -> tuple[list[Passage], str | None]:
-        """Passages for ``query``; builds the index first if it doesn't exist yet."""
-        try:
-            return retrieve(self.reader, query, k), None
-        except IndexMissing:
-            if not self.settings.source_dir.exists():
-                raise
-        with self._build_lock:
-            try:
-                self.reader.state()
-                notice = None
-            except IndexMissing:
-                from index import build_index
-
-                report = build_index(
-                    self.settings, embedder=self.reader.embedder, store=self.reader.store,
-                    show_progress=False, wait=300,
-                )
-                notice = (
-                    f"There was no index yet, so I built it from {self.settings.source_dir} "
-                    f"({report.documents_total} documents, {report.chunks_total} chunks)."
-                )
-        return retrieve(self.reader, query, k), notice
+    def _retrieve(self, query: str, k: int) -> list[Passage]:
+        if self._retriever is not None:
+            return list(self._retriever(query, k))
+        return retrieve(self.reader, query, k)
 
     def _extractive_answer(self, question: str, history: Sequence[Turn], k: int) -> Answer:
         resolved = followup.resolve(question, history)
-        passages, notice = self._retrieve(resolved.query, k)
+        passages = self._retrieve(resolved.query, k)
         base = dict(question=question, passages=tuple(passages), answerer="extractive",
-                    retrieval_query=resolved.query, notice=notice)
+                    retrieval_query=resolved.query)
         if not passages:
             return refusal.refused(base, refusal.empty_index(self.settings.source_dir))
         own = analyse(question)
@@ -318,9 +312,8 @@ class Assistant:
                 f"LLM answering is not installed in this build ({exc}): use QA_ANSWERER=extractive."
             ) from exc
         query = condense_question(question, history, llm) if history else question
-        passages, notice = self._retrieve(query, k)
-        base = dict(question=question, passages=tuple(passages), answerer="llm",
-                    retrieval_query=query, notice=notice)
+        passages = self._retrieve(query, k)
+        base = dict(question=question, passages=tuple(passages), answerer="llm", retrieval_query=query)
         if not passages:
             return refusal.refused(base, refusal.empty_index(self.settings.source_dir))
         raw = draft_answer(question, passages, history, llm, on_delta=on_delta)

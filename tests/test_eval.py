@@ -212,12 +212,9 @@ def test_end_to_end_run_keys_and_a_broken_retriever_scores_lower(tiny_eval, embe
     again = evaluate(settings, corpus_path, questions, k=3, embedder=embedder, progress=False, retrieval_only=True)
     assert again.meta["chunks_embedded"] == 0 and again.summary["exact_match"] is None
 
-    # a broken retriever, for the ranking and (through the service) for the answers
-    import qa.service
-
+    # a broken retriever, for the ranking and (given to the assistant) for the answers
     corpus = load_corpus(corpus_path)
     broken = _wrong_doc_retriever(corpus)
-    monkeypatch.setattr(qa.service, "retrieve", lambda reader, query, k: broken(query, k))
     bad = evaluate(settings, corpus_path, questions, k=3, embedder=embedder, progress=False, retriever=broken)
     assert bad.summary["hit@5"] < run.summary["hit@5"]
     assert bad.summary["mrr@10"] < run.summary["mrr@10"]
@@ -244,13 +241,11 @@ def test_cli_writes_json_and_report(tiny_eval, embedder, monkeypatch, tmp_path, 
 
     settings, corpus_path, _ = tiny_eval
     monkeypatch.setenv("QA_CHROMA_PATH", str(settings.chroma_path))
-    monkeypatch.setattr("index.embedder.make_embedder", lambda s: embedder)
-    monkeypatch.setattr("index.build.make_embedder", lambda s: embedder)
-    monkeypatch.setattr("index.reader.make_embedder", lambda s: embedder)
     questions = tmp_path / "questions.jsonl"
     out, page = tmp_path / "out.json", tmp_path / "out.html"
     code = main(["--corpus", str(corpus_path), "--questions", str(questions), "--retrieval-only",
-                 "--limit", "4", "--json", str(out), "--report", str(page), "--no-progress"])
+                 "--limit", "4", "--json", str(out), "--report", str(page), "--no-progress"],
+                embedder=embedder)
     assert code == 0
     data = json.loads(out.read_text())
     assert set(SUMMARY_KEYS) <= set(data) and data["meta"]["questions"] == 4

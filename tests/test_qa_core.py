@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from index import BadRequest, IndexMissing, IndexReader, build_index
-from qa import Settings
-from qa import Answer, Assistant, Turn
+import qa
+from qa import Answer, Assistant, Settings, Turn
 from qa.refusal import NOT_FOUND
 
 from .conftest import SEEDS
@@ -135,16 +135,19 @@ def test_stream_yields_deltas_then_the_same_answer_as_ask(seeded):
     assert replace(final, seconds=0) == replace(seeded.ask(q), seconds=0)
 
 
-def test_index_is_built_on_first_use(tmp_path, qa_settings_factory, embedder):
+def test_the_one_shot_answer_builds_a_missing_index_the_assistant_never_does(tmp_path, qa_settings_factory, embedder):
     docs = tmp_path / "docs"
     docs.mkdir()
     shutil.copy(SEED, docs / SEED.name)
     s = qa_settings_factory()
     assistant = Assistant(s, reader=IndexReader(s, embedder=embedder))
-    a = assistant.ask("How many hostages did Hamas take?")
+    with pytest.raises(IndexMissing, match="python -m index build"):
+        assistant.ask("How many hostages did Hamas take?")
+    a = qa.answer("How many hostages did Hamas take?", settings=s)
     assert "240" in a.text and a.notice and "built" in a.notice
-    again = assistant.ask("How many hostages did Hamas take?")
+    again = qa.answer("How many hostages did Hamas take?", settings=s)
     assert again.notice is None and again.text == a.text
+    assert assistant.ask("How many hostages did Hamas take?").text == a.text
 
 
 def test_missing_index_without_documents_says_how_to_build(qa_settings_factory, embedder):

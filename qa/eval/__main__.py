@@ -39,7 +39,8 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, *, embedder=None) -> int:
+    """The command line; ``embedder`` replaces the one the settings name (tests pass theirs)."""
     args = _parser().parse_args(argv)
     from qa import QAError, Settings
 
@@ -53,6 +54,7 @@ def main(argv: list[str] | None = None) -> int:
         run = evaluate(
             settings, args.corpus, questions, k=args.k or base.top_k, answerer=args.answerer,
             retrieval_only=args.retrieval_only, baselines=args.baselines, progress=not args.no_progress,
+            embedder=embedder,
         )
     except QAError as exc:
         print(f"error: {exc}", file=sys.stderr)

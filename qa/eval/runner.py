@@ -79,13 +79,13 @@ def prepare_index(settings: Settings, corpus: Path, *, embedder=None, show_progr
     return build_index(settings, source=Path(corpus), embedder=embedder, show_progress=show_progress, wait=600)
 
 
-def default_ask(settings: Settings, reader: IndexReader, *, answerer: str, k: int) -> Ask:
-    """``Assistant.ask`` with the given answerer and top_k: what a user's question goes through."""
-    try:
-        from ..service import Assistant
-    except ImportError as exc:  # the service is written in parallel; say what to do meanwhile
-        raise BadRequest(f"qa.service.Assistant is not available ({exc}): run with --retrieval-only.") from exc
-    assistant = Assistant(settings, reader=reader)
+def default_ask(settings: Settings, reader: IndexReader, *, answerer: str, k: int,
+                retriever: Retriever | None = None) -> Ask:
+    """``Assistant.ask`` with the given answerer and top_k: what a user's question goes
+    through (``retriever``: the assistant's, instead of its own retrieval)."""
+    from ..service import Assistant
+
+    assistant = Assistant(settings, reader=reader, retriever=retriever)
     return lambda question: assistant.ask(question, answerer=answerer, top_k=k)
 
 
@@ -189,17 +189,17 @@ def evaluate(
     """Index ``corpus_path`` into its eval collection and score ``questions`` against it.
 
     ``settings`` should already name the eval collection (see :func:`eval_settings`).
-    ``retriever`` defaults to :func:`qa.retrieval.retrieve` on the index; ``ask`` to
-    ``Assistant.ask``.
+    ``retriever`` defaults to :func:`qa.retrieval.retrieve` on the index (a given one is the
+    assistant's too); ``ask`` to ``Assistant.ask``.
     """
     from ..retrieval import CHUNK_LEVEL, retrieve
 
     corpus = load_corpus(corpus_path)
     report = prepare_index(settings, corpus_path, embedder=embedder, show_progress=progress)
     reader = IndexReader(settings, embedder=embedder)
-    retriever = retriever or (lambda query, n: retrieve(reader, query, n, config=CHUNK_LEVEL))
     if not retrieval_only and ask is None:
-        ask = default_ask(settings, reader, answerer=answerer, k=k)
+        ask = default_ask(settings, reader, answerer=answerer, k=k, retriever=retriever)
+    retriever = retriever or (lambda query, n: retrieve(reader, query, n, config=CHUNK_LEVEL))
     results = run_questions(questions, corpus, retriever, None if retrieval_only else ask, progress=progress)
     summary = summarise(results, report.seconds)
     meta = dict(
