@@ -32,7 +32,9 @@ import numpy as np
 from index import text as tokenizer
 from index.sentences import sentence_spans
 
-from .question import Question, defines, term_matches, type_strength
+from .answer_types import defines, type_strength
+from .matching import term_matches
+from .question import Question
 from .types import Passage
 
 

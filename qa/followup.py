@@ -15,7 +15,7 @@ from typing import Sequence
 
 from index import text as tokenizer
 
-from .question import analyse, expected_type, function_stems, looks_like_followup
+from .question import analyse, expected_type, function_stems
 from .types import Turn
 
 CARRIED_WEIGHT = 0.5  # weight of a carried-over term against the question's own
@@ -96,3 +96,14 @@ def resolve(question: str, history: Sequence[Turn]) -> Resolved:
                 weights[t] = CARRIED_WEIGHT
     query = f"{question} {' '.join(carried)}".strip()
     return Resolved(question, query, True, tuple(carried), weights, expects)
+
+
+_FOLLOWUP_START = re.compile(
+    r"^\W*(?:and|also|plus|then|but|so|or|what about|how about|same for|same question|"
+    r"and what about|what of)\b", re.I
+)
+
+
+def looks_like_followup(question: str) -> bool:
+    """Opens like a follow-up: "and ...", "what about ...", "also ..."."""
+    return bool(_FOLLOWUP_START.match(question))

@@ -7,15 +7,13 @@ Everything here is cheap string work: regular expressions and the index's own st
 """
 from __future__ import annotations
 
-import bisect
 import re
 from dataclasses import dataclass
-from typing import Sequence
 from functools import lru_cache
 
 from index import text as tokenizer
 
-NUMBER, DATE, PERSON, PLACE, REASON = "number", "date", "person", "place", "reason"
+from .answer_types import DATE, NUMBER, PERSON, PLACE, QUESTION_WORDS, REASON
 
 _ADJ = r"(?:[\w-]+ ){0,2}"  # "which two dynasties", "what Western country"
 _PLACE_NOUNS = (
@@ -53,54 +51,10 @@ _TYPE_RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
     )
 )
 
-_NUMBER_WORDS = (
-    "one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|"
-    "sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|"
-    "hundred|hundreds|thousand|thousands|million|millions|billion|billions|trillion|dozen|dozens|"
-    "half|once|twice|several|single|double|triple|percent|per cent|none|zero"
-)
-_MONTHS = (
-    "january|february|march|april|may|june|july|august|september|october|november|december|"
-    "jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec"
-)
-_DAYS = "monday|tuesday|wednesday|thursday|friday|saturday|sunday"
 
-# Each pattern finds candidate answer tokens of one type in a sentence (original case).
-_TYPE_PATTERNS: dict[str, re.Pattern[str]] = {
-    NUMBER: re.compile(rf"(?i)(?<![\w-])(?:\d[\d,.]*\d|\d|{_NUMBER_WORDS})(?![\w])|%"),
-    DATE: re.compile(
-        rf"(?i)\b(?:1\d{{3}}|20\d{{2}})s?\b|\b(?:{_MONTHS})\b\.?|\b(?:{_DAYS})s?\b|"
-        r"\b\d{1,2}(?:st|nd|rd|th)\b|\b(?:century|centuries|decade|decades|ago|yesterday|today|"
-        r"tonight|tomorrow|morning|afternoon|evening|night|noon|midnight|weekend|spring|summer|"
-        r"autumn|fall|winter|a\.m\.|p\.m\.|am|pm|bc|ad|bce|ce)\b|\b\d{1,2}:\d{2}\b|"
-        r"\b(?:since|until|before|after|during|between) (?:the )?(?:early |late |mid-?)?\d"
-    ),
-    PERSON: re.compile(r"(?<![\w.])(?:[A-Z][\w'’.-]*[a-z]|[A-Z]\.(?:[A-Z]\.)+)(?:\s+(?:[A-Z][\w'’.-]*|of|de|van|von))*"),
-    PLACE: re.compile(
-        r"(?:\b(?:in|at|near|from|to|into|across|outside|inside|throughout|within|around|on|of)\s+"
-        r"(?:the\s+)?)?(?:(?<![\w.])[A-Z][\w'’.-]*[a-z](?:\s+[A-Z][\w'’.-]*)*|\b(?:north|south|east|west|"
-        r"central|northern|southern|eastern|western)\w*)"
-    ),
-    REASON: re.compile(
-        r"(?i),\s+as\b|\b(?:because|due to|owing to|thanks to|as a result|resulted? in|results from|caused by|"
-        r"causes?|leads? to|led to|in order to|so that|since|in response to|in retaliation|"
-        r"retaliat\w*|therefore|thus|hence|reason|aimed? (?:at|to)|to (?:protect|deter|prevent|"
-        r"avoid|ensure|allow|reduce|increase|help|support|provide|make|keep|stop))\b"
-    ),
-}
-
-_FOLLOWUP_START = re.compile(
-    r"^\W*(?:and|also|plus|then|but|so|or|what about|how about|same for|same question|"
-    r"and what about|what of)\b", re.I
-)
 _QUOTED = re.compile(r"[\"“”‘’']([^\"“”‘’']{2,60})[\"“”‘’']")
 _CAPITALISED = re.compile(r"\b(?:[A-Z][\w'’-]*[A-Za-z0-9]|[A-Z]\.(?:[A-Z]\.)+|[A-Z]{2,}\d*)")
 _DIGITS = re.compile(r"\d[\d,.]*")
-_QUESTION_WORDS = frozenset(
-    "what which who whom whose when where why how is are was were do does did can could would "
-    "should will shall may might must has have had the a an in on at of for to name list give "
-    "tell describe explain according and but so also then".split()
-)
 
 
 # Function words and question frames: never content terms of a question.
@@ -207,36 +161,6 @@ def definition_subject(question: str) -> str | None:
     return subject
 
 
-def defines(text: str, subject: str) -> bool:
-    """Whether ``text`` holds a definition of ``subject``: "X is/are a ...", "X, a ...",
-    "X refers to / is defined as / stands for ...", or an expansion of an abbreviation,
-    "long form (X)" and "X (long form)"."""
-    return _definition_pattern(subject).search(text) is not None
-
-
-@lru_cache(maxsize=1024)
-def _definition_pattern(subject: str) -> re.Pattern[str]:
-    words = [re.escape(w) for w in subject.split()]
-    # plurals either way: "coronaviruses" defined as "Coronaviruses are" or "A coronavirus is"
-    last = words[-1]
-    stem = last[:-2] if last.lower().endswith("es") else last[:-1] if last.lower().endswith("s") else last
-    x = r"\s+".join(words[:-1] + [rf"(?:{last}|{stem}(?:e?s)?)"])
-    copula = (
-        r"(?:is|are|was|were)\s+(?:(?:also|usually|often|generally|now|thus)\s+)?"
-        r"(?:an?|the|one|two|three|several|any|(?:known|defined|described|regarded|classified)\s+as|"
-        r"considered|characteri[sz]ed\s+by|part\s+of|members?\s+of|composed\s+of|made\s+(?:up\s+)?of|"
-        r"responsible\s+for|\w+(?:al|ic|ive|ous|ent|ant|ar|ble)\b)"
-        r"|refers?\s+to|means?\b|stands?\s+for|denotes?|consists?\s+of|represents?"
-    )
-    abbreviation = r"\(\s*(?:the\s+)?" + x + r"\s*[);,]" if subject.replace("-", "").isalnum() else r"(?!)"
-    expansion = x + r"\s*\(\s*[A-Za-z][\w-]*(?:\s+[\w-]+){1,8}\s*\)"
-    return re.compile(
-        rf"(?<![\w-]){x}(?![\w-])\s*(?:\([^()]{{1,80}}\)\s*)?,?\s*(?:{copula})|"
-        rf"(?<![\w-]){x}\s*,\s*(?:an?|the|one)\s+\w+|{abbreviation}|(?<![\w-]){expansion}",
-        re.IGNORECASE,
-    )
-
-
 _AUX = r"(?:did|do|does|were|was|are|is|have|has|had|will|would|can|could|should|might|must|may)"
 _FOCUS = (
     re.compile(rf"\bhow (?:many|much) (.+?)(?: {_AUX}\b| of\b| in\b| on\b| at\b| for\b|\?|$)"),
@@ -304,7 +228,7 @@ def key_terms(text: str) -> list[str]:
         word = m.group(0)
         if m.start() < first_word_end and not (word.isupper() and len(word) > 1):
             continue
-        if word.lower() in _QUESTION_WORDS:
+        if word.lower() in QUESTION_WORDS:
             continue
         out.extend(content_terms(word))
     for m in _DIGITS.finditer(text):
@@ -314,133 +238,3 @@ def key_terms(text: str) -> list[str]:
     return list(dict.fromkeys(out))
 
 
-_PREPOSITIONS = frozenset(
-    "in at near from to into across outside inside throughout within around on of the".split()
-)
-_CALENDAR = re.compile(rf"^(?:{_MONTHS}|{_DAYS})$")
-_VAGUE = re.compile(
-    r"(?i)^(?:dozens?|hundreds|thousands|millions|billions|several|once|twice|single|double|"
-    r"triple|half|none|one)$"
-)
-
-
-def type_strength(sentence: str, kind: str | None, question_words: frozenset[str] = frozenset()) -> float:
-    """How well ``sentence`` supplies an answer of type ``kind`` the question doesn't already say.
-
-    1.0 for a clear token (a count, a year, a name), 0.5 for a vague one ("dozens",
-    "one"), 0.0 for none; always 1.0 when no type is expected.
-    """
-    if kind is None:
-        return 1.0
-    best = 0.0
-    for m in _TYPE_PATTERNS[kind].finditer(sentence):
-        if kind == REASON:
-            return 1.0
-        found = tokenizer.words(m.group(0))
-        if kind == PERSON and m.start() == 0 and len(found) == 1:
-            continue  # a sentence's first word is capitalised anyway
-        if kind in (PERSON, PLACE):
-            found = [w for w in found if w not in _PREPOSITIONS]
-            if kind == PERSON and all(_CALENDAR.match(w) for w in found):
-                continue  # "Monday", "March"
-        if kind == PLACE and m.start() == 0 and len(found) == 1:
-            continue
-        new = [w for w in found if w not in question_words and w not in _QUESTION_WORDS]
-        if not new:
-            continue
-        if kind == NUMBER and all(_VAGUE.match(w) for w in new):
-            best = max(best, 0.5)
-        else:
-            return 1.0
-    return best
-
-
-def has_type(sentence: str, kind: str | None, question_words: frozenset[str] = frozenset()) -> bool:
-    """Whether ``sentence`` holds a token of type ``kind`` that the question does not already say."""
-    return type_strength(sentence, kind, question_words) > 0
-
-
-@lru_cache(maxsize=1)
-def _irregular_stems() -> dict[str, frozenset[str]]:
-    """Stem of a form → stems of the words it should also match (its base and other forms):
-    the irregular verbs the stemmer cannot join ("struck" / "strike"), from spaCy's
-    lemmatizer (:func:`index.nlp.verb_forms`), not a hand-written list."""
-    from index import nlp
-
-    groups: dict[str, set[str]] = {}
-    for form, base in nlp.verb_forms().items():
-        groups.setdefault(base, {base}).add(form)
-    out: dict[str, set[str]] = {}
-    for words in groups.values():
-        stems = {t for w in words for t in tokenizer.terms(w)}
-        for t in stems:
-            out.setdefault(t, set()).update(stems)
-    return {k: frozenset(v) for k, v in out.items()}
-
-
-def term_matches(terms, vocabulary, *, typos: bool = False) -> dict[str, frozenset[str]]:
-    """For each question term, the vocabulary terms that count as it.
-
-    The stemmer leaves some forms apart ("injured" → injur, "injuries" → injuri), so a
-    term also matches one it is a prefix of (or that is a prefix of it) when both are at
-    least 5 letters long and differ by at most 2; irregular verbs match their other
-    forms ("struck" → strike). With ``typos``, a term that matches nothing this way
-    also matches a spelling one edit away ("Zeria" → zeira, "Geegen" → gegeen; terms of
-    5+ letters) or the same letters without dots ("US" → u.s).
-    """
-    vocab = set(vocabulary)
-    irregular = _irregular_stems()
-    out = {}
-    for t in terms:
-        found = {t} if t in vocab else set()
-        found |= irregular.get(t, frozenset()) & vocab
-        if len(t) >= 5:
-            for v in vocab:
-                if len(v) >= 5 and abs(len(v) - len(t)) <= 2 and (v.startswith(t) or t.startswith(v)):
-                    found.add(v)
-        if typos and not found:
-            bare = t.replace(".", "")
-            found = {v for v in vocab if "." in v and v.replace(".", "") == bare}
-            if len(t) >= 5:
-                found |= {v for v in vocab if abs(len(v) - len(t)) <= 1 and _one_edit(t, v)}
-        out[t] = frozenset(found)
-    return out
-
-
-def _one_edit(a: str, b: str) -> bool:
-    """``a`` and ``b`` differ by one inserted, deleted, replaced or swapped letter."""
-    if a == b:
-        return True
-    if len(a) > len(b):
-        a, b = b, a
-    i = 0
-    while i < len(a) and a[i] == b[i]:
-        i += 1
-    if len(a) == len(b):
-        return a[i + 1 :] == b[i + 1 :] or (a[i + 2 :] == b[i + 2 :] and a[i : i + 2] == b[i : i + 2][::-1])
-    return a[i:] == b[i + 1 :]
-
-
-def unknown_terms(terms, vocabulary: frozenset[str], ordered: Sequence[str]) -> tuple[str, ...]:
-    """The ``terms`` that no form of occurs in ``vocabulary`` (matched as
-    :func:`term_matches` does; ``ordered`` is the vocabulary sorted, for prefix search)."""
-    irregular = _irregular_stems()
-    out = []
-    for t in terms:
-        if t in vocabulary or irregular.get(t, frozenset()) & vocabulary:
-            continue
-        if len(t) >= 5:
-            if any(len(t) - k >= 5 and t[: len(t) - k] in vocabulary for k in (1, 2)):
-                continue
-            i = bisect.bisect_left(ordered, t)
-            if i < len(ordered) and ordered[i].startswith(t) and len(ordered[i]) - len(t) <= 2:
-                continue
-            if any(v.startswith(t) and len(v) - len(t) <= 2 for v in ordered[i : i + 50]):
-                continue
-        out.append(t)
-    return tuple(out)
-
-
-def looks_like_followup(question: str) -> bool:
-    """Opens like a follow-up: "and ...", "what about ...", "also ..."."""
-    return bool(_FOLLOWUP_START.match(question))

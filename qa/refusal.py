@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from index import text as tokenizer
 
 from .extractive import Extraction
-from .question import term_matches
+from .matching import term_matches
 from .types import Answer
 
 NOT_FOUND = "I couldn't find that in the documents."

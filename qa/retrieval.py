@@ -198,7 +198,8 @@ def _closest_sentences(reader: IndexReader, query: str, hits: Sequence[ScoredChu
 
 def _rerank(query: str, hits: Sequence[ScoredChunk], config: RetrievalConfig,
             closest: dict[str, float] | None = None) -> list[ScoredChunk]:
-    from .question import analyse, defines, has_type
+    from .answer_types import defines, has_type
+    from .question import analyse
 
     q = analyse(query)
     terms = list(q.terms)

@@ -280,7 +280,7 @@ class Assistant:
 
     def _unknown(self, terms) -> tuple[str, ...]:
         """Question terms that no indexed document contains (a refusal signal)."""
-        from .question import unknown_terms
+        from .matching import unknown_terms
 
         return unknown_terms(terms, *self.reader.vocabulary())
 

@@ -88,11 +88,13 @@ def test_a_number_of_another_unit_loses():
 
 
 def test_the_llm_path_drops_citations_of_another_year():
+    from qa.citations import Claim
     from qa.constraints import agreeing as _agreeing
     from qa.types import Citation
 
     quotes = ["In 2023 there were 14 minor injuries.", "In 2022 there were 21 minor injuries."]
-    cites = [Citation(i + 1, "manual.pdf", "", q, 0, len(q), 1.0, True) for i, q in enumerate(quotes)]
-    kept, flags = _agreeing(ask("How many minor injuries were there in 2022?"), cites)
-    assert [c.quote for c in kept] == [quotes[1]] and "2023" in flags[0]
-    assert _agreeing(ask("How many minor injuries were there?"), cites)[0] == cites
+    cites = [Citation(0, "manual.pdf", "", q, 40 * i, 40 * i + len(q), 1.0, False) for i, q in enumerate(quotes)]
+    claims = [Claim.cited("There were 21 minor injuries.", *cites, before_stop=True)]
+    kept, flags = _agreeing(ask("How many minor injuries were there in 2022?"), claims)
+    assert [q.quote for q in kept[0].quotes] == [quotes[1]] and "2023" in flags[0]
+    assert _agreeing(ask("How many minor injuries were there?"), claims)[0] == claims

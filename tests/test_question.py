@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from qa.question import defines, definition_subject, focus_word, term_matches
+from qa.answer_types import defines
+from qa.matching import term_matches
+from qa.question import definition_subject, focus_word
 
 
 @pytest.mark.parametrize("question, focus", [
