@@ -7,7 +7,7 @@ never mixes the old and the new index.
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict, defaultdict
+from collections import defaultdict
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -16,6 +16,7 @@ import numpy as np
 from . import bm25
 from . import sentence_entities as se
 from . import sentence_vectors as sv
+from .cache import LRU, generation_key
 from .chunking import embedding_text
 from .embedder import Embedder, make_embedder
 from .errors import EmbedderMismatch, QAError
@@ -40,14 +41,16 @@ class IndexReader:
         self.settings = settings
         self.store = store or ChromaStore(settings)
         self._embedder = embedder
-        self._bm25: tuple[tuple[str, int], bm25.BM25Index] | None = None
-        self._sentences: tuple[tuple[str, int], sv.SentenceVectors | None] | None = None
-        self._entities: tuple[tuple[str, int], se.SentenceEntities | None] | None = None
-        self._queries: OrderedDict[str, np.ndarray] = OrderedDict()
-        self._vocab: tuple[tuple[str, int], tuple[frozenset[str], tuple[str, ...]]] | None = None
-        self._positions: tuple[tuple[str, int], dict[str, int]] | None = None
+        # Per generation (index.cache.generation_key): the live one's only, except documents.
+        self._bm25: LRU[tuple, bm25.BM25Index] = LRU(1)
+        self._sentences: LRU[tuple, sv.SentenceVectors | None] = LRU(1)
+        self._entities: LRU[tuple, se.SentenceEntities | None] = LRU(1)
+        self._vocab: LRU[tuple, tuple[frozenset[str], tuple[str, ...]]] = LRU(1)
+        self._positions: LRU[tuple, dict[str, int]] = LRU(1)
+        self._documents: LRU[tuple, list[Chunk]] = LRU(128)  # by generation and source
+        self._queries: LRU[str, np.ndarray] = LRU(64)  # by text (one embedder per reader)
         self._last_state: IndexState | None = None
-        self._lock = threading.Lock()
+        self._bm25_lock = threading.Lock()  # one thread loads (or builds) a generation's BM25
 
     @property
     def embedder(self) -> Embedder:
@@ -66,33 +69,30 @@ class IndexReader:
         return state
 
     def _keyword_index(self, state: IndexState) -> bm25.BM25Index:
-        key = (state.physical, state.generation)
-        with self._lock:
-            if self._bm25 and self._bm25[0] == key:
-                return self._bm25[1]
-            directory = bm25.bm25_dir(self.settings.bm25_dir, *key)
-            index = bm25.BM25Index.load(directory)
-            if index is None:  # e.g. a Chroma server built from another machine
-                records = sorted(self.store.visible_records(state, with_text=True),
-                                 key=lambda r: reading_order(r.chunk))
-                index = bm25.BM25Index.build(
-                    [r.chunk.id for r in records],
-                    [embedding_text(r.chunk.title, r.chunk.text) for r in records],
-                )
-                index.save(directory)
-            self._bm25 = (key, index)
-            return index
+        key = generation_key(self.store, state)
+        found = self._bm25.get(key)
+        if found is not None:
+            return found
+        with self._bm25_lock:
+            return self._bm25.get_or_make(key, lambda: self._load_keyword_index(state))
+
+    def _load_keyword_index(self, state: IndexState) -> bm25.BM25Index:
+        directory = bm25.bm25_dir(self.settings.bm25_dir, state.physical, state.generation)
+        index = bm25.BM25Index.load(directory)
+        if index is None:  # e.g. a Chroma server built from another machine
+            records = sorted(self.store.visible_records(state, with_text=True),
+                             key=lambda r: reading_order(r.chunk))
+            index = bm25.BM25Index.build(
+                [r.chunk.id for r in records],
+                [embedding_text(r.chunk.title, r.chunk.text) for r in records],
+            )
+            index.save(directory)
+        return index
 
     def sentence_index(self, state: IndexState) -> sv.SentenceVectors | None:
         """The stored sentence vectors of ``state``'s generation, if the build wrote them."""
-        key = (state.physical, state.generation)
-        with self._lock:
-            if self._sentences and self._sentences[0] == key:
-                return self._sentences[1]
-        found = sv.load(sv.path_for(self.settings.sentence_dir, *key))
-        with self._lock:
-            self._sentences = (key, found)
-        return found
+        path = sv.path_for(self.settings.sentence_dir, state.physical, state.generation)
+        return self._sentences.get_or_make(generation_key(self.store, state), lambda: sv.load(path))
 
     def recent_state(self) -> IndexState:
         """The state the last search ran at (saves a Chroma round trip), else the live one.
@@ -102,29 +102,16 @@ class IndexReader:
     def vocabulary(self) -> tuple[frozenset[str], tuple[str, ...]]:
         """The terms of the live generation's chunks, as a set and sorted (for prefix search)."""
         state = self.recent_state()
-        key = (state.physical, state.generation)
-        with self._lock:
-            if self._vocab and self._vocab[0] == key:
-                return self._vocab[1]
-        terms = self._keyword_index(state).vocabulary
-        value = (terms, tuple(sorted(terms)))
-        with self._lock:
-            self._vocab = (key, value)
-        return value
+
+        def make() -> tuple[frozenset[str], tuple[str, ...]]:
+            terms = self._keyword_index(state).vocabulary
+            return terms, tuple(sorted(terms))
+
+        return self._vocab.get_or_make(generation_key(self.store, state), make)
 
     def embed_query(self, text: str) -> np.ndarray:
         """The query's vector; the last few are kept (retrieval and answering share them)."""
-        with self._lock:
-            found = self._queries.get(text)
-            if found is not None:
-                self._queries.move_to_end(text)
-                return found
-        vector = self.embedder.embed_query(text)
-        with self._lock:
-            self._queries[text] = vector
-            while len(self._queries) > 64:
-                self._queries.popitem(last=False)
-        return vector
+        return self._queries.get_or_make(text, lambda: self.embedder.embed_query(text))
 
     def stored_sentence_vectors(self, texts: Sequence[str]) -> list[np.ndarray | None]:
         """The vectors the build stored for these sentences of indexed chunks (None for
@@ -145,14 +132,8 @@ class IndexReader:
             state = self.recent_state()
         except QAError:  # the index moved or is gone: the caller analyses
             return [None] * len(texts)
-        key = (state.physical, state.generation)
-        with self._lock:
-            cached = self._entities if self._entities and self._entities[0] == key else None
-        if cached is None:
-            cached = (key, se.load(se.path_for(se.root(self.settings.chroma_path), *key)))
-            with self._lock:
-                self._entities = cached
-        stored = cached[1]
+        path = se.path_for(se.root(self.settings.chroma_path), state.physical, state.generation)
+        stored = self._entities.get_or_make(generation_key(self.store, state), lambda: se.load(path))
         return stored.lookup(texts) if stored is not None else [None] * len(texts)
 
     def search(self, query: str, *, dense_k: int, keyword_k: int, attempts: int = 3) -> SearchResult:
@@ -179,14 +160,10 @@ class IndexReader:
         position there and read by id: a few ms, where reading a whole document is a
         metadata scan (~60 ms on a 100k-chunk index)."""
         state = self.recent_state()
-        key = (state.physical, state.generation)
         ids = self._keyword_index(state).ids
-        with self._lock:
-            positions = self._positions[1] if self._positions and self._positions[0] == key else None
-        if positions is None:
-            positions = {chunk_id: i for i, chunk_id in enumerate(ids)}
-            with self._lock:
-                self._positions = (key, positions)
+        positions = self._positions.get_or_make(
+            generation_key(self.store, state), lambda: {chunk_id: i for i, chunk_id in enumerate(ids)}
+        )
         wanted: set[str] = set()
         for c in chunks:
             i = positions.get(c.id)
@@ -208,7 +185,12 @@ class IndexReader:
         return out
 
     def document_chunks(self, source: str) -> list[Chunk]:
-        return self.store.document_chunks(self.state(), source)
+        """All chunks of one document at the live generation, in reading order. The last
+        documents read are kept: reading one is a Chroma metadata scan (~60 ms on a
+        100k-chunk index), and the same documents come up again."""
+        state = self.state()
+        key = (*generation_key(self.store, state), source)
+        return list(self._documents.get_or_make(key, lambda: self.store.document_chunks(state, source)))
 
     def documents(self) -> list[IndexedDocument]:
         return list_documents(self.store)

@@ -25,6 +25,7 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
+from .cache import LRU
 from .errors import IndexMissing, StoreUnavailable
 from .models import Chunk, ScoredChunk
 from .records import ChunkRecord, IndexState
@@ -89,7 +90,7 @@ class ChromaStore:
             else f"Chroma at {settings.chroma_path}"
         )
         self._client = _Guarded(client or self._connect(settings), self.where)
-        self._handles: dict[str, object] = {}
+        self._handles: LRU[str, object] = LRU(16)  # by physical collection name
 
     @staticmethod
     def _connect(settings):
@@ -169,7 +170,7 @@ class ChromaStore:
     def drop_physical(self, name: str) -> None:
         from chromadb.errors import NotFoundError
 
-        self._handles.pop(name, None)
+        self._handles.discard(name)
         try:
             self._client.delete_collection(name)
         except NotFoundError:
@@ -191,9 +192,7 @@ class ChromaStore:
             return found
         try:
             col = self._client.get_collection(physical, embedding_function=None)
-            if len(self._handles) > 16:
-                self._handles.clear()
-            self._handles[physical] = col
+            self._handles.put(physical, col)
             return col
         except NotFoundError as exc:
             raise IndexMissing(

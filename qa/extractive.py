@@ -21,8 +21,7 @@ from __future__ import annotations
 
 import math
 import re
-import threading
-from collections import Counter, OrderedDict
+from collections import Counter
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Callable, Mapping, Sequence
@@ -30,6 +29,7 @@ from typing import Callable, Mapping, Sequence
 import numpy as np
 
 from index import text as tokenizer
+from index.cache import LRU
 from index.sentences import sentence_spans
 
 from .answer_types import defines, type_strength
@@ -215,40 +215,24 @@ def extract(
     return Extraction(question, tuple(choose(ranked, question, weights)), tuple(ranked), idf, tuple(sentences))
 
 
-class _VectorCache:
-    """Sentence vectors by (embedder, text): passages recur across questions. Thread-safe."""
-
-    def __init__(self, size: int = 8192):
-        self.size = size
-        self._items: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def embed(self, embedder, texts: list[str]) -> np.ndarray:
-        key = getattr(embedder, "id", type(embedder).__name__)
-        out: list[np.ndarray | None] = []
-        with self._lock:
-            for t in texts:
-                v = self._items.get((key, t))
-                if v is not None:
-                    self._items.move_to_end((key, t))
-                out.append(v)
-        todo = list(dict.fromkeys(t for t, v in zip(texts, out) if v is None))
-        if todo:
-            fresh = dict(zip(todo, embedder.embed(todo)))
-            with self._lock:
-                for t, v in fresh.items():
-                    self._items[(key, t)] = v
-                while len(self._items) > self.size:
-                    self._items.popitem(last=False)
-            out = [v if v is not None else fresh[t] for t, v in zip(texts, out)]
-        return np.stack(out)
+# Sentence vectors by (embedder, text): passages recur across questions.
+_VECTORS: LRU[tuple[str, str], np.ndarray] = LRU(8192)
 
 
-_VECTORS = _VectorCache()
+def _embed_cached(embedder, texts: list[str]) -> np.ndarray:
+    key = getattr(embedder, "id", type(embedder).__name__)
+    out: list[np.ndarray | None] = [_VECTORS.get((key, t)) for t in texts]
+    todo = list(dict.fromkeys(t for t, v in zip(texts, out) if v is None))
+    if todo:
+        fresh = dict(zip(todo, embedder.embed(todo)))
+        for t, v in fresh.items():
+            _VECTORS.put((key, t), v)
+        out = [v if v is not None else fresh[t] for t, v in zip(texts, out)]
+    return np.stack(out)
 
 
 def _cached(embedder) -> Callable[[list[str]], np.ndarray]:
-    return lambda texts: _VECTORS.embed(embedder, texts)
+    return lambda texts: _embed_cached(embedder, texts)
 
 
 # A sentence that opens like this leans on the one before it.

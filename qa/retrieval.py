@@ -26,13 +26,12 @@ from __future__ import annotations
 
 import math
 import re
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Sequence
 
 from index import IndexReader, QAError, ScoredChunk
 from index import text as tokenizer
+from index.cache import LRU
 from index.chunking import embed_hash
 from index.models import Chunk
 
@@ -79,8 +78,8 @@ def retrieve(reader: IndexReader, query: str, k: int, *, config: RetrievalConfig
     """The ``k`` best passages for ``query``, best first (with neighbour windows if configured)."""
     if config.window:
         # overlapping windows merge: rank more chunks than k so that k passages remain
-        ranked, generation = _rank(reader, query, 3 * k, config)
-        return _windows(reader, generation, ranked, config.window, k) if ranked else []
+        ranked, _ = _rank(reader, query, 3 * k, config)
+        return _windows(reader, ranked, config.window, k) if ranked else []
     return to_passages(rank_chunks(reader, query, k, config=config))
 
 
@@ -149,31 +148,19 @@ def sentence_units(text: str) -> list[tuple[int, int]]:
 Sentences = tuple[tuple[tuple[int, int], list[str]], ...]
 
 
-class _SentenceCache:
-    """Per chunk id: the stemmed terms of each of its sentences (with their spans), and
-    the set of all its terms and its title's."""
+# by (chunk id, title): the id names the chunk's text and place, whatever its index
+_sentences: LRU[tuple[str, str], tuple[Sentences, frozenset[str]]] = LRU(50_000)
 
-    def __init__(self, size: int = 50_000) -> None:
-        self._data: OrderedDict[str, tuple[Sentences, frozenset[str]]] = OrderedDict()
-        self._size = size
-        self._lock = threading.Lock()
 
-    def get(self, chunk: Chunk) -> tuple[Sentences, frozenset[str]]:
-        with self._lock:
-            found = self._data.get(chunk.id)
-            if found is not None:
-                self._data.move_to_end(chunk.id)
-                return found
+def _sentence_terms(chunk: Chunk) -> tuple[Sentences, frozenset[str]]:
+    """The stemmed terms of each of the chunk's sentences (with their spans), and the set
+    of all its terms and its title's."""
+
+    def make() -> tuple[Sentences, frozenset[str]]:
         sentences = tuple((span, tokenizer.terms(chunk.text[span[0] : span[1]])) for span in sentence_units(chunk.text))
-        value = sentences, frozenset(t for _, ts in sentences for t in ts) | frozenset(tokenizer.terms(chunk.title))
-        with self._lock:
-            self._data[chunk.id] = value
-            if len(self._data) > self._size:
-                self._data.popitem(last=False)
-        return value
+        return sentences, frozenset(t for _, ts in sentences for t in ts) | frozenset(tokenizer.terms(chunk.title))
 
-
-_sentences = _SentenceCache()
+    return _sentences.get_or_make((chunk.id, chunk.title), make)
 
 
 def _closest_sentences(reader: IndexReader, query: str, hits: Sequence[ScoredChunk]) -> dict[str, float]:
@@ -205,7 +192,7 @@ def _rerank(query: str, hits: Sequence[ScoredChunk], config: RetrievalConfig,
     terms = list(q.terms)
     if not terms or not hits:
         return list(hits)
-    cached = [_sentences.get(h.chunk) for h in hits]
+    cached = [_sentence_terms(h.chunk) for h in hits]
     sentences = [sents for sents, _ in cached]
     # a term's weight: its rarity among the candidates (BM25's idf, on this small pool)
     chunk_terms = [terms_of_chunk for _, terms_of_chunk in cached]
@@ -251,35 +238,7 @@ def _rerank(query: str, hits: Sequence[ScoredChunk], config: RetrievalConfig,
 
 
 # ---- neighbour windows -------------------------------------------------------------------
-class _DocumentCache:
-    """A document's chunks by (index, generation, source), for indexes whose keyword index
-    is not in reading order: reading them costs a Chroma metadata scan (~60 ms on a
-    100k-chunk index), and the same documents come up again."""
-
-    def __init__(self, size: int = 128) -> None:
-        self._data: OrderedDict[tuple, list[Chunk]] = OrderedDict()
-        self._size = size
-        self._lock = threading.Lock()
-
-    def get(self, reader: IndexReader, generation: int, source: str) -> list[Chunk]:
-        key = (id(reader.store), reader.settings.collection, generation, source)
-        with self._lock:
-            found = self._data.get(key)
-            if found is not None:
-                self._data.move_to_end(key)
-                return found
-        chunks = reader.document_chunks(source)
-        with self._lock:
-            self._data[key] = chunks
-            if len(self._data) > self._size:
-                self._data.popitem(last=False)
-        return chunks
-
-
-_documents = _DocumentCache()
-
-
-def _windows(reader: IndexReader, generation: int, ranked: Sequence[ScoredChunk], window: int, k: int) -> list[Passage]:
+def _windows(reader: IndexReader, ranked: Sequence[ScoredChunk], window: int, k: int) -> list[Passage]:
     """The first ``k`` windows: each chunk widened by up to ``window`` overlapping
     neighbours a side; a window overlapping a better one's is merged into it (so passages
     never repeat text)."""
@@ -288,8 +247,8 @@ def _windows(reader: IndexReader, generation: int, ranked: Sequence[ScoredChunk]
     for hit in ranked:
         c = hit.chunk
         doc = by_source.get(c.source)
-        if doc is None:  # an index without reading order: the whole document
-            doc = by_source[c.source] = _documents.get(reader, generation, c.source)
+        if doc is None:  # an index without reading order: the whole document (the reader keeps it)
+            doc = by_source[c.source] = reader.document_chunks(c.source)
         start, end = _window_span(doc, c, window)
         for i, (best, s, e) in enumerate(merged):
             if best.chunk.source == c.source and start <= e and s <= end:
