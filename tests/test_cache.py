@@ -65,8 +65,8 @@ def _read_everything(reader: IndexReader, sentences: list[str]):
     return passages, vocabulary, chunks, around, vectors, entities
 
 
-def test_an_index_deleted_and_rebuilt_under_its_name_serves_only_the_new_documents(settings_factory, embedder):
-    s = settings_factory(collection="cache-test", chunk_size=64, chunk_overlap=16)
+def test_an_index_deleted_and_rebuilt_under_its_name_serves_only_the_new_documents(qa_settings_factory, embedder):
+    s = qa_settings_factory(collection="cache-test", chunk_size=64, chunk_overlap=16)
     corpus = s.source_dir / "corpus.jsonl"
     write_jsonl(corpus, A)
     build_index(s, embedder=embedder, show_progress=False)
