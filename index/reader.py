@@ -17,7 +17,7 @@ from . import bm25
 from . import sentence_entities as se
 from . import sentence_vectors as sv
 from .cache import LRU, generation_key
-from .chunking import embedding_text
+from .chunking import embed_hash, embedding_text
 from .embedder import Embedder, make_embedder
 from .errors import EmbedderMismatch, QAError
 from .models import Chunk, IndexedDocument, ScoredChunk, reading_order
@@ -93,6 +93,22 @@ class IndexReader:
         """The stored sentence vectors of ``state``'s generation, if the build wrote them."""
         path = sv.path_for(self.settings.sentence_dir, state.physical, state.generation)
         return self._sentences.get_or_make(generation_key(self.store, state), lambda: sv.load(path))
+
+    def chunk_sentence_vectors(self, chunks: Sequence[Chunk]) -> dict[str, np.ndarray]:
+        """Per chunk id: the vectors of its sentences the build stored (chunks without any,
+        or an index without the file, are absent)."""
+        try:
+            stored = self.sentence_index(self.recent_state())
+        except QAError:
+            return {}
+        if stored is None:
+            return {}
+        out = {}
+        for c in chunks:
+            _, vectors = stored.for_chunk(embed_hash(c.title, c.text))
+            if len(vectors):
+                out[c.id] = vectors
+        return out
 
     def recent_state(self) -> IndexState:
         """The state the last search ran at (saves a Chroma round trip), else the live one.

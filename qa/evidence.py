@@ -42,6 +42,9 @@ class Evidence(Protocol):
         """Per source: ``chunks`` and up to ``window`` neighbours each, in reading order
         (``None``: read that document whole)."""
 
+    def chunk_sentence_vectors(self, chunks: Sequence[Chunk]) -> dict[str, np.ndarray]:
+        """Per chunk id: the build's vectors of its sentences (absent where it has none)."""
+
     def stored_sentence_vectors(self, texts: Sequence[str]) -> list[np.ndarray | None]:
         """The build's vectors of these sentences (``None`` where it has none)."""
 

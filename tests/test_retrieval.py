@@ -166,8 +166,8 @@ def test_an_index_out_of_reading_order_reads_the_whole_document(reader):
     ids.insert(ids.index(doc[3].id) + 2, doc[2].id)  # doc[2] no longer just before doc[3]
     shuffled._bm25.put(generation_key(reader.store, state), kw.BM25Index(ids, index._model))
     assert shuffled.neighbourhoods([doc[3]], 1) == {"long": None}
-    from qa.retrieval import _windows
+    from qa.windows import windows
 
     ranked = rank_chunks(reader, "pier extended by 21 metres", 9, config=CHUNK_LEVEL)
     assert any(h.chunk.source == "long" for h in ranked)
-    assert _windows(shuffled, ranked, 1, 3) == _windows(reader, ranked, 1, 3)
+    assert windows(shuffled, ranked, 1, 3) == windows(reader, ranked, 1, 3)
