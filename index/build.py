@@ -19,7 +19,7 @@ from typing import Callable
 import numpy as np
 from filelock import FileLock, Timeout
 
-from . import bm25, sidecars
+from . import bm25, environment, sidecars
 from . import sentence_entities as se
 from . import sentence_vectors as sv
 from .chunking import chunk_document, embed_hash, embedding_text
@@ -80,6 +80,7 @@ def build_index(
     ``progress`` receives ``(stage, done, total)``; ``show_progress`` draws a terminal
     bar (default: when stderr is a terminal). ``wait`` seconds for another build's lock.
     """
+    environment.configure()
     source = Path(source or settings.source_dir)
     if not source.exists():
         raise BadRequest(

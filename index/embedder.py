@@ -237,7 +237,6 @@ class OnnxMiniLM:
             return self._session
         with self._lock:
             if self._session is None:
-                os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
                 import onnxruntime as ort
 
                 opts = ort.SessionOptions()
@@ -581,19 +580,12 @@ class OpenAIEmbedder:
 
 
 def _load_tiktoken(model: str):
-    """cl100k-style encoding, offline: tiktoken reads llama-index-core's bundled cache."""
+    """cl100k-style encoding, offline: tiktoken reads llama-index-core's bundled cache
+    (``TIKTOKEN_CACHE_DIR``, set by :func:`index.environment.configure`)."""
     try:
         import tiktoken
     except ImportError:
         return None
-    try:
-        import llama_index.core as lic
-
-        cache = Path(lic.__file__).parent / "_static" / "tiktoken_cache"
-        if cache.is_dir():
-            os.environ.setdefault("TIKTOKEN_CACHE_DIR", str(cache))
-    except ImportError:
-        pass
     try:
         try:
             return tiktoken.encoding_for_model(model)

@@ -18,7 +18,6 @@ never mixes two generations. Chroma never embeds anything itself: vectors are pa
 """
 from __future__ import annotations
 
-import os
 import uuid
 from dataclasses import dataclass
 from typing import Iterable, Sequence
@@ -27,8 +26,6 @@ import numpy as np
 
 from .errors import IndexMissing, StoreUnavailable
 from .models import Chunk, ScoredChunk
-
-os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
 FOREVER = 2**31 - 1
 _BATCH = 1000

@@ -24,7 +24,7 @@ from typing import Callable, Iterator, Sequence
 
 from index import BadRequest, IndexMissing, IndexReader
 
-from index import nlp
+from index import environment, nlp
 
 from . import composing, constraints, followup, reading, refusal
 from .errors import LLMUnavailable
@@ -49,6 +49,7 @@ class Assistant:
     """Answers questions about the indexed documents. Thread-safe; one per settings."""
 
     def __init__(self, settings: Settings, *, reader: IndexReader | None = None, llm=None):
+        environment.configure()
         self.settings = settings
         self._reader = reader
         self._llm = llm

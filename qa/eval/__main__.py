@@ -41,6 +41,9 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    from index import environment
+
+    environment.configure()
     from qa import QAError, Settings
 
     from . import evaluate, eval_settings, load_questions
