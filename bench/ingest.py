@@ -7,7 +7,7 @@ Workers (``python -m bench.ingest --worker KIND --params JSON`` prints ``RESULT 
 * ``raw``    the raw embedder alone on given texts, batched naively: fixed batches of 32
   in corpus order, each padded to its longest text, straight on the ONNX session of
   :class:`~index.embedder.OnnxMiniLM` (tokenizer load and session creation timed too)
-* ``llama``  the plain llama-index pipeline (:mod:`index.llama`) built from scratch
+* ``llama``  the plain llama-index pipeline (:mod:`qa.eval.llama_pipeline`) built from scratch
 """
 from __future__ import annotations
 
@@ -68,7 +68,7 @@ def _raw(p: dict) -> dict:
 
 def _llama(p: dict) -> dict:
     from index.embedder import OnnxMiniLM
-    from index.llama import LlamaPipeline
+    from qa.eval.llama_pipeline import LlamaPipeline
 
     settings = _settings(p)
     t0 = time.perf_counter()

@@ -53,9 +53,12 @@ def main(argv: list[str] | None = None) -> int:
         base = Settings.from_env()
         settings = eval_settings(base, args.corpus)
         questions = load_questions(args.questions, unanswerable=args.unanswerable, limit=args.limit)
-        run = evaluate(
+        if args.baselines:
+            from .baselines import evaluate_with_baselines
+
+        run = (evaluate_with_baselines if args.baselines else evaluate)(
             settings, args.corpus, questions, k=args.k or base.top_k, answerer=args.answerer,
-            retrieval_only=args.retrieval_only, baselines=args.baselines, progress=not args.no_progress,
+            retrieval_only=args.retrieval_only, progress=not args.no_progress,
         )
     except QAError as exc:
         print(f"error: {exc}", file=sys.stderr)

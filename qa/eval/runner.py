@@ -182,7 +182,6 @@ def evaluate(
     retrieval_only: bool = False,
     retriever: Retriever | None = None,
     ask: Ask | None = None,
-    baselines: bool = False,
     embedder=None,
     progress: bool = True,
 ) -> EvalRun:
@@ -190,7 +189,7 @@ def evaluate(
 
     ``settings`` should already name the eval collection (see :func:`eval_settings`).
     ``retriever`` defaults to :func:`qa.retrieval.retrieve` on the index; ``ask`` to
-    ``Assistant.ask``.
+    ``Assistant.ask``. :func:`qa.eval.baselines.evaluate_with_baselines` adds the baselines.
     """
     from ..retrieval import CHUNK_LEVEL, retrieve
 
@@ -208,10 +207,4 @@ def evaluate(
         questions=len(results), documents=report.documents_total, chunks=report.chunks_total,
         chunks_embedded=report.chunks_embedded, embedder=report.embedder,
     )
-    run = EvalRun(summary, results, meta)
-    if baselines:
-        from .baselines import run_baselines
-
-        run.baselines = run_baselines(settings, reader, corpus_path, questions, corpus,
-                                      embedder=embedder, progress=progress)
-    return run
+    return EvalRun(summary, results, meta)
