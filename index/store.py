@@ -29,8 +29,6 @@ from .models import Chunk, ScoredChunk
 
 FOREVER = 2**31 - 1
 _BATCH = 1000
-_RECORD_KEYS = ("source", "title", "start", "end", "ordinal", "doc_hash", "file", "file_hash",
-                "embed_hash", "indexed_at", "gen_from", "gen_to")
 
 
 @dataclass(frozen=True)
@@ -119,10 +117,6 @@ def _page_breaks(value) -> tuple[tuple[int, int], ...]:
         return ()
     pairs = (part.split(":") for part in value.split(","))
     return tuple((int(o), int(n)) for o, n in pairs)
-
-
-def _visible(generation: int) -> dict:
-    return {"$and": [{"gen_from": {"$lte": generation}}, {"gen_to": {"$gt": generation}}]}
 
 
 def _chunked(items: Sequence, size: int = _BATCH) -> Iterable[Sequence]:

@@ -32,7 +32,6 @@ SUMMARY_KEYS = (
     "citation_precision", "citation_recall", "refusal_rate", "unanswerable_refusal_rate",
     "latency_p50_ms", "latency_p95_ms", "build_seconds",
 )
-RETRIEVAL_KEYS = ("hit@1", "hit@5", "hit@10", "mrr@10")
 
 
 @dataclass(frozen=True)
@@ -81,10 +80,8 @@ def prepare_index(settings: Settings, corpus: Path, *, embedder=None, show_progr
 
 def default_ask(settings: Settings, reader: IndexReader, *, answerer: str, k: int) -> Ask:
     """``Assistant.ask`` with the given answerer and top_k: what a user's question goes through."""
-    try:
-        from ..service import Assistant
-    except ImportError as exc:  # the service is written in parallel; say what to do meanwhile
-        raise BadRequest(f"qa.service.Assistant is not available ({exc}): run with --retrieval-only.") from exc
+    from ..service import Assistant
+
     assistant = Assistant(settings, reader=reader)
     return lambda question: assistant.ask(question, answerer=answerer, top_k=k)
 
