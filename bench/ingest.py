@@ -68,7 +68,7 @@ def _raw(p: dict) -> dict:
 
 def _llama(p: dict) -> dict:
     from index.onnx_embedder import OnnxMiniLM
-    from index.llama import LlamaPipeline
+    from qa.eval.llama_pipeline import LlamaPipeline
 
     settings = _settings(p)
     t0 = time.perf_counter()
@@ -136,6 +136,9 @@ def chunk_texts(settings, corpus_order: list[str]) -> list[str]:
 
 
 def main() -> None:
+    from index import environment
+
+    environment.configure()
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--worker", choices=sorted(WORKERS), required=True)
     p.add_argument("--params", required=True, help="JSON object")

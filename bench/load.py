@@ -273,6 +273,9 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from index import environment
+
+    environment.configure()
     args = parser().parse_args(argv)
     args.concurrency = args.concurrency or args.sessions
     (ROOT / "bench" / "out").mkdir(parents=True, exist_ok=True)

@@ -215,6 +215,9 @@ def summary(r: dict) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from index import environment
+
+    environment.configure()
     p = argparse.ArgumentParser(prog="python -m bench.scale", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--chunks", type=int, default=100_000, help="at least this many chunks (default 100000)")

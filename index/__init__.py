@@ -5,26 +5,16 @@
 """
 from __future__ import annotations
 
-import os
-
-for _name, _value in {
-    "HF_HUB_OFFLINE": "1",
-    "HF_HUB_DISABLE_TELEMETRY": "1",
-    "ANONYMIZED_TELEMETRY": "False",
-    "ORT_DISABLE_TELEMETRY": "1",
-}.items():
-    os.environ.setdefault(_name, _value)
-
-from .build import build_index  # noqa: E402
-from .errors import (  # noqa: E402
+from .build import build_index
+from .errors import (
     BadRequest, BuildInProgress, EmbedderMismatch, EmbedderUnavailable, IndexMissing, QAError,
     StoreUnavailable,
 )
-from .loaders import SUPPORTED_SUFFIXES  # noqa: E402
-from .models import BuildReport, Chunk, IndexedDocument, ScoredChunk, Skipped, SourceDocument  # noqa: E402
-from .reader import IndexReader, SearchResult, list_documents  # noqa: E402
-from .settings import Settings  # noqa: E402
-from .store import ChromaStore  # noqa: E402
+from .loaders import SUPPORTED_SUFFIXES
+from .models import BuildReport, Chunk, IndexedDocument, ScoredChunk, Skipped, SourceDocument
+from .reader import IndexReader, SearchResult, list_documents
+from .settings import Settings
+from .store import ChromaStore
 
 __all__ = [
     "BadRequest", "BuildInProgress", "BuildReport", "ChromaStore", "Chunk", "EmbedderMismatch",

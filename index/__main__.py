@@ -59,6 +59,9 @@ def _print_report(r) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    from . import environment
+
+    environment.configure()
     from . import QAError, Settings, build_index, list_documents
     from .store import ChromaStore
 

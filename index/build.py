@@ -20,6 +20,7 @@ from typing import Callable
 import numpy as np
 from filelock import FileLock, Timeout
 
+from . import environment
 from .chunking import chunk_document, embed_hash
 from .embedder import Embedder, make_embedder
 from .errors import BadRequest, BuildInProgress, EmbedderMismatch
@@ -79,6 +80,7 @@ def build_index(
     ``progress`` receives ``(stage, done, total)``; ``show_progress`` draws a terminal
     bar (default: when stderr is a terminal). ``wait`` seconds for another build's lock.
     """
+    environment.configure()
     source = Path(source or settings.source_dir)
     if not source.exists():
         raise BadRequest(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import bisect
 import hashlib
-from typing import Protocol, Sequence
+from typing import Protocol
 
 from .models import Chunk, SourceDocument
 from .sentences import sentence_spans
@@ -135,9 +135,3 @@ def chunk_document(
             )
         )
     return chunks
-
-
-def chunk_documents(
-    docs: Sequence[SourceDocument], counter: TokenCounter, chunk_size: int, overlap: int
-) -> dict[str, list[Chunk]]:
-    return {d.source: chunk_document(d, counter, chunk_size, overlap) for d in docs}

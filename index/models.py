@@ -5,7 +5,7 @@ what the rest of the code sees is one of these.
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 
 
 @dataclass(frozen=True)
@@ -110,11 +110,10 @@ class BuildReport:
     seconds: float = 0.0
     full: bool = False
     embedder: str = ""
-    notes: tuple[str, ...] = field(default_factory=tuple)
 
     def to_dict(self) -> dict:
         d = asdict(self)
         d["skipped"] = [asdict(s) for s in self.skipped]
-        for key in ("files_added", "files_changed", "files_removed", "warnings", "notes"):
+        for key in ("files_added", "files_changed", "files_removed", "warnings"):
             d[key] = list(d[key])
         return d

@@ -142,7 +142,6 @@ class OnnxMiniLM:
             return self._session
         with self._lock:
             if self._session is None:
-                os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
                 import onnxruntime as ort
 
                 opts = ort.SessionOptions()

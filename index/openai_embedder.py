@@ -4,9 +4,7 @@ counting tokens: the one module of the index that touches openai (imported when 
 """
 from __future__ import annotations
 
-import os
 import threading
-from pathlib import Path
 from typing import Sequence
 
 import numpy as np
@@ -212,19 +210,12 @@ class OpenAIEmbedder:
 
 
 def _load_tiktoken(model: str):
-    """cl100k-style encoding, offline: tiktoken reads llama-index-core's bundled cache."""
+    """cl100k-style encoding, offline: tiktoken reads llama-index-core's bundled cache
+    (``TIKTOKEN_CACHE_DIR``, set by :func:`index.environment.configure`)."""
     try:
         import tiktoken
     except ImportError:
         return None
-    try:
-        import llama_index.core as lic
-
-        cache = Path(lic.__file__).parent / "_static" / "tiktoken_cache"
-        if cache.is_dir():
-            os.environ.setdefault("TIKTOKEN_CACHE_DIR", str(cache))
-    except ImportError:
-        pass
     try:
         try:
             return tiktoken.encoding_for_model(model)

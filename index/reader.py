@@ -13,7 +13,7 @@ from typing import Sequence
 
 import numpy as np
 
-from . import bm25
+from . import bm25, environment
 from . import sentence_entities as se
 from . import sentence_vectors as sv
 from .cache import LRU, generation_key
@@ -38,6 +38,7 @@ class IndexReader:
     """One per process is enough; thread-safe. Expensive parts can be passed in."""
 
     def __init__(self, settings: Settings, *, store: ChromaStore | None = None, embedder: Embedder | None = None):
+        environment.configure()
         self.settings = settings
         self.store = store or ChromaStore(settings)
         self._embedder = embedder

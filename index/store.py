@@ -19,7 +19,6 @@ The state and the records are :mod:`index.records`' types.
 """
 from __future__ import annotations
 
-import os
 import uuid
 from typing import Iterable, Sequence
 
@@ -30,15 +29,9 @@ from .errors import IndexMissing, StoreUnavailable
 from .models import Chunk, ScoredChunk
 from .records import ChunkRecord, IndexState
 
-os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
-
 _BATCH = 1000
-_RECORD_KEYS = ("source", "title", "start", "end", "ordinal", "doc_hash", "file", "file_hash",
-                "embed_hash", "indexed_at", "gen_from", "gen_to")
 
 
-def _visible(generation: int) -> dict:
-    return {"$and": [{"gen_from": {"$lte": generation}}, {"gen_to": {"$gt": generation}}]}
 
 
 def _chunked(items: Sequence, size: int = _BATCH) -> Iterable[Sequence]:

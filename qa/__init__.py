@@ -19,41 +19,17 @@ answer with a ``notice``).
 """
 from __future__ import annotations
 
-import importlib.util
-import os
 import threading
 from typing import Iterator, Sequence
 
+from index import environment
 
-def _offline_environment() -> None:
-    for name, value in {
-        "HF_HUB_OFFLINE": "1",
-        "HF_HUB_DISABLE_TELEMETRY": "1",
-        "TRANSFORMERS_OFFLINE": "1",
-        "ANONYMIZED_TELEMETRY": "False",
-        "ORT_DISABLE_TELEMETRY": "1",
-    }.items():
-        os.environ.setdefault(name, value)
-    # tiktoken (used by llama-index and openai token counting) would download its BPE
-    # files; llama-index-core ships them. Found without importing llama_index.
-    try:
-        spec = importlib.util.find_spec("llama_index.core")
-    except (ImportError, ValueError):
-        spec = None
-    if spec is not None and spec.submodule_search_locations:
-        cache = os.path.join(spec.submodule_search_locations[0], "_static", "tiktoken_cache")
-        if os.path.isdir(cache):
-            os.environ.setdefault("TIKTOKEN_CACHE_DIR", cache)
-
-
-_offline_environment()
-
-from .errors import (  # noqa: E402
+from .errors import (
     BadRequest, EmbedderMismatch, EmbedderUnavailable, IndexMissing, LLMUnavailable, QAError,
 )
-from .service import Assistant  # noqa: E402
-from .settings import Settings  # noqa: E402
-from .types import Answer, Citation, Passage, ShortAnswer, Turn  # noqa: E402
+from .service import Assistant
+from .settings import Settings
+from .types import Answer, Citation, Passage, ShortAnswer, Turn
 
 __all__ = [
     "Answer", "Assistant", "BadRequest", "Citation", "EmbedderMismatch", "EmbedderUnavailable", "IndexMissing",
@@ -66,6 +42,7 @@ _lock = threading.Lock()
 
 
 def _assistant(settings: Settings | None) -> Assistant:
+    environment.configure()
     settings = settings if settings is not None else Settings.from_env()
     with _lock:
         found = _assistants.get(settings)

@@ -79,6 +79,9 @@ def render(answer) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    from index import environment
+
+    environment.configure()
     from . import QAError, Settings, answer as ask
 
     try:

@@ -28,7 +28,7 @@ from typing import Callable, Iterator, Sequence
 
 from index import BadRequest, IndexReader
 
-from index import nlp
+from index import environment, nlp
 
 from . import composing, constraints, followup, markers, reading, refusal
 from .errors import LLMUnavailable
@@ -65,6 +65,7 @@ class Assistant:
         self, settings: Settings, *, reader: Evidence | None = None, embedder=None,
         retriever: Retriever | None = None, llm=None,
     ):
+        environment.configure()
         self.settings = settings
         self._reader = reader
         self._embedder = embedder
@@ -291,26 +292,17 @@ class Assistant:
         if self._llm is None:
             with self._lock:
                 if self._llm is None:
-                    try:
-                        from .llm import LLM
-                    except ImportError as exc:
-                        raise LLMUnavailable(
-                            f"LLM answering is not installed in this build ({exc}): use "
-                            "QA_ANSWERER=extractive."
-                        ) from exc
+                    from .llm import LLM
+
                     self._llm = LLM(self.settings)
         return self._llm
 
     def _llm_answer(self, question, history, k, on_delta: Delta | None) -> Answer | None:
         """The LLM's answer, grounded and verified; ``None`` if nothing of it could be checked."""
         llm = self._get_llm()
-        try:
-            from .grounding import ground
-            from .llm_answerer import condense_question, draft_answer
-        except ImportError as exc:
-            raise LLMUnavailable(
-                f"LLM answering is not installed in this build ({exc}): use QA_ANSWERER=extractive."
-            ) from exc
+        from .grounding import ground
+        from .llm_answerer import condense_question, draft_answer
+
         query = condense_question(question, history, llm) if history else question
         passages = self._retrieve(query, k)
         base = dict(question=question, passages=tuple(passages), answerer="llm", retrieval_query=query)

@@ -6,10 +6,9 @@ from pathlib import Path
 
 import pytest
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
-os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
-os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
+from index import environment
+
+environment.configure()  # offline, no telemetry: what every entry point does first
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"

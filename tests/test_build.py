@@ -47,20 +47,23 @@ def test_add_change_delete_cycle_counts(settings_factory, embedder):
     assert r2.chunks_embedded == 0 and r2.chunks_total == r1.chunks_total
 
     _write(docs, "gamma.txt", GAMMA)
-    before = {r.chunk.source: r for r in _records(s)}
     r3 = build_index(s, embedder=embedder)
     assert r3.files_added == ("gamma.txt",)
     gamma_chunks = sum(1 for r in _records(s) if r.chunk.source == "gamma.txt")
     assert r3.chunks_embedded == gamma_chunks and r3.chunks_deleted == 0
     assert r3.files_unchanged == 2
 
+    alpha_before = {r.chunk.id for r in _records(s) if r.chunk.source == "alpha.txt"}
     _write(docs, "alpha.txt", ALPHA + "\n\nA new paragraph about the alpha reactor's decommissioning in 2020.")
     r4 = build_index(s, embedder=embedder)
     assert r4.files_changed == ("alpha.txt",) and r4.files_unchanged == 2
     alpha_now = [r for r in _records(s) if r.chunk.source == "alpha.txt"]
     # only the changed document's new chunks were embedded
     assert 0 < r4.chunks_embedded <= len(alpha_now)
-    assert r4.chunks_deleted == sum(1 for r in before.values() if r.chunk.source == "alpha.txt") or r4.chunks_deleted >= 0
+    # exactly the old chunks the new text no longer has were retired; the others were kept
+    retired = alpha_before - {r.chunk.id for r in alpha_now}
+    assert r4.chunks_deleted == len(retired) > 0
+    assert r4.chunks_total == r3.chunks_total - len(retired) + r4.chunks_embedded
     assert all(r.doc_hash == alpha_now[0].doc_hash for r in alpha_now)
 
     (docs / "beta.md").unlink()

@@ -255,16 +255,18 @@ def test_cli_writes_json_and_report(tiny_eval, embedder, monkeypatch, tmp_path, 
 
 def test_baselines_include_the_plain_llama_index_pipeline(tiny_eval, embedder):
     settings, corpus_path, questions = tiny_eval
-    run = evaluate(settings, corpus_path, questions, k=3, embedder=embedder, progress=False,
-                   retrieval_only=True, baselines=True)
+    from qa.eval.baselines import evaluate_with_baselines
+
+    run = evaluate_with_baselines(settings, corpus_path, questions, k=3, embedder=embedder, progress=False,
+                                  retrieval_only=True)
     assert set(run.baselines) == {"bm25", "dense", "rrf", "llama-index"}
     for figures in run.baselines.values():
         assert {"hit@1", "hit@5", "hit@10", "mrr@10", "latency_p50_ms"} <= set(figures)
     llama = run.baselines["llama-index"]
     assert llama["chunks"] > 0 and llama["hit@10"] >= 0.8
     # reused on the second run (same corpus and settings)
-    again = evaluate(settings, corpus_path, questions[:2], k=3, embedder=embedder, progress=False,
-                     retrieval_only=True, baselines=True)
+    again = evaluate_with_baselines(settings, corpus_path, questions[:2], k=3, embedder=embedder,
+                                    progress=False, retrieval_only=True)
     assert again.baselines["llama-index"]["reused"] is True
 
 
@@ -272,7 +274,7 @@ def test_llama_pipeline_never_configures_openai(settings_factory, embedder):
     from llama_index.core import Settings as LlamaSettings
     from llama_index.core.llms import MockLLM
 
-    from index.llama import LlamaEmbedding, LlamaPipeline
+    from qa.eval.llama_pipeline import LlamaEmbedding, LlamaPipeline
 
     LlamaPipeline(settings_factory(), embedder=embedder)
     assert isinstance(LlamaSettings.llm, MockLLM)

@@ -180,9 +180,9 @@ def proxy(llm_server):
 
 
 @pytest.fixture
-def llm_settings(proxy, llm_server, seed_index, qa_settings_factory):
+def llm_settings(proxy, llm_server, seed_index, ui_settings_factory):
     def make(timeout: float = TIMEOUT):
-        return qa_settings_factory(chroma_path=seed_index, openai_base_url=proxy.base_url,
+        return ui_settings_factory(chroma_path=seed_index, openai_base_url=proxy.base_url,
                                 openai_api_key=llm_server.api_key, llm_model="smollm2-135m",
                                 llm_timeout=timeout, llm_retries=RETRIES,
                                 top_k=2)  # a short prompt: the server reads it fast

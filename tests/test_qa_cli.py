@@ -35,10 +35,6 @@ def test_public_surface_is_pinned():
     ])
     for name in qa.__all__:
         assert getattr(qa, name) is not None
-    import os
-
-    assert os.environ["HF_HUB_OFFLINE"] == "1"
-    assert os.environ["TIKTOKEN_CACHE_DIR"].endswith(os.path.join("_static", "tiktoken_cache"))
 
 
 def test_cli_prints_answer_and_sources_then_json(seed_chroma, tmp_path):

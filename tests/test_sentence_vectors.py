@@ -56,8 +56,8 @@ def _stored(settings):
 
 
 @pytest.fixture
-def seeded(settings_factory, embedder):
-    return seed_index(settings_factory(), embedder)
+def seeded(qa_settings_factory, embedder):
+    return seed_index(qa_settings_factory(), embedder)
 
 
 def test_every_sentence_gets_a_vector_that_means_that_sentence(seeded, embedder):

@@ -30,6 +30,9 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    from index import environment
+
+    environment.configure()
     from index import ChromaStore, QAError, build_index
 
     from .settings import Settings

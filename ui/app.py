@@ -10,22 +10,19 @@ comes back through :mod:`ui.render` (which escapes every piece of document text)
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+import gradio as gr
+from starlette.middleware import Middleware  # (gradio's web framework)
 
-import gradio as gr  # noqa: E402
-from starlette.middleware import Middleware  # noqa: E402  (gradio's web framework)
+from index import BadRequest, ChromaStore, QAError, build_index, environment, list_documents
+from qa.types import Answer, Turn
 
-from index import BadRequest, ChromaStore, QAError, build_index, list_documents  # noqa: E402
-from qa.types import Answer, Turn  # noqa: E402
-
-from . import render  # noqa: E402
-from .guard import LoginRequired  # noqa: E402
-from .settings import Settings  # noqa: E402
-from .uploads import ALLOWED_SUFFIXES, allowed_types, save_uploads  # noqa: E402
+from . import render
+from .guard import LoginRequired
+from .settings import Settings
+from .uploads import ALLOWED_SUFFIXES, allowed_types, save_uploads
 
 log = logging.getLogger(__name__)
 
@@ -209,6 +206,7 @@ def _constant(value):
 
 def create_app(settings: Settings, *, assistant=None, store: ChromaStore | None = None) -> gr.Blocks:
     """The app's Blocks. ``assistant`` defaults to ``qa.Assistant(settings)``."""
+    environment.configure()  # before gradio reads GRADIO_ANALYTICS_ENABLED
     if assistant is None:
         from qa import Assistant
 

@@ -42,6 +42,9 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None, *, embedder=None) -> int:
     """The command line; ``embedder`` replaces the one the settings name (tests pass theirs)."""
     args = _parser().parse_args(argv)
+    from index import environment
+
+    environment.configure()
     from qa import QAError, Settings
 
     from . import evaluate, eval_settings, load_questions
@@ -51,9 +54,12 @@ def main(argv: list[str] | None = None, *, embedder=None) -> int:
         base = Settings.from_env()
         settings = eval_settings(base, args.corpus)
         questions = load_questions(args.questions, unanswerable=args.unanswerable, limit=args.limit)
-        run = evaluate(
+        if args.baselines:
+            from .baselines import evaluate_with_baselines
+
+        run = (evaluate_with_baselines if args.baselines else evaluate)(
             settings, args.corpus, questions, k=args.k or base.top_k, answerer=args.answerer,
-            retrieval_only=args.retrieval_only, baselines=args.baselines, progress=not args.no_progress,
+            retrieval_only=args.retrieval_only, progress=not args.no_progress,
             embedder=embedder,
         )
     except QAError as exc:

@@ -3,7 +3,7 @@
 * ``bm25``       the index's BM25 alone
 * ``dense``      the index's dense (MiniLM cosine) search alone
 * ``rrf``        plain reciprocal-rank fusion of the two, equal weights (the first version)
-* ``llama-index`` the plain llama-index pipeline (:mod:`index.llama`): SentenceSplitter at
+* ``llama-index`` the plain llama-index pipeline (:mod:`qa.eval.llama_pipeline`): SentenceSplitter at
   the same chunk settings, the same embedder, its default retriever
 """
 from __future__ import annotations
@@ -16,9 +16,9 @@ from index import IndexReader, ScoredChunk, Settings
 
 from ..retrieval import to_passages
 from ..types import Passage
-from .data import EvalQuestion
-from .runner import Retriever, retrieval_summary, run_questions
 from . import metrics as m
+from .data import EvalQuestion, load_corpus
+from .runner import EvalRun, Retriever, evaluate, retrieval_summary, run_questions
 
 _RRF_K = 60
 
@@ -51,7 +51,7 @@ def naive_rrf(reader: IndexReader) -> Retriever:
 
 def llama_index(settings: Settings, corpus_path: Path, *, embedder=None) -> tuple[Retriever, dict]:
     """The llama-index pipeline's retriever, built (or reused) on the corpus."""
-    from index.llama import LlamaPipeline
+    from .llama_pipeline import LlamaPipeline
 
     pipeline = LlamaPipeline(settings, embedder=embedder)
     build = pipeline.build(corpus_path, fresh=False)
@@ -86,3 +86,13 @@ def run_baselines(settings: Settings, reader: IndexReader, corpus_path: Path,
             retriever = makers[name](reader)
         out[name] = {**score_retriever(name, retriever, questions, corpus, progress=progress), **extra}
     return out
+
+
+def evaluate_with_baselines(settings, corpus_path: Path, questions: Sequence[EvalQuestion], *,
+                            embedder=None, progress: bool = True, **options) -> EvalRun:
+    """:func:`~qa.eval.runner.evaluate` (``options`` are its), then every baseline scored
+    on the same questions and index (``run.baselines``)."""
+    run = evaluate(settings, corpus_path, questions, embedder=embedder, progress=progress, **options)
+    run.baselines = run_baselines(settings, IndexReader(settings, embedder=embedder), corpus_path, questions,
+                                  load_corpus(corpus_path), embedder=embedder, progress=progress)
+    return run

@@ -32,7 +32,6 @@ SUMMARY_KEYS = (
     "citation_precision", "citation_recall", "refusal_rate", "unanswerable_refusal_rate",
     "latency_p50_ms", "latency_p95_ms", "build_seconds",
 )
-RETRIEVAL_KEYS = ("hit@1", "hit@5", "hit@10", "mrr@10")
 
 
 @dataclass(frozen=True)
@@ -182,7 +181,6 @@ def evaluate(
     retrieval_only: bool = False,
     retriever: Retriever | None = None,
     ask: Ask | None = None,
-    baselines: bool = False,
     embedder=None,
     progress: bool = True,
 ) -> EvalRun:
@@ -190,7 +188,8 @@ def evaluate(
 
     ``settings`` should already name the eval collection (see :func:`eval_settings`).
     ``retriever`` defaults to :func:`qa.retrieval.retrieve` on the index (a given one is the
-    assistant's too); ``ask`` to ``Assistant.ask``.
+    assistant's too); ``ask`` to ``Assistant.ask``. :func:`qa.eval.baselines.evaluate_with_baselines`
+    adds the baselines.
     """
     from ..retrieval import CHUNK_LEVEL, retrieve
 
@@ -208,10 +207,4 @@ def evaluate(
         questions=len(results), documents=report.documents_total, chunks=report.chunks_total,
         chunks_embedded=report.chunks_embedded, embedder=report.embedder,
     )
-    run = EvalRun(summary, results, meta)
-    if baselines:
-        from .baselines import run_baselines
-
-        run.baselines = run_baselines(settings, reader, corpus_path, questions, corpus,
-                                      embedder=embedder, progress=progress)
-    return run
+    return EvalRun(summary, results, meta)

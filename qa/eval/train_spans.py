@@ -127,6 +127,9 @@ def cross_validate(data, c: float, folds: int) -> dict[str, float]:
 
 
 def main(argv=None) -> int:
+    from index import environment
+
+    environment.configure()
     ap = argparse.ArgumentParser(prog="python -m qa.eval.train_spans", description=__doc__.split("\n\n")[0])
     ap.add_argument("--corpus", type=Path, required=True, help="corpus.jsonl of the training set")
     ap.add_argument("--questions", type=Path, required=True, help="questions.jsonl with answers and answer_starts")

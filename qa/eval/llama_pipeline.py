@@ -1,6 +1,7 @@
 """The plain llama-index pipeline, as a baseline for the evaluation and the benchmarks.
 
-The ONE module that imports llama-index's indexing classes. It builds what a llama-index
+Not part of the product (it needs the ``baseline`` extra, llama-index-vector-stores-chroma):
+the evaluation's baselines and ``bench`` use it. It builds what a llama-index
 tutorial builds — ``VectorStoreIndex.from_documents`` over a ``ChromaVectorStore`` (its
 own collection, ``<QA_COLLECTION>-llama``) with a ``SentenceSplitter`` at the app's chunk
 settings — and answers with the index's default retriever (dense top-k). The embedder is
@@ -19,10 +20,9 @@ from typing import Any, Sequence
 from llama_index.core.base.embeddings.base import BaseEmbedding
 from pydantic import PrivateAttr
 
-from .embedder import Embedder, make_embedder
-from .loaders import load_documents
-from .models import Chunk, ScoredChunk, SourceDocument
-from .settings import Settings
+from index import Chunk, ScoredChunk, Settings, SourceDocument
+from index.embedder import Embedder, make_embedder
+from index.loaders import load_documents
 
 __all__ = ["LlamaEmbedding", "LlamaPipeline", "LlamaBuild"]
 
