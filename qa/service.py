@@ -47,6 +47,9 @@ class Assistant:
     """Answers questions about the indexed documents. Thread-safe; one per settings."""
 
     def __init__(self, settings: Settings, *, reader: IndexReader | None = None, llm=None):
+        """``llm``: any llama-index LLM (``Ollama(...)``, ``OpenAILike(...)``, a hosted
+        model's) or a :class:`qa.llm.LLM`; by default one is built from the settings'
+        ``OPENAI_*`` values. Given one, ``auto`` answers with it without those settings."""
         self.settings = settings
         self._reader = reader
         self._llm = llm
@@ -147,7 +150,7 @@ class Assistant:
         if mode not in ANSWERERS:
             raise BadRequest(f"Unknown answerer {mode!r}: use one of {', '.join(ANSWERERS)}.")
         if mode == "auto":
-            mode = "llm" if self.settings.llm_configured else "extractive"
+            mode = "llm" if self.settings.llm_configured or self._llm is not None else "extractive"
         k = self.settings.top_k if top_k is None else top_k
         if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= 50:
             raise BadRequest(f"top_k must be a whole number from 1 to 50, not {top_k!r}.")
@@ -287,18 +290,17 @@ class Assistant:
         return self.reader.stored_sentence_vectors(texts)
 
     def _get_llm(self):
-        if self._llm is None:
-            with self._lock:
-                if self._llm is None:
-                    try:
-                        from .llm import LLM
-                    except ImportError as exc:
-                        raise LLMUnavailable(
-                            f"LLM answering is not installed in this build ({exc}): use "
-                            "QA_ANSWERER=extractive."
-                        ) from exc
-                    self._llm = LLM(self.settings)
-        return self._llm
+        """The project's LLM: built from the settings, or wrapping the llama-index LLM given."""
+        with self._lock:
+            try:
+                from .llm import as_llm
+            except ImportError as exc:
+                raise LLMUnavailable(
+                    f"LLM answering is not installed in this build ({exc}): use "
+                    "QA_ANSWERER=extractive."
+                ) from exc
+            self._llm = as_llm(self.settings, self._llm)
+            return self._llm
 
     def _llm_answer(self, question, history, k, on_delta: Delta | None) -> Answer | None:
         """The LLM's answer, grounded and verified; ``None`` if nothing of it could be checked."""
