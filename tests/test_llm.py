@@ -250,6 +250,22 @@ def test_models_that_refuse_max_tokens_get_max_completion_tokens(settings_factor
         (True, None), (False, 7), (False, 7)]
 
 
+def test_models_that_refuse_temperature_get_none(settings_factory):
+    bodies = []
+
+    def handler(request):
+        bodies.append(body := json.loads(request.content))
+        if "temperature" in body:
+            return httpx.Response(400, json={"error": {
+                "message": "Unsupported value: 'temperature' does not support 0.0 with this model.",
+                "type": "invalid_request_error"}})
+        return httpx.Response(200, json=completion("Hello [1]."))
+
+    llm = mock_llm(settings_factory, handler)
+    assert llm.chat(HELLO) == llm.chat(HELLO) == "Hello [1]."
+    assert ["temperature" in b for b in bodies] == [True, False, False]
+
+
 @pytest.mark.parametrize("reply, expected", [
     ("Standalone question: \"How tall is the Kettle Point lighthouse?\"\nIt is tall.",
      "How tall is the Kettle Point lighthouse?"),
