@@ -12,11 +12,16 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
-from typing import TYPE_CHECKING, Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
 
 if TYPE_CHECKING:  # pragma: no cover
     from .records import IndexState
-    from .store import ChromaStore
+
+
+class Located(Protocol):
+    """A store: ``where`` names its folder or server (:class:`index.store.ChromaStore`)."""
+
+    where: str
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
@@ -69,7 +74,7 @@ class LRU(Generic[K, V]):
             self._items.clear()
 
 
-def generation_key(store: ChromaStore, state: IndexState) -> tuple[str, str, int]:
+def generation_key(store: Located, state: IndexState) -> tuple[str, str, int]:
     """What identifies one generation of one index: the store (``store.where`` names its
     folder or server), the physical collection and the generation."""
     return (store.where, state.physical, state.generation)

@@ -1,6 +1,6 @@
 """Text → vectors: what the rest of the app sees of an embedder (:class:`Embedder`),
-the factory that turns ``Settings.embed_model`` into one, and the helpers both
-implementations share.
+and the factory that turns ``Settings.embed_model`` into one (what the implementations
+share is in :mod:`index.embedding`).
 
 Two implementations:
 
@@ -15,10 +15,11 @@ when an embedder is constructed (or first used).
 from __future__ import annotations
 
 import functools
-from typing import TYPE_CHECKING, Callable, Protocol, Sequence, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, Sequence, runtime_checkable
 
 import numpy as np
 
+from .embedding import LOCAL_MAX_TOKENS, LOCAL_MODEL, OPENAI_MAX_TOKENS, Progress
 from .errors import BadRequest
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -33,11 +34,6 @@ __all__ = [
     "OPENAI_MAX_TOKENS",
 ]
 
-Progress = Callable[[int], None]
-
-LOCAL_MODEL = "all-MiniLM-L6-v2"
-LOCAL_MAX_TOKENS = 256  # word-pieces incl. [CLS]/[SEP]; sentence-transformers' max_seq_length
-OPENAI_MAX_TOKENS = 8191
 _LOCAL_ALIASES = {
     LOCAL_MODEL.lower(),
     f"sentence-transformers/{LOCAL_MODEL}".lower(),
@@ -71,35 +67,6 @@ class Embedder(Protocol):
     def token_spans(self, text: str) -> list[tuple[int, int]]:
         """``(start, end)`` character offsets of each token (no special tokens)."""
         ...
-
-
-# --------------------------------------------------------------------------- helpers
-
-
-def check_texts(texts: Sequence[str]) -> list[str]:
-    if isinstance(texts, str):
-        raise TypeError("embed() takes a sequence of strings; use embed_query() for one string")
-    out = list(texts)
-    for i, t in enumerate(out):
-        if not isinstance(t, str):
-            raise TypeError(f"embed(): item {i} is {type(t).__name__}, not str")
-    return out
-
-
-def dedupe(texts: list[str]) -> tuple[list[str], np.ndarray, np.ndarray]:
-    """Unique texts (first-seen order), index of each input's unique text, multiplicity."""
-    first: dict[str, int] = {}
-    inverse = np.empty(len(texts), dtype=np.int64)
-    for i, t in enumerate(texts):
-        inverse[i] = first.setdefault(t, len(first))
-    counts = np.bincount(inverse, minlength=len(first)) if len(texts) else np.zeros(0, np.int64)
-    return list(first), inverse, counts
-
-
-def l2_normalise(x: np.ndarray) -> np.ndarray:
-    norms = np.linalg.norm(x, axis=1, keepdims=True)
-    np.maximum(norms, 1e-12, out=norms)
-    return (x / norms).astype(np.float32, copy=False)
 
 
 # --------------------------------------------------------------------------- factory

@@ -15,7 +15,7 @@ from typing import Sequence
 
 import numpy as np
 
-from .embedder import LOCAL_MAX_TOKENS, LOCAL_MODEL, Progress, check_texts, dedupe, l2_normalise
+from .embedding import LOCAL_MAX_TOKENS, LOCAL_MODEL, Progress, check_texts, dedupe, l2_normalise
 from .errors import BadRequest
 
 __all__ = ["OnnxMiniLM"]

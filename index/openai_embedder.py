@@ -9,7 +9,7 @@ from typing import Sequence
 
 import numpy as np
 
-from .embedder import OPENAI_MAX_TOKENS, Progress, check_texts, dedupe, l2_normalise
+from .embedding import OPENAI_MAX_TOKENS, Progress, check_texts, dedupe, l2_normalise
 from .errors import BadRequest, EmbedderUnavailable
 
 __all__ = ["OpenAIEmbedder"]

@@ -171,7 +171,7 @@ class Assistant:
         if mode not in ANSWERERS:
             raise BadRequest(f"Unknown answerer {mode!r}: use one of {', '.join(ANSWERERS)}.")
         if mode == "auto":
-            mode = "llm" if self.settings.llm_configured else "extractive"
+            mode = "llm" if self.settings.llm_configured or self._llm is not None else "extractive"
         k = self.settings.top_k if top_k is None else top_k
         if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= 50:
             raise BadRequest(f"top_k must be a whole number from 1 to 50, not {top_k!r}.")
@@ -289,13 +289,12 @@ class Assistant:
         return self.reader.stored_sentence_vectors(texts)
 
     def _get_llm(self):
-        if self._llm is None:
-            with self._lock:
-                if self._llm is None:
-                    from .llm import LLM
+        """The project's LLM: built from the settings, or wrapping the llama-index LLM given."""
+        with self._lock:
+            from .llm import as_llm
 
-                    self._llm = LLM(self.settings)
-        return self._llm
+            self._llm = as_llm(self.settings, self._llm)
+            return self._llm
 
     def _llm_answer(self, question, history, k, on_delta: Delta | None) -> Answer | None:
         """The LLM's answer, grounded and verified; ``None`` if nothing of it could be checked."""

@@ -1,9 +1,11 @@
-"""qa.llm, qa.prompting and qa.llm_answerer against a real OpenAI-compatible server.
+"""qa.llm (through llama-index), qa.prompting and qa.llm_answerer against a real
+OpenAI-compatible server.
 
 The server is llama-cpp-python's, on SmolLM2-135M (see tests/llm_server.py): the tests
 check the protocol, streaming and failures, never the quality of a 135M model's answers.
 Error shapes that server cannot produce (OpenAI's 404 for an unknown model, a reply
-without choices) go through httpx's mock transport under the real openai client.
+without choices) go through httpx's mock transport under the real llama-index ``OpenAILike``
+and openai client.
 """
 from __future__ import annotations
 
@@ -14,6 +16,8 @@ import time
 import httpx
 import openai
 import pytest
+from llama_index.core.llms import CompletionResponse, CompletionResponseGen, CustomLLM, LLMMetadata
+from llama_index.core.llms.callbacks import llm_completion_callback
 
 from qa import LLMUnavailable
 from qa.llm import LLM
@@ -21,7 +25,7 @@ from qa.llm_answerer import condense_question, draft_answer
 from qa.prompting import REFUSAL, answer_messages, condense_messages
 from qa.types import Passage, Turn
 
-from .helpers import free_port
+from .helpers import SEED_FILE, SEED_PATH, SEED_QUESTION, assert_cited, free_port, seed_index
 from .conftest import require_llama_cpp
 from .llm_server import llama_server, silent_server
 
@@ -173,15 +177,13 @@ def test_not_configured_is_unavailable(qa_settings_factory):
         LLM(qa_settings_factory())
 
 
-# -- error shapes llama.cpp cannot produce: the real openai client on a mock transport
+# -- error shapes llama.cpp cannot produce: the real OpenAILike and openai client on a mock transport
 
 
 def mock_llm(qa_settings_factory, handler, **overrides) -> LLM:
-    settings = qa_settings_factory(openai_base_url="http://llm.test/v1",
-                                openai_api_key="sk-secret-456", **overrides)
-    client = openai.OpenAI(api_key="sk-secret-456", base_url="http://llm.test/v1", max_retries=0,
-                           http_client=httpx.Client(transport=httpx.MockTransport(handler)))
-    return LLM(settings, client=client)
+    settings = qa_settings_factory(openai_base_url="http://llm.test/v1", openai_api_key="sk-secret-456",
+                                   llm_retries=0, **overrides)
+    return LLM(settings, http_client=httpx.Client(transport=httpx.MockTransport(handler)))
 
 
 def completion(content, choices=True) -> dict:
@@ -248,6 +250,22 @@ def test_models_that_refuse_max_tokens_get_max_completion_tokens(qa_settings_fac
         (True, None), (False, 7), (False, 7)]
 
 
+def test_models_that_refuse_temperature_get_none(qa_settings_factory):
+    bodies = []
+
+    def handler(request):
+        bodies.append(body := json.loads(request.content))
+        if "temperature" in body:
+            return httpx.Response(400, json={"error": {
+                "message": "Unsupported value: 'temperature' does not support 0.0 with this model.",
+                "type": "invalid_request_error"}})
+        return httpx.Response(200, json=completion("Hello [1]."))
+
+    llm = mock_llm(qa_settings_factory, handler)
+    assert llm.chat(HELLO) == llm.chat(HELLO) == "Hello [1]."
+    assert ["temperature" in b for b in bodies] == [True, False, False]
+
+
 @pytest.mark.parametrize("reply, expected", [
     ("Standalone question: \"How tall is the Kettle Point lighthouse?\"\nIt is tall.",
      "How tall is the Kettle Point lighthouse?"),
@@ -258,6 +276,158 @@ def test_condense_question_keeps_only_a_question(qa_settings_factory, reply, exp
     llm = mock_llm(qa_settings_factory, lambda request: httpx.Response(200, json=completion(reply)))
     history = [Turn("When was the lighthouse built?", "In 1874 [1].")]
     assert condense_question("How tall is it?", history, llm) == expected
+
+
+# --------------------------------------------------------------------------- any llama-index LLM
+# An Assistant given a llama-index LLM answers through it, with no OPENAI_* settings
+# (``auto`` picks the LLM answerer), and llama-index's OpenAI default is never resolved.
+
+
+@pytest.fixture
+def no_defaults(monkeypatch):
+    """llama-index's global ``Settings.llm`` (OpenAI by default) and tiktoken's downloads trap."""
+    import tiktoken
+    from llama_index.core.settings import _Settings
+
+    def trap(*_, **__):
+        raise AssertionError("llama-index's default LLM or a tiktoken encoding was asked for")
+
+    monkeypatch.setattr(_Settings, "llm", property(trap, trap))
+    monkeypatch.setattr(tiktoken, "get_encoding", trap)
+    monkeypatch.setattr(tiktoken, "encoding_for_model", trap)
+
+
+@pytest.fixture(scope="module")
+def seeded_index(tmp_path_factory, embedder):
+    from index.settings import Settings
+
+    root = tmp_path_factory.mktemp("llm-seed")
+    return seed_index(Settings(source_dir=root / "docs", chroma_path=root / "chroma"), embedder)
+
+
+@pytest.fixture
+def assistant_with(seeded_index, qa_settings_factory, embedder):
+    from index import IndexReader
+    from qa import Assistant
+
+    def make(llm) -> Assistant:
+        settings = qa_settings_factory(source_dir=seeded_index.source_dir,
+                                    chroma_path=seeded_index.chroma_path, top_k=2)
+        assert not settings.llm_configured  # the LLM given is the only one
+        return Assistant(settings, reader=IndexReader(settings, embedder=embedder), llm=llm)
+
+    return make
+
+
+def assert_verified(answer) -> None:
+    """Every citation checked and verbatim in the seed document at its offsets."""
+    text = SEED_PATH.read_text()
+    assert answer.citations, answer
+    for c in answer.citations:
+        assert c.verified and c.source == SEED_FILE and text[c.start:c.end] == c.quote
+
+
+def test_assistant_given_openai_like_answers_from_the_real_server(llm_server, assistant_with, no_defaults):
+    from llama_index.llms.openai_like import OpenAILike
+
+    llm = OpenAILike(model="smollm2-135m", api_base=llm_server.base_url, api_key=llm_server.api_key,
+                     is_chat_model=True, context_window=2048, max_retries=0, timeout=60)
+    assistant = assistant_with(llm)
+    answer = assistant.ask(SEED_QUESTION)
+    assert answer.answerer == "llm" and answer.notice is None and not answer.refused, answer
+    assert_verified(answer)
+    *deltas, final = list(assistant.stream(SEED_QUESTION))
+    assert len(deltas) >= 2 and all(isinstance(d, str) for d in deltas)
+    assert final.answerer == "llm" and final.notice is None
+    assert_verified(final)
+    assert llm_server.api_key not in repr(assistant) + repr(assistant._get_llm())
+
+
+def test_given_openai_like_with_a_wrong_key_names_its_own_fields(llm_server, assistant_with):
+    from llama_index.llms.openai_like import OpenAILike
+
+    llm = OpenAILike(model="smollm2-135m", api_base=llm_server.base_url, api_key="sk-wrong-secret-789",
+                     is_chat_model=True, max_retries=0, timeout=30)
+    answer = assistant_with(llm).ask(SEED_QUESTION)
+    assert answer.answerer == "extractive" and "refused the API key" in answer.notice
+    assert "the LLM's api_key" in answer.notice and "sk-wrong-secret-789" not in answer.notice
+    assert_cited(answer)
+
+
+class CitingLLM(CustomLLM):
+    """A deterministic local model: quotes the prompt's first passage sentence about injured
+    personnel, with that passage's marker. ``fail`` makes it raise (``"start"``: at once,
+    ``"midway"``: after the first streamed piece)."""
+
+    fail: str | None = None
+
+    @property
+    def metadata(self) -> LLMMetadata:
+        return LLMMetadata(model_name="citing-fake", is_chat_model=False)
+
+    def _reply(self, prompt: str) -> str:
+        if self.fail == "start":
+            raise RuntimeError("the model ran out of memory")
+        for rank, text in re.findall(r"^\[(\d+)\] \([^)\n]*\)\n(.*?)(?=\n\n\[\d+\] |\n</passages>)",
+                                     prompt, re.M | re.S):
+            for sentence in re.split(r"(?<=[.!?])\s+(?=[A-Z])", text):
+                if "personnel" in sentence and re.search(r"injur|wound", sentence):
+                    return f"{sentence.rstrip('.')} [{rank}]."
+        return REFUSAL
+
+    @llm_completion_callback()
+    def complete(self, prompt: str, formatted: bool = False, **kwargs) -> CompletionResponse:
+        return CompletionResponse(text=self._reply(prompt))
+
+    @llm_completion_callback()
+    def stream_complete(self, prompt: str, formatted: bool = False, **kwargs) -> CompletionResponseGen:
+        reply = self._reply(prompt)
+
+        def gen() -> CompletionResponseGen:
+            text = ""
+            for i, word in enumerate(reply.split(" ")):
+                if i == 1 and self.fail == "midway":
+                    raise ConnectionResetError("the model's host went away")
+                piece = word if i == 0 else " " + word
+                text += piece
+                yield CompletionResponse(text=text, delta=piece)
+
+        return gen()
+
+
+def test_any_llama_index_llm_plugs_in(assistant_with, no_defaults):
+    assistant = assistant_with(CitingLLM())
+    answer = assistant.ask(SEED_QUESTION)
+    assert answer.answerer == "llm" and answer.notice is None, answer
+    assert_cited(answer)
+    assert len(answer.citations) == 1 and answer.text.endswith("[1].")
+    *deltas, final = list(assistant.stream(SEED_QUESTION))
+    assert len(deltas) >= 3 and re.search(r"personnel.* \[\d\]\.$", "".join(deltas))  # word by word
+    assert final.answerer == "llm" and final.text == answer.text and final.citations == answer.citations
+    assert repr(assistant._get_llm()) == "LLM(llm='CitingLLM', model='citing-fake')"
+
+
+@pytest.mark.parametrize("fail, said", [
+    ("start", "failed: RuntimeError: the model ran out of memory"),
+    ("midway", "failed mid-reply: ConnectionResetError: the model's host went away"),
+])
+def test_a_failing_llama_index_llm_gives_the_extractive_answer(assistant_with, no_defaults, fail, said):
+    assistant = assistant_with(CitingLLM(fail=fail))
+    streamed = list(assistant.stream(SEED_QUESTION))[-1]
+    for answer in (assistant.ask(SEED_QUESTION), streamed) if fail == "start" else (streamed,):
+        assert answer.answerer == "extractive", answer
+        assert answer.notice.startswith("The LLM could not answer (The LLM (CitingLLM, model 'citing-fake')")
+        assert said in answer.notice and "QA_ANSWERER=extractive" in answer.notice, answer.notice
+        assert_cited(answer)
+
+
+def test_a_failing_llama_index_llm_is_unavailable_from_the_library_error(qa_settings_factory):
+    llm = LLM(qa_settings_factory(), llm=CitingLLM(fail="start"))
+    with pytest.raises(LLMUnavailable, match="RuntimeError") as err:
+        llm.chat(HELLO)
+    assert isinstance(err.value.__cause__, RuntimeError)
+    with pytest.raises(LLMUnavailable, match="RuntimeError"):  # streaming fails at the call
+        llm.chat(HELLO, stream=True)
 
 
 # --------------------------------------------------------------------------- prompts
