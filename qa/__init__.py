@@ -34,7 +34,7 @@ from .types import Answer, Citation, Passage, ShortAnswer, Turn
 __all__ = [
     "Answer", "Assistant", "BadRequest", "Citation", "EmbedderMismatch", "EmbedderUnavailable", "IndexMissing",
     "LLMUnavailable", "Passage", "QAError", "Settings", "ShortAnswer", "Turn", "answer", "as_query_engine",
-    "as_retriever", "stream_answer",
+    "as_retriever", "ensure_index", "stream_answer",
 ]
 
 _assistants: dict[Settings, Assistant] = {}
@@ -51,11 +51,14 @@ def _assistant(settings: Settings | None) -> Assistant:
         return found
 
 
-def _built(assistant: Assistant) -> str | None:
-    """The one-shot entry point's set-up: build the index from the source folder when there
-    is none yet (``Assistant`` itself never builds). Returns a notice saying so, or None."""
-    from index import IndexMissing, build_index
+def ensure_index(assistant: Assistant) -> str | None:
+    """An entry point's set-up: build the index from the source folder when there is none
+    yet (``Assistant`` itself never builds). Returns a notice saying so, or None; raises
+    :class:`IndexMissing` when there is neither an index nor a source folder."""
+    from index import IndexReader, build_index
 
+    if not isinstance(getattr(assistant, "reader", None), IndexReader):
+        return None  # an assistant or reader of the caller's own: theirs to build
     try:
         assistant.reader.state()
         return None
@@ -73,12 +76,6 @@ def _built(assistant: Assistant) -> str | None:
             f"({report.documents_total} documents, {report.chunks_total} chunks).")
 
 
-def _with_notice(answer: Answer, notice: str | None) -> Answer:
-    from dataclasses import replace
-
-    return replace(answer, notice=" ".join(n for n in (notice, answer.notice) if n)) if notice else answer
-
-
 def answer(
     question: str, history: Sequence[Turn] = (), settings: Settings | None = None, *,
     answerer: str | None = None, top_k: int | None = None,
@@ -89,8 +86,8 @@ def answer(
     index yet, the first call builds it from ``QA_SOURCE_DIR`` (and says so in ``notice``).
     """
     assistant = _assistant(settings)
-    notice = _built(assistant)
-    return _with_notice(assistant.ask(question, history, answerer=answerer, top_k=top_k), notice)
+    notice = ensure_index(assistant)
+    return assistant.ask(question, history, answerer=answerer, top_k=top_k).with_notice(notice)
 
 
 def stream_answer(
@@ -99,9 +96,9 @@ def stream_answer(
 ) -> Iterator[str | Answer]:
     """Like :func:`answer`, but yields text deltas as they come, then the final :class:`Answer`."""
     assistant = _assistant(settings)
-    notice = _built(assistant)
+    notice = ensure_index(assistant)
     for item in assistant.stream(question, history, answerer=answerer, top_k=top_k):
-        yield _with_notice(item, notice) if isinstance(item, Answer) else item
+        yield item.with_notice(notice) if isinstance(item, Answer) else item
 
 
 def as_retriever(settings: Settings | None = None, top_k: int | None = None, *,

@@ -1,7 +1,7 @@
 """What an answer is: the frozen dataclasses the CLI, the UI and the evaluation share."""
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 
 @dataclass(frozen=True)
@@ -88,6 +88,12 @@ class Answer:
     retrieval_query: str = ""
     flags: tuple[str, ...] = field(default_factory=tuple)  # e.g. dropped/unsupported sentences
     short_answer: ShortAnswer | None = None  # the answering phrase, when one was found
+
+    def with_notice(self, notice: str | None) -> "Answer":
+        """This answer with ``notice`` before its own (unchanged when ``notice`` is None)."""
+        if not notice:
+            return self
+        return replace(self, notice=" ".join(n for n in (notice, self.notice) if n))
 
     def to_dict(self) -> dict:
         d = asdict(self)

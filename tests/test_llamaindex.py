@@ -22,7 +22,6 @@ from pydantic import Field
 
 import qa
 from index import BadRequest, IndexReader, build_index
-from index.settings import Settings
 from qa.retrieval import retrieve
 
 from .conftest import SEEDS
@@ -35,7 +34,7 @@ REFUSED = "How many Iranian soldiers were injured?"
 
 @pytest.fixture(scope="module")
 def seed_settings(tmp_path_factory, embedder):
-    settings = Settings(source_dir=SEEDS, chroma_path=tmp_path_factory.mktemp("llamaindex") / "chroma")
+    settings = qa.Settings(source_dir=SEEDS, chroma_path=tmp_path_factory.mktemp("llamaindex") / "chroma")
     build_index(settings, embedder=embedder, show_progress=False)
     return settings
 
@@ -155,7 +154,10 @@ class QuotingLLM(CustomLLM):
         yield CompletionResponse(text=text, delta=text)
 
 
-def test_the_retriever_plugs_into_a_llama_index_pipeline(assistant):
+def test_the_retriever_plugs_into_a_llama_index_pipeline(assistant, monkeypatch):
+    # the evaluation's plain llama-index baseline sets the global defaults; start unset
+    monkeypatch.setattr(LlamaSettings, "_llm", None)
+    monkeypatch.setattr(LlamaSettings, "_embed_model", None)
     llm = QuotingLLM()
     engine = RetrieverQueryEngine.from_args(qa.as_retriever(assistant=assistant, top_k=2), llm=llm)
     response = engine.query(SEED_QUESTION)

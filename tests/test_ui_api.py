@@ -151,6 +151,9 @@ def test_follow_ups_carry_the_conversation(ui_settings_factory, tmp_path):
     assistant, histories = Assistant(settings), []
 
     class Recording:  # the real assistant, noting the history each question came with
+        def __getattr__(self, name):
+            return getattr(assistant, name)
+
         def stream(self, question, history=(), **kwargs):
             histories.append(tuple(history))
             return assistant.stream(question, history, **kwargs)

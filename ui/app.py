@@ -17,6 +17,7 @@ import gradio as gr
 from starlette.middleware import Middleware  # (gradio's web framework)
 
 from index import BadRequest, ChromaStore, QAError, build_index, environment, list_documents
+from qa import ensure_index
 from qa.types import Answer, Turn
 
 from . import render
@@ -132,9 +133,10 @@ class Handlers:
         yield "", messages, turns
         partial, answer = "", None
         try:
+            notice = ensure_index(self.assistant)
             for piece in self.assistant.stream(question, tuple(turns), answerer=answerer, top_k=int(top_k)):
                 if isinstance(piece, Answer):
-                    answer = piece
+                    answer = piece.with_notice(notice)
                 else:
                     partial += piece
                     messages[-1] = {"role": "assistant", "content": render.streaming_html(partial)}
@@ -163,7 +165,9 @@ class Handlers:
         if not question:
             raise gr.Error("Type a question.", print_exception=False)
         try:
-            return self.assistant.ask(question, answerer=answerer or None, top_k=top_k or None).to_dict()
+            notice = ensure_index(self.assistant)
+            answer = self.assistant.ask(question, answerer=answerer or None, top_k=top_k or None)
+            return answer.with_notice(notice).to_dict()
         except QAError as exc:
             raise gr.Error(str(exc), print_exception=False) from exc
         except Exception as exc:

@@ -1,0 +1,24 @@
+"""The knowledge base: documents in a folder → chunks → embeddings in Chroma (+ BM25).
+
+    from index import Settings, build_index
+    report = build_index(Settings.from_env())
+"""
+from __future__ import annotations
+
+from .build import build_index
+from .errors import (
+    BadRequest, BuildInProgress, EmbedderMismatch, EmbedderUnavailable, IndexMissing, QAError,
+    StoreUnavailable,
+)
+from .loaders import SUPPORTED_SUFFIXES
+from .models import BuildReport, Chunk, IndexedDocument, ScoredChunk, Skipped, SourceDocument
+from .reader import IndexReader, SearchResult, list_documents
+from .settings import Settings
+from .store import ChromaStore
+
+__all__ = [
+    "BadRequest", "BuildInProgress", "BuildReport", "ChromaStore", "Chunk", "EmbedderMismatch",
+    "EmbedderUnavailable", "IndexMissing", "IndexReader", "IndexedDocument",
+    "QAError", "SUPPORTED_SUFFIXES", "ScoredChunk", "SearchResult", "Settings", "Skipped", "SourceDocument",
+    "StoreUnavailable", "build_index", "list_documents",
+]

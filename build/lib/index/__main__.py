@@ -1,0 +1,97 @@
+"""``python -m index build|status`` — a thin shell over :func:`index.build_index`."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+EPILOG = """examples:
+  python -m index build                 index ./seeds (or QA_SOURCE_DIR), incrementally
+  python -m index build --source docs/  index another folder or a single file
+  python -m index build --full          re-embed everything (after changing QA_EMBED_MODEL)
+  python -m index build --json          print the report as one JSON object (last line)
+  python -m index status                list indexed documents
+
+Settings come from .env and the environment (see .env.example): QA_CHROMA_PATH,
+QA_CHROMA_HOST/QA_CHROMA_PORT, QA_COLLECTION, QA_EMBED_MODEL, QA_CHUNK_SIZE, ...
+"""
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python -m index",
+        description="Build and inspect the document index (Chroma + BM25).",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = p.add_subparsers(dest="command", required=True, metavar="{build,status}")
+    b = sub.add_parser("build", help="add new, re-embed changed, drop removed documents",
+                       description="Bring the index up to date with a folder of documents "
+                       "(.txt .md .html .pdf .docx, and .jsonl corpora). Only what changed is embedded.")
+    b.add_argument("--source", type=Path, help="folder or file to index (default: QA_SOURCE_DIR, 'seeds')")
+    b.add_argument("--full", action="store_true", help="rebuild from scratch into a new collection")
+    b.add_argument("--json", action="store_true", help="print the report as JSON on the last line")
+    b.add_argument("--wait", type=float, default=0.0, metavar="SECONDS",
+                   help="wait this long for another running build instead of failing (default 0)")
+    b.add_argument("--no-progress", action="store_true", help="no progress bar")
+    s = sub.add_parser("status", help="list the indexed documents")
+    s.add_argument("--json", action="store_true", help="print as JSON")
+    return p
+
+
+def _print_report(r) -> None:
+    print(f"Indexed {r.documents_total} documents, {r.chunks_total} chunks ({r.embedder}) in {r.seconds:.2f} s")
+    print(f"  files added {len(r.files_added)}, changed {len(r.files_changed)}, "
+          f"removed {len(r.files_removed)}, unchanged {r.files_unchanged}, skipped {len(r.skipped)}")
+    print(f"  chunks embedded {r.chunks_embedded}, reused {r.chunks_reused}, deleted {r.chunks_deleted}, "
+          f"sentences analysed {r.sentences_analysed}")
+    for label, names in (("added", r.files_added), ("changed", r.files_changed), ("removed", r.files_removed)):
+        for n in names[:20]:
+            print(f"  {label}: {n}")
+        if len(names) > 20:
+            print(f"  ... and {len(names) - 20} more {label}")
+    for sk in r.skipped:
+        print(f"  skipped: {sk.path} — {sk.reason}")
+    for w in r.warnings:  # e.g. pypdf on a damaged PDF: reported here, not on stderr
+        print(f"  warning: {w}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    from . import environment
+
+    environment.configure()
+    from . import QAError, Settings, build_index, list_documents
+    from .store import ChromaStore
+
+    try:
+        settings = Settings.from_env()
+        if args.command == "build":
+            report = build_index(settings, source=args.source, full=args.full, wait=args.wait,
+                                 show_progress=False if args.no_progress else None)
+            if args.json:
+                print(json.dumps(report.to_dict()))
+            else:
+                _print_report(report)
+            return 0
+        docs = list_documents(ChromaStore(settings))
+        if args.json:
+            print(json.dumps([d.__dict__ for d in docs]))
+        else:
+            width = max((len(d.source) for d in docs), default=6)
+            print(f"{'source':<{width}}  chunks  indexed at")
+            for d in docs:
+                print(f"{d.source:<{width}}  {d.chunks:>6}  {d.indexed_at}")
+            print(f"{len(docs)} documents, {sum(d.chunks for d in docs)} chunks")
+        return 0
+    except QAError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted; the previous index is intact", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

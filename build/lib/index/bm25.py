@@ -1,0 +1,108 @@
+"""The keyword side of the index: BM25 (bm25s) over stemmed terms (:func:`index.text.terms`),
+saved to disk.
+
+The build writes one BM25 index per generation next to the local Chroma data
+(``<QA_CHROMA_PATH>/bm25/<physical>-g<generation>``); a process that finds none for the
+live generation (a Chroma server shared by several machines) builds it once from the
+stored chunks and saves it. Questions never rebuild it.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from .text import terms
+
+
+class BM25Index:
+    """Chunk ids plus a bm25s model over their texts."""
+
+    def __init__(self, ids: Sequence[str], model):
+        self.ids = list(ids)
+        self._model = model
+        self._vocab = getattr(model, "vocab_dict", None) or {}
+
+    @property
+    def vocabulary(self) -> frozenset[str]:
+        """Every term some indexed chunk contains."""
+        return frozenset(self._vocab)
+
+    @classmethod
+    def build(cls, ids: Sequence[str], texts: Sequence[str]) -> "BM25Index":
+        import bm25s
+
+        model = bm25s.BM25(k1=1.2, b=0.75)
+        # Term ids, not term lists: bm25s given strings keeps every chunk's terms and their
+        # ids at once (≈ 0.5 GB more at peak for 100k chunks). The ids share the vocabulary's
+        # int objects, so a chunk costs one pointer per term.
+        vocab: dict[str, int] = {}
+        token_ids = [[vocab.setdefault(w, len(vocab)) for w in terms(t) or ["\u2205"]] for t in texts]
+        if token_ids:
+            model.index((token_ids, vocab), show_progress=False)
+        return cls(ids, model)
+
+    def search(self, query: str, k: int) -> list[tuple[str, float]]:
+        if not self.ids:
+            return []
+        q = [t for t in terms(query) if t in self._vocab]
+        if not q:
+            return []
+        k = min(k, len(self.ids))
+        scores = self._model.get_scores(q)
+        top = np.argpartition(-scores, k - 1)[:k]
+        top = top[np.argsort(-scores[top], kind="stable")]
+        return [(self.ids[i], float(scores[i])) for i in top if scores[i] > 0]
+
+    def save(self, directory: Path) -> None:
+        """Write atomically: a reader sees the whole index or none."""
+        directory = Path(directory)
+        directory.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{directory.name}-", dir=directory.parent))
+        try:
+            self._model.save(str(tmp), show_progress=False)
+            (tmp / "ids.json").write_text(json.dumps(self.ids))
+            if directory.exists():
+                shutil.rmtree(directory)
+            os.replace(tmp, directory)
+        finally:
+            if tmp.exists():
+                shutil.rmtree(tmp, ignore_errors=True)
+
+    @classmethod
+    def load(cls, directory: Path) -> "BM25Index | None":
+        """The saved index, or None when there is none or it is damaged (truncated,
+        overwritten, from another version): the caller then rebuilds it from Chroma,
+        which holds the same texts, so a damaged file never costs more than a rebuild."""
+        import bm25s
+
+        directory = Path(directory)
+        ids_file = directory / "ids.json"
+        if not ids_file.exists():
+            return None
+        try:
+            ids = json.loads(ids_file.read_text(encoding="utf-8"))
+            if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
+                return None
+            if not ids:
+                return cls([], None)
+            model = bm25s.BM25.load(str(directory), show_progress=False, mmap=False)
+            scores = model.scores
+            consistent = (
+                int(scores["num_docs"]) == len(ids)
+                and len(scores["data"]) == len(scores["indices"]) == int(scores["indptr"][-1])
+                and (len(scores["indices"]) == 0 or 0 <= int(scores["indices"].min())
+                     and int(scores["indices"].max()) < len(ids))
+            )
+        except Exception:  # bm25s/numpy/json raise many kinds of error on a damaged file
+            return None
+        return cls(ids, model) if consistent else None
+
+
+def bm25_dir(root: Path, physical: str, generation: int) -> Path:
+    return Path(root) / f"{physical}-g{generation}"

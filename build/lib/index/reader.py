@@ -1,0 +1,230 @@
+"""Read access to the index for answering: dense and BM25 search at one generation.
+
+:meth:`IndexReader.search` reads the live generation, runs both searches, and reads the
+generation again; if a rebuild switched it meanwhile, it searches again, so one question
+never mixes the old and the new index.
+"""
+from __future__ import annotations
+
+import threading
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+
+from . import bm25, environment
+from . import sentence_entities as se
+from . import sentence_vectors as sv
+from .cache import LRU, generation_key
+from .chunking import embed_hash, embedding_text
+from .embedder import Embedder, make_embedder
+from .errors import EmbedderMismatch, QAError
+from .models import Chunk, IndexedDocument, ScoredChunk, reading_order
+from .nlp import Entity
+from .settings import Settings
+from .records import IndexState
+from .store import ChromaStore
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    dense: tuple[ScoredChunk, ...]
+    keyword: tuple[ScoredChunk, ...]
+    generation: int
+
+
+class IndexReader:
+    """One per process is enough; thread-safe. Expensive parts can be passed in."""
+
+    def __init__(self, settings: Settings, *, store: ChromaStore | None = None, embedder: Embedder | None = None):
+        environment.configure()
+        self.settings = settings
+        self.store = store or ChromaStore(settings)
+        self._embedder = embedder
+        # Per generation (index.cache.generation_key): the live one's only, except documents.
+        self._bm25: LRU[tuple, bm25.BM25Index] = LRU(1)
+        self._sentences: LRU[tuple, sv.SentenceVectors | None] = LRU(1)
+        self._entities: LRU[tuple, se.SentenceEntities | None] = LRU(1)
+        self._vocab: LRU[tuple, tuple[frozenset[str], tuple[str, ...]]] = LRU(1)
+        self._positions: LRU[tuple, dict[str, int]] = LRU(1)
+        self._documents: LRU[tuple, list[Chunk]] = LRU(128)  # by generation and source
+        self._queries: LRU[str, np.ndarray] = LRU(64)  # by text (one embedder per reader)
+        self._last_state: IndexState | None = None
+        self._bm25_lock = threading.Lock()  # one thread loads (or builds) a generation's BM25
+
+    @property
+    def embedder(self) -> Embedder:
+        if self._embedder is None:
+            self._embedder = make_embedder(self.settings)
+        return self._embedder
+
+    def state(self) -> IndexState:
+        state = self.store.require_state()
+        if state.embedder != self.embedder.id:
+            raise EmbedderMismatch(
+                f"The index '{self.settings.collection}' was built with {state.embedder}, but "
+                f"QA_EMBED_MODEL gives {self.embedder.id}. Run `python -m index build --full` "
+                f"to rebuild it, or set QA_EMBED_MODEL back."
+            )
+        return state
+
+    def _keyword_index(self, state: IndexState) -> bm25.BM25Index:
+        key = generation_key(self.store, state)
+        found = self._bm25.get(key)
+        if found is not None:
+            return found
+        with self._bm25_lock:
+            return self._bm25.get_or_make(key, lambda: self._load_keyword_index(state))
+
+    def _load_keyword_index(self, state: IndexState) -> bm25.BM25Index:
+        directory = bm25.bm25_dir(self.settings.bm25_dir, state.physical, state.generation)
+        index = bm25.BM25Index.load(directory)
+        if index is None:  # e.g. a Chroma server built from another machine
+            records = sorted(self.store.visible_records(state, with_text=True),
+                             key=lambda r: reading_order(r.chunk))
+            index = bm25.BM25Index.build(
+                [r.chunk.id for r in records],
+                [embedding_text(r.chunk.title, r.chunk.text) for r in records],
+            )
+            index.save(directory)
+        return index
+
+    def sentence_index(self, state: IndexState) -> sv.SentenceVectors | None:
+        """The stored sentence vectors of ``state``'s generation, if the build wrote them."""
+        path = sv.path_for(self.settings.sentence_dir, state.physical, state.generation)
+        return self._sentences.get_or_make(generation_key(self.store, state), lambda: sv.load(path))
+
+    def chunk_sentence_vectors(self, chunks: Sequence[Chunk]) -> dict[str, np.ndarray]:
+        """Per chunk id: the vectors of its sentences the build stored (chunks without any,
+        or an index without the file, are absent)."""
+        try:
+            stored = self.sentence_index(self.recent_state())
+        except QAError:
+            return {}
+        if stored is None:
+            return {}
+        out = {}
+        for c in chunks:
+            _, vectors = stored.for_chunk(embed_hash(c.title, c.text))
+            if len(vectors):
+                out[c.id] = vectors
+        return out
+
+    def recent_state(self) -> IndexState:
+        """The state the last search ran at (saves a Chroma round trip), else the live one.
+        For accelerators and signals only: a generation behind is harmless there."""
+        return self._last_state or self.state()
+
+    def vocabulary(self) -> tuple[frozenset[str], tuple[str, ...]]:
+        """The terms of the live generation's chunks, as a set and sorted (for prefix search)."""
+        state = self.recent_state()
+
+        def make() -> tuple[frozenset[str], tuple[str, ...]]:
+            terms = self._keyword_index(state).vocabulary
+            return terms, tuple(sorted(terms))
+
+        return self._vocab.get_or_make(generation_key(self.store, state), make)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        """The query's vector; the last few are kept (retrieval and answering share them)."""
+        return self._queries.get_or_make(text, lambda: self.embedder.embed_query(text))
+
+    def stored_sentence_vectors(self, texts: Sequence[str]) -> list[np.ndarray | None]:
+        """The vectors the build stored for these sentences of indexed chunks (None for
+        a text it holds none for: not a sentence of the index, or no file was written)."""
+        texts = list(texts)
+        try:
+            stored = self.sentence_index(self.recent_state())
+        except QAError:  # the index moved or is gone: the caller embeds
+            stored = None
+        return stored.lookup(texts) if stored is not None else [None] * len(texts)
+
+    def sentence_entities(self, texts: Sequence[str]) -> list[tuple[Entity, ...] | None]:
+        """The named entities the build stored for these sentences of indexed chunks: ``()``
+        for one without any, None for a text it did not analyse (not a sentence of the
+        index, or no file was written): the caller runs :func:`index.nlp.entities` on those."""
+        texts = list(texts)
+        try:
+            state = self.recent_state()
+        except QAError:  # the index moved or is gone: the caller analyses
+            return [None] * len(texts)
+        path = se.path_for(se.root(self.settings.chroma_path), state.physical, state.generation)
+        stored = self._entities.get_or_make(generation_key(self.store, state), lambda: se.load(path))
+        return stored.lookup(texts) if stored is not None else [None] * len(texts)
+
+    def search(self, query: str, *, dense_k: int, keyword_k: int, attempts: int = 3) -> SearchResult:
+        vector = self.embed_query(query)
+        for _ in range(attempts):
+            state = self.state()
+            dense = self.store.query(state, vector, dense_k) if dense_k else []
+            hits = self._keyword_index(state).search(query, keyword_k) if keyword_k else []
+            chunks = {h.chunk.id: h.chunk for h in dense}  # read already: fetch only the others
+            chunks.update(self.store.chunks(state, [i for i, _ in hits if i not in chunks]))
+            keyword = [ScoredChunk(chunks[i], s) for i, s in hits if i in chunks]
+            if self.store.require_state().generation == state.generation and len(keyword) == len(hits):
+                self._last_state = state
+                return SearchResult(tuple(dense), tuple(keyword), state.generation)
+        return SearchResult(tuple(dense), tuple(keyword), state.generation)
+
+    def neighbourhoods(self, chunks: Sequence[Chunk], window: int) -> dict[str, list[Chunk] | None]:
+        """Per source of ``chunks``: those chunks and up to ``window`` chunks before and
+        after each, in reading order — or None for a source whose neighbours are not where
+        they should be (an index written before its keyword index kept reading order):
+        read that document whole (:meth:`document_chunks`).
+
+        The keyword index lists chunks in reading order, so neighbours are found by their
+        position there and read by id: a few ms, where reading a whole document is a
+        metadata scan (~60 ms on a 100k-chunk index)."""
+        state = self.recent_state()
+        ids = self._keyword_index(state).ids
+        positions = self._positions.get_or_make(
+            generation_key(self.store, state), lambda: {chunk_id: i for i, chunk_id in enumerate(ids)}
+        )
+        wanted: set[str] = set()
+        for c in chunks:
+            i = positions.get(c.id)
+            if i is not None:
+                wanted.update(ids[max(0, i - window) : i + window + 1])
+        found = self.store.chunks(state, sorted(wanted)) if window and wanted else {}
+        asked: dict[str, list[Chunk]] = {}
+        for c in chunks:
+            asked.setdefault(c.source, []).append(c)
+        by_source = {source: {c.id: c for c in cs} for source, cs in asked.items()}
+        for c in found.values():
+            if c.source in by_source:
+                by_source[c.source][c.id] = c
+        out: dict[str, list[Chunk] | None] = {}
+        for source, members in by_source.items():
+            ordinals = {c.ordinal for c in members.values()}
+            in_order = not window or all(c.ordinal == 0 or c.ordinal - 1 in ordinals for c in asked[source])
+            out[source] = sorted(members.values(), key=lambda c: c.start) if in_order else None
+        return out
+
+    def document_chunks(self, source: str) -> list[Chunk]:
+        """All chunks of one document at the live generation, in reading order. The last
+        documents read are kept: reading one is a Chroma metadata scan (~60 ms on a
+        100k-chunk index), and the same documents come up again."""
+        state = self.state()
+        key = (*generation_key(self.store, state), source)
+        return list(self._documents.get_or_make(key, lambda: self.store.document_chunks(state, source)))
+
+    def documents(self) -> list[IndexedDocument]:
+        return list_documents(self.store)
+
+
+def list_documents(store: ChromaStore) -> list[IndexedDocument]:
+    state = store.require_state()
+    by_source = defaultdict(list)
+    for r in store.visible_records(state):
+        by_source[r.chunk.source].append(r)
+    return sorted(
+        (
+            IndexedDocument(
+                source=src, title=recs[0].chunk.title, chunks=len(recs),
+                indexed_at=max(r.indexed_at for r in recs), content_hash=recs[0].doc_hash,
+            )
+            for src, recs in by_source.items()
+        ),
+        key=lambda d: d.source,
+    )

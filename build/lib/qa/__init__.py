@@ -1,0 +1,125 @@
+"""Ask questions about the indexed documents; get answers with verified citations.
+
+    from qa import answer
+    a = answer("how many personnel were injured?")
+    a.text        # "U.S. Central Command said ... eight U.S. personnel ... [1]"
+    a.citations   # (Citation(number=1, source=..., quote=..., start=..., end=...),)
+
+:func:`answer` and :func:`stream_answer` read the settings from ``.env`` and the
+environment (once) and keep one :class:`Assistant` per settings. Code that manages its
+own settings uses :class:`Assistant` directly. :func:`as_retriever` and
+:func:`as_query_engine` give the same retrieval and answers as llama-index parts.
+
+Errors (all :class:`QAError`): :class:`BadRequest` (empty or too long question, bad
+settings), :class:`IndexMissing` (no index and no documents to build it from),
+:class:`EmbedderMismatch` (the index was built with another embedder),
+:class:`EmbedderUnavailable` (the ``openai:`` embedder's endpoint failed),
+:class:`LLMUnavailable` (never raised by ``answer``: it falls back to the extractive
+answer with a ``notice``).
+"""
+from __future__ import annotations
+
+import threading
+from typing import Iterator, Sequence
+
+from index import environment
+
+from .errors import (
+    BadRequest, EmbedderMismatch, EmbedderUnavailable, IndexMissing, LLMUnavailable, QAError,
+)
+from .service import Assistant
+from .settings import Settings
+from .types import Answer, Citation, Passage, ShortAnswer, Turn
+
+__all__ = [
+    "Answer", "Assistant", "BadRequest", "Citation", "EmbedderMismatch", "EmbedderUnavailable", "IndexMissing",
+    "LLMUnavailable", "Passage", "QAError", "Settings", "ShortAnswer", "Turn", "answer", "as_query_engine",
+    "as_retriever", "ensure_index", "stream_answer",
+]
+
+_assistants: dict[Settings, Assistant] = {}
+_lock = threading.Lock()
+
+
+def _assistant(settings: Settings | None) -> Assistant:
+    environment.configure()
+    settings = settings if settings is not None else Settings.from_env()
+    with _lock:
+        found = _assistants.get(settings)
+        if found is None:
+            found = _assistants[settings] = Assistant(settings)
+        return found
+
+
+def ensure_index(assistant: Assistant) -> str | None:
+    """An entry point's set-up: build the index from the source folder when there is none
+    yet (``Assistant`` itself never builds). Returns a notice saying so, or None; raises
+    :class:`IndexMissing` when there is neither an index nor a source folder."""
+    from index import IndexReader, build_index
+
+    if not isinstance(getattr(assistant, "reader", None), IndexReader):
+        return None  # an assistant or reader of the caller's own: theirs to build
+    try:
+        assistant.reader.state()
+        return None
+    except IndexMissing:
+        if not assistant.settings.source_dir.exists():
+            raise
+    with _lock:
+        try:
+            assistant.reader.state()
+            return None
+        except IndexMissing:
+            report = build_index(assistant.settings, embedder=assistant.reader.embedder,
+                                 store=assistant.reader.store, show_progress=False, wait=300)
+    return (f"There was no index yet, so I built it from {assistant.settings.source_dir} "
+            f"({report.documents_total} documents, {report.chunks_total} chunks).")
+
+
+def answer(
+    question: str, history: Sequence[Turn] = (), settings: Settings | None = None, *,
+    answerer: str | None = None, top_k: int | None = None,
+) -> Answer:
+    """Answer ``question`` from the indexed documents (``history``: earlier turns, oldest first).
+
+    ``settings`` default to ``Settings.from_env()`` (``.env`` and the environment). With no
+    index yet, the first call builds it from ``QA_SOURCE_DIR`` (and says so in ``notice``).
+    """
+    assistant = _assistant(settings)
+    notice = ensure_index(assistant)
+    return assistant.ask(question, history, answerer=answerer, top_k=top_k).with_notice(notice)
+
+
+def stream_answer(
+    question: str, history: Sequence[Turn] = (), settings: Settings | None = None, *,
+    answerer: str | None = None, top_k: int | None = None,
+) -> Iterator[str | Answer]:
+    """Like :func:`answer`, but yields text deltas as they come, then the final :class:`Answer`."""
+    assistant = _assistant(settings)
+    notice = ensure_index(assistant)
+    for item in assistant.stream(question, history, answerer=answerer, top_k=top_k):
+        yield item.with_notice(notice) if isinstance(item, Answer) else item
+
+
+def as_retriever(settings: Settings | None = None, top_k: int | None = None, *,
+                 assistant: Assistant | None = None):
+    """The hybrid retrieval as a llama-index ``BaseRetriever``: ``retrieve(query)`` gives
+    ``NodeWithScore``s over ``TextNode``s with the passages' document offsets and ``source``,
+    ``title``, ``page`` metadata (:mod:`qa.llamaindex`). ``top_k`` defaults to the settings'.
+
+    ``settings`` as for :func:`answer`; ``assistant``: use this :class:`Assistant` instead.
+    """
+    from .llamaindex import QARetriever  # llama_index.core: imported only when asked for
+
+    return QARetriever(assistant if assistant is not None else _assistant(settings), top_k)
+
+
+def as_query_engine(settings: Settings | None = None, *, assistant: Assistant | None = None,
+                    answerer: str | None = None, top_k: int | None = None):
+    """:func:`answer` as a llama-index query engine: ``query(question)`` gives a ``Response``
+    with the answer text, its passages as ``source_nodes`` and, in ``metadata``, the
+    citations (plain dicts), ``short_answer``, ``refused`` and ``answerer``."""
+    from .llamaindex import QAQueryEngine
+
+    return QAQueryEngine(assistant if assistant is not None else _assistant(settings),
+                         answerer=answerer, top_k=top_k)

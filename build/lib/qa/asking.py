@@ -1,0 +1,269 @@
+"""What a question asks for, read with spaCy: the kind of phrase that answers it and the
+constraints the evidence must agree with.
+
+One parse of the question (tagger, parser, lemmatizer, NER of ``en_core_web_sm``) gives
+
+* the wh-phrase and from it the answer's **kind** and the entity **labels** an answer may
+  carry ("how many" → CARDINAL/QUANTITY/MONEY/PERCENT, "where" → GPE/LOC/FAC, "which
+  military command" → ORG, "what year" → DATE);
+* the **focus**: the noun asked about or counted ("how many *personnel*", "which military
+  *command*"), as a lemma;
+* a requested **unit** ("how long … in *kilometres*");
+* the **constraints**: the years and quarters the question states ("in 2022", "Q1 2021"),
+  which a quoted sentence must not contradict (:mod:`qa.constraints`).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+NUMBER, DATE, PERSON, PLACE, REASON, PHRASE = "number", "date", "person", "place", "reason", "phrase"
+
+COUNT_LABELS = frozenset({"CARDINAL", "QUANTITY", "MONEY", "PERCENT"})
+DATE_LABELS = frozenset({"DATE", "TIME"})
+PERSON_LABELS = frozenset({"PERSON", "ORG", "NORP"})
+PLACE_LABELS = frozenset({"GPE", "LOC", "FAC"})
+
+# The head noun of "what/which X" → the labels its answer carries.
+_NOUN_CLASSES: tuple[tuple[frozenset[str], str, frozenset[str]], ...] = (
+    (frozenset("year years date day month decade century era season time period".split()), DATE, DATE_LABELS),
+    (frozenset("country nation city state region place location area continent province county town "
+               "village island river site district port capital street building venue stadium "
+               "park state territory neighborhood neighbourhood mountain lake sea ocean airport "
+               "base".split()), PLACE, PLACE_LABELS | {"ORG"}),
+    (frozenset("person man woman player author writer scientist president leader king queen emperor "
+               "general official member artist composer architect founder director actor singer "
+               "musician poet philosopher minister chancellor pope coach captain engineer inventor "
+               "explorer ruler governor mayor senator judge commander actress quarterback athlete "
+               "pitcher champion winner scholar physicist chemist mathematician economist historian "
+               "painter sculptor novelist theologian monk priest bishop saint prophet son daughter "
+               "father mother wife husband brother sister teacher student professor doctor soldier "
+               "individual character god goddess pharaoh sultan prince princess duke lord "
+               "owner inventor designer manager chairman ceo".split()), PERSON, frozenset({"PERSON"})),
+    (frozenset("company group organization organisation team band party agency university church "
+               "newspaper network channel institution firm brand command army force militia "
+               "school college club corporation department ministry council court committee "
+               "association union league body".split()), PERSON, frozenset({"ORG", "NORP", "PERSON"})),
+    (frozenset("percentage percent proportion fraction share rate ratio".split()), NUMBER, frozenset({"PERCENT", "CARDINAL"})),
+    (frozenset("revenue income profit sales earnings budget salary cost price value worth fee "
+               "funding".split()), NUMBER, frozenset({"MONEY", "CARDINAL"})),
+    (frozenset("number amount population size length total count age distance height "
+               "weight speed depth width temperature".split()), NUMBER, COUNT_LABELS),
+    (frozenset("language".split()), PHRASE, frozenset({"LANGUAGE", "NORP"})),
+    (frozenset("nationality religion ethnicity".split()), PHRASE, frozenset({"NORP"})),
+)
+_CLAUSE_VERBS = frozenset("do happen say mean cause".split())
+_MONEY_WORDS = frozenset("cost price pay spend worth money revenue budget fund salary fee value "
+                         "dollar dollars".split())
+_UNITS = {
+    "kilometre": ("km", "kilometre", "kilometer"), "kilometer": ("km", "kilometre", "kilometer"),
+    "km": ("km", "kilometre", "kilometer"), "mile": ("mile", "mi"), "metre": ("m", "metre", "meter"),
+    "meter": ("m", "metre", "meter"), "foot": ("foot", "feet", "ft"), "feet": ("foot", "feet", "ft"),
+    "kilogram": ("kg", "kilogram"), "pound": ("pound", "lb"), "ton": ("ton", "tonne"),
+    "hour": ("hour", "hr"), "minute": ("minute", "min"), "second": ("second", "sec"),
+    "day": ("day",), "week": ("week",), "month": ("month",), "year": ("year",),
+    "percent": ("percent", "%", "per cent"), "dollar": ("dollar", "$", "usd"), "euro": ("euro", "€"),
+}
+_YEAR = re.compile(r"(?<![\w.-])(1[5-9]\d\d|20\d\d)(?![\w-])(?!['’]?s\b)")  # not a decade, "1980's"
+# "Q1", "first quarter of 2021", "2021's second quarter"; not a game's "fourth quarter"
+_QUARTER = re.compile(r"(?i)\bq([1-4])\b|\b(first|second|third|fourth) quarter(?= (?:of )?(?:fiscal )?(?:19|20)\d\d)")
+_ORDINAL_Q = {"first": "1", "second": "2", "third": "3", "fourth": "4"}
+
+
+@dataclass(frozen=True)
+class Asked:
+    """A question, read. ``labels`` empty means any phrase may answer (a "what" question)."""
+
+    text: str
+    wh: str | None  # "how many", "when", "who", "what", ...
+    kind: str | None  # number, date, person, place, reason, phrase
+    labels: frozenset[str]
+    focus: str | None  # lemma of the noun asked about ("personnel", "command")
+    focus_text: str | None  # as written
+    unit: str | None  # a unit the answer must be in ("kilometre")
+    years: frozenset[str]
+    quarters: frozenset[str]
+    lemmas: frozenset[str]  # content lemmas of the question (lower case)
+    words: frozenset[str]  # lower-cased tokens of the question
+    root: str | None  # the main verb's lemma ("injure", "issue")
+    many: bool = False  # asks for several ("which two", "who were the crew members")
+    # the wh-phrase's place in the question's parse: its role ("subj", "obj", "prep", "adv"),
+    # its preposition ("in" of "in what year") and the lemma of the word it depends on
+    # ("lead" of "who led …"): the answer takes the same place in the sentence
+    wh_role: str | None = None
+    wh_prep: str | None = None
+    wh_head: str | None = None
+
+
+def years_in(text: str) -> frozenset[str]:
+    return frozenset(_YEAR.findall(text))
+
+
+def quarters_in(text: str) -> frozenset[str]:
+    return frozenset(q or _ORDINAL_Q[o.lower()] for q, o in _QUARTER.findall(text))
+
+
+def _parse(text: str):
+    """Tags, parse and lemmas of the question; its entities are not needed (years and
+    quarters are read from the text), so the recogniser does not run."""
+    from index import nlp
+
+    return nlp.parse_sentences([text], [()])[0]
+
+
+_NAME_LABELS = frozenset({"PERSON", "ORG", "GPE", "LOC", "FAC", "NORP", "PRODUCT", "EVENT", "WORK_OF_ART", "LAW"})
+
+
+def _agent_class(lemma: str) -> tuple[str, frozenset[str]] | None:
+    """A noun for a person by its suffix ("physicist", "historian")."""
+    if len(lemma) > 5 and lemma.endswith(("ist", "ian")) and lemma not in ("christian",):
+        return PERSON, frozenset({"PERSON"})
+    return None
+
+
+def _noun_class(lemma: str) -> tuple[str, frozenset[str]] | None:
+    for nouns, kind, labels in _NOUN_CLASSES:
+        if lemma in nouns:
+            return kind, labels
+    return None
+
+
+@lru_cache(maxsize=4096)
+def ask(question: str) -> Asked:
+    """Read ``question`` (cached: follow-ups and the evaluation ask the same text again)."""
+    text = " ".join(question.split())
+    doc = _parse(text)
+    toks = list(doc)
+    lower = text.lower()
+    wh = kind = focus = focus_text = unit = None
+    labels: frozenset[str] = frozenset()
+    wh_tok = next((t for t in toks if t.tag_ in ("WDT", "WP", "WP$", "WRB")
+                   and (t.i == 0 or t.doc[t.i - 1].whitespace_ or t.doc[t.i - 1].is_quote)
+                   and not (t.i + 1 < len(toks) and toks[t.i + 1].text == ":")), None)  # not "$where:"
+    if wh_tok is not None:
+        wh = wh_tok.lower_
+        nxt = toks[wh_tok.i + 1] if wh_tok.i + 1 < len(toks) else None
+        if wh == "how" and nxt is not None and nxt.pos_ in ("ADJ", "ADV"):
+            wh = f"how {nxt.lower_}"
+    m = re.search(r"\b(?:in|into|as) (?:the )?(\w+?)(?:s)?\b(?=\W*$)", lower)
+    if m and m.group(1) in _UNITS:
+        unit = m.group(1)
+    # the noun right after "how many/much", or the noun "what/which" determines
+    if wh in ("how many", "how much"):
+        kind, labels = NUMBER, COUNT_LABELS
+        noun = next((t for t in toks[wh_tok.i + 2:] if t.pos_ in ("NOUN", "PROPN")), None)
+        while noun is not None and noun.dep_ in ("compound", "amod", "nmod", "conj") \
+                and noun.head.pos_ in ("NOUN", "PROPN") and noun.head.i > noun.i:
+            noun = noun.head  # "how many *enemy* fighters" counts fighters
+        if noun is not None and noun.i <= wh_tok.i + 6:
+            focus, focus_text = noun.lemma_.lower(), noun.lower_
+        if wh == "how much" and (focus in _MONEY_WORDS or any(t.lemma_.lower() in _MONEY_WORDS for t in toks)):
+            labels = frozenset({"MONEY", "CARDINAL"})
+    elif wh and wh.startswith("how ") and wh != "how come":
+        rest = wh[4:]
+        kind = NUMBER
+        if rest in ("long",):
+            labels = frozenset({"DATE", "TIME", "QUANTITY", "CARDINAL"})
+        elif rest in ("old",):
+            labels = frozenset({"DATE", "CARDINAL"})
+        elif rest in ("often", "frequently"):
+            labels = frozenset({"DATE", "CARDINAL", "TIME"})
+        elif rest in ("far", "tall", "high", "deep", "wide", "big", "large", "heavy", "fast", "long"):
+            labels = frozenset({"QUANTITY", "CARDINAL"})
+        else:
+            kind = None
+    elif wh == "when":
+        kind, labels = DATE, DATE_LABELS
+    elif wh in ("who", "whom"):
+        kind, labels = PERSON, PERSON_LABELS
+    elif wh == "whose":
+        kind, labels = PERSON, PERSON_LABELS
+    elif wh == "where":
+        kind, labels = PLACE, PLACE_LABELS | {"ORG"}
+    elif wh == "why":
+        kind = REASON
+    elif wh in ("what", "which"):
+        root_verb = next((t.lemma_.lower() for t in toks if t.dep_ == "ROOT"), None)
+        head = wh_tok.head if wh_tok.dep_ == "det" else None
+        if head is None:  # "what is the name/number/percentage of X"
+            attr = next((t for t in toks if t.dep_ in ("attr", "nsubj", "nsubjpass") and t.pos_ == "NOUN"
+                         and t.i > wh_tok.i), None)
+            head = attr
+        if head is not None and head.pos_ in ("NOUN", "PROPN"):
+            lemma = head.lemma_.lower()
+            if lemma in ("kind", "type", "sort", "form") or lemma == "name":
+                of = next((c for c in head.children if c.dep_ == "prep" and c.lower_ == "of"), None)
+                obj = next((c for c in of.children if c.dep_ == "pobj"), None) if of is not None else None
+                if obj is not None:
+                    cls = _noun_class(obj.lemma_.lower()) or _agent_class(obj.lemma_.lower())
+                    if lemma == "name" and cls is not None:
+                        kind, labels = cls
+                    elif lemma == "name":  # "the name of the stadium": some name answers
+                        kind, labels = PHRASE, _NAME_LABELS
+                    focus, focus_text = obj.lemma_.lower(), obj.lower_
+            else:
+                cls = _noun_class(lemma) or _agent_class(lemma)
+                if cls is not None:
+                    kind, labels = cls
+                focus, focus_text = lemma, head.lower_
+        if kind is None and not (head is None and root_verb in _CLAUSE_VERBS):
+            kind = PHRASE  # "what did X do", "what happened": a clause answers, not a phrase
+    if unit and kind == NUMBER:
+        labels = frozenset({"QUANTITY", "CARDINAL"})
+    root = next((t for t in toks if t.dep_ == "ROOT"), None)
+    root_lemma = root.lemma_.lower() if root is not None and root.pos_ == "VERB" else None
+    if root_lemma is None:  # "How many personnel were injured": the participle carries it
+        verb = next((t for t in toks if t.pos_ == "VERB"), None)
+        root_lemma = verb.lemma_.lower() if verb is not None else None
+    lemmas = frozenset(
+        t.lemma_.lower() for t in toks
+        if not t.is_stop and not t.is_punct and t.pos_ in ("NOUN", "PROPN", "VERB", "ADJ", "NUM", "ADV")
+        and t.tag_ not in ("WDT", "WP", "WP$", "WRB")
+    )
+    wh_role = wh_prep = wh_head = None
+    if wh_tok is not None:
+        wh_role, wh_prep, wh_head = role(wh_tok)
+    return Asked(
+        wh_role=wh_role, wh_prep=wh_prep, wh_head=wh_head,
+        text=text, wh=wh, kind=kind, labels=labels, focus=focus, focus_text=focus_text, unit=unit,
+        years=years_in(text), quarters=quarters_in(text), lemmas=lemmas,
+        words=frozenset(t.lower_ for t in toks), root=root_lemma,
+        many=bool(re.search(r"\b(?:two|three|four|five|both|several)\b", lower))
+        or (focus_text is not None and focus_text != focus and focus_text.endswith("s") and kind != NUMBER),
+    )
+
+
+_SUBJ = frozenset("nsubj csubj expl".split())
+_OBJ = frozenset("dobj attr oprd dative nsubjpass acomp".split())
+
+
+def role(tok) -> tuple[str | None, str | None, str | None]:
+    """Where a phrase stands, from its head token: (role, preposition, lemma it depends on).
+    The wh-word is climbed to the noun it determines ("what *year*", "how many *points*");
+    an apposition or conjunct stands where its head stands."""
+    t = tok
+    while t.dep_ in ("det", "advmod", "amod", "npadvmod", "nummod", "appos", "conj", "compound") \
+            and t.head.i != t.i and (t.dep_ in ("appos", "conj", "compound") or t.head.pos_ in ("NOUN", "PROPN", "ADJ", "ADV", "NUM")):
+        t = t.head
+    if t.dep_ in ("pobj", "pcomp") and t.head.dep_ in ("prep", "agent"):  # "by" of a passive is an agent
+        return "prep", t.head.lower_, t.head.head.lemma_.lower()
+    if t.dep_ in _SUBJ:
+        return "subj", None, t.head.lemma_.lower()
+    if t.dep_ in _OBJ:
+        return "obj", None, t.head.lemma_.lower()
+    if t.dep_ in ("advmod", "npadvmod"):
+        return "adv", None, t.head.lemma_.lower()
+    return None, None, None
+
+
+def unit_forms(unit: str | None) -> tuple[str, ...]:
+    return _UNITS.get(unit or "", ())
+
+
+_WH = re.compile(r"(?i)\b(?:what|which|who|whom|whose|when|where|why|how)\b")
+
+
+def looks_asked(question: str) -> bool:
+    """A question with its own wh-word ("and in 2021?" has none: read the rewritten one)."""
+    return bool(_WH.search(question))

@@ -1,0 +1,66 @@
+"""The question's constraints must hold in the quoted evidence.
+
+A question that names a year or a quarter ("How many minor injuries were there in 2022?",
+"Tesla's revenue in Q1 2021") is not answered by a sentence about another one: a sentence
+that states years (or quarters), none of them the asked one, *contradicts* the question;
+one that states the asked one *agrees*; one that states none is neutral (its passage may
+give the year elsewhere). Both answerers use this check (:func:`agreement`).
+"""
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Sequence
+
+from .asking import Asked, quarters_in, years_in
+from .citations import Claim
+
+AGREES, NEUTRAL, CONTRADICTS = 1, 0, -1
+
+
+def agreement(asked: Asked, text: str) -> int:
+    """Whether ``text`` agrees with, says nothing of, or contradicts the question's years
+    and quarters."""
+    verdict = NEUTRAL
+    for wanted, found in ((asked.years, years_in(text)), (asked.quarters, quarters_in(text))):
+        if not wanted or not found:
+            continue
+        if wanted & found:
+            verdict = max(verdict, AGREES) if verdict != CONTRADICTS else CONTRADICTS
+        else:
+            return CONTRADICTS
+    return verdict
+
+
+def stated(asked: Asked, text: str) -> str:
+    """What ``text`` states instead of the asked year/quarter, for a refusal ("2023")."""
+    years = sorted(years_in(text) - asked.years)
+    quarters = sorted(quarters_in(text) - asked.quarters)
+    parts = [f"Q{q}" for q in quarters] + years
+    return " ".join(parts)
+
+
+def asked_for(asked: Asked) -> str:
+    """The asked year/quarter as the user would say it ("Q1 2021", "2022")."""
+    return " ".join([f"Q{q}" for q in sorted(asked.quarters)] + sorted(asked.years))
+
+
+def agreeing(asked: Asked, claims: Sequence[Claim]) -> tuple[list[Claim], tuple[str, ...]]:
+    """The LLM's claims without the quotes that state another year or quarter than the
+    question asks (the same check as the extractive answer's); flags name the dropped. A
+    claim left without quotes is dropped by :func:`qa.citations.compose`."""
+    if not (asked.years or asked.quarters):
+        return list(claims), ()
+    out, flags = [], []
+    for claim in claims:
+        marks = []
+        for at, quotes in claim.marks:
+            keep = []
+            for q in quotes:
+                if agreement(asked, q.quote) == CONTRADICTS:
+                    flags.append(f"dropped citation of {q.source} at {q.start}-{q.end}: it states "
+                                 f"{stated(asked, q.quote)}, not {asked_for(asked)}")
+                else:
+                    keep.append(q)
+            marks.append((at, tuple(keep)))
+        out.append(replace(claim, marks=tuple(marks)))
+    return out, tuple(dict.fromkeys(flags))

@@ -1,0 +1,61 @@
+"""What answering needs from the index: the seam between ``qa`` and ``index``.
+
+``qa`` reads the index only through :class:`Evidence`; :class:`index.IndexReader`
+implements it (a test or another store can pass its own). Everything crossing the seam is
+``index``'s small frozen records (a chunk, a scored chunk, a search result, an entity), never
+a Chroma object. :class:`Retriever` is what the :class:`~qa.Assistant` asks for passages:
+by default :func:`qa.retrieval.retrieve` over the evidence.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
+
+if TYPE_CHECKING:  # pragma: no cover
+    import numpy as np
+
+    from index import Chunk, SearchResult
+
+    from .types import Passage
+
+__all__ = ["Evidence", "Retriever"]
+
+
+@runtime_checkable
+class Evidence(Protocol):
+    """The index as answering reads it: one generation at a time."""
+
+    @property
+    def embedder(self):
+        """The embedder the index was built with (``embed(texts)``, ``dim``, ``id``)."""
+
+    def search(self, query: str, *, dense_k: int, keyword_k: int) -> SearchResult:
+        """Dense and BM25 hits for ``query`` from one generation of the index."""
+
+    def embed_query(self, text: str) -> np.ndarray:
+        """The query's vector (the search's own, cached)."""
+
+    def document_chunks(self, source: str) -> list[Chunk]:
+        """All chunks of one document, in reading order."""
+
+    def neighbourhoods(self, chunks: Sequence[Chunk], window: int) -> dict[str, list[Chunk] | None]:
+        """Per source: ``chunks`` and up to ``window`` neighbours each, in reading order
+        (``None``: read that document whole)."""
+
+    def chunk_sentence_vectors(self, chunks: Sequence[Chunk]) -> dict[str, np.ndarray]:
+        """Per chunk id: the build's vectors of its sentences (absent where it has none)."""
+
+    def stored_sentence_vectors(self, texts: Sequence[str]) -> list[np.ndarray | None]:
+        """The build's vectors of these sentences (``None`` where it has none)."""
+
+    def sentence_entities(self, texts: Sequence[str]) -> list[tuple | None]:
+        """The build's named entities of these sentences (``None`` where it has none)."""
+
+    def vocabulary(self) -> tuple[frozenset[str], tuple[str, ...]]:
+        """Every term of the indexed chunks, as a set and sorted (for prefix search)."""
+
+
+class Retriever(Protocol):
+    """Passages for a query: what the assistant answers from."""
+
+    def __call__(self, query: str, k: int) -> Sequence[Passage]: ...

@@ -1,0 +1,95 @@
+"""Whether the evidence holds a question's words: stems, their other forms, typos.
+
+The stemmer leaves some forms apart and irregular verbs far apart; :func:`term_matches`
+joins them (irregular forms from spaCy's lemmatizer table, :func:`index.nlp.verb_forms`),
+and :func:`unknown_terms` names the words that no indexed document holds in any form.
+"""
+from __future__ import annotations
+
+import bisect
+from collections.abc import Sequence
+from functools import lru_cache
+
+from index import text as tokenizer
+
+__all__ = ["term_matches", "unknown_terms"]
+
+@lru_cache(maxsize=1)
+def _irregular_stems() -> dict[str, frozenset[str]]:
+    """Stem of a form → stems of the words it should also match (its base and other forms):
+    the irregular verbs the stemmer cannot join ("struck" / "strike"), from spaCy's
+    lemmatizer (:func:`index.nlp.verb_forms`), not a hand-written list."""
+    from index import nlp
+
+    groups: dict[str, set[str]] = {}
+    for form, base in nlp.verb_forms().items():
+        groups.setdefault(base, {base}).add(form)
+    out: dict[str, set[str]] = {}
+    for words in groups.values():
+        stems = {t for w in words for t in tokenizer.terms(w)}
+        for t in stems:
+            out.setdefault(t, set()).update(stems)
+    return {k: frozenset(v) for k, v in out.items()}
+
+
+def term_matches(terms, vocabulary, *, typos: bool = False) -> dict[str, frozenset[str]]:
+    """For each question term, the vocabulary terms that count as it.
+
+    The stemmer leaves some forms apart ("injured" → injur, "injuries" → injuri), so a
+    term also matches one it is a prefix of (or that is a prefix of it) when both are at
+    least 5 letters long and differ by at most 2; irregular verbs match their other
+    forms ("struck" → strike). With ``typos``, a term that matches nothing this way
+    also matches a spelling one edit away ("Zeria" → zeira, "Geegen" → gegeen; terms of
+    5+ letters) or the same letters without dots ("US" → u.s).
+    """
+    vocab = set(vocabulary)
+    irregular = _irregular_stems()
+    out = {}
+    for t in terms:
+        found = {t} if t in vocab else set()
+        found |= irregular.get(t, frozenset()) & vocab
+        if len(t) >= 5:
+            for v in vocab:
+                if len(v) >= 5 and abs(len(v) - len(t)) <= 2 and (v.startswith(t) or t.startswith(v)):
+                    found.add(v)
+        if typos and not found:
+            bare = t.replace(".", "")
+            found = {v for v in vocab if "." in v and v.replace(".", "") == bare}
+            if len(t) >= 5:
+                found |= {v for v in vocab if abs(len(v) - len(t)) <= 1 and _one_edit(t, v)}
+        out[t] = frozenset(found)
+    return out
+
+
+def _one_edit(a: str, b: str) -> bool:
+    """``a`` and ``b`` differ by one inserted, deleted, replaced or swapped letter."""
+    if a == b:
+        return True
+    if len(a) > len(b):
+        a, b = b, a
+    i = 0
+    while i < len(a) and a[i] == b[i]:
+        i += 1
+    if len(a) == len(b):
+        return a[i + 1 :] == b[i + 1 :] or (a[i + 2 :] == b[i + 2 :] and a[i : i + 2] == b[i : i + 2][::-1])
+    return a[i:] == b[i + 1 :]
+
+
+def unknown_terms(terms, vocabulary: frozenset[str], ordered: Sequence[str]) -> tuple[str, ...]:
+    """The ``terms`` that no form of occurs in ``vocabulary`` (matched as
+    :func:`term_matches` does; ``ordered`` is the vocabulary sorted, for prefix search)."""
+    irregular = _irregular_stems()
+    out = []
+    for t in terms:
+        if t in vocabulary or irregular.get(t, frozenset()) & vocabulary:
+            continue
+        if len(t) >= 5:
+            if any(len(t) - k >= 5 and t[: len(t) - k] in vocabulary for k in (1, 2)):
+                continue
+            i = bisect.bisect_left(ordered, t)
+            if i < len(ordered) and ordered[i].startswith(t) and len(ordered[i]) - len(t) <= 2:
+                continue
+            if any(v.startswith(t) and len(v) - len(t) <= 2 for v in ordered[i : i + 50]):
+                continue
+        out.append(t)
+    return tuple(out)

@@ -1,0 +1,290 @@
+"""Reading the extracted sentences: which ones to quote, and the phrase that answers.
+
+:func:`qa.extractive.extract` ranks sentences by meaning and shared words. Here they are
+read for what the question asks (:mod:`qa.asking`):
+
+1. **Never quote** a question, a heading or navigation line, a reference-list entry, a
+   caption the document repeats, or a fragment without a verb.
+2. **Constraints**: a sentence that states another year or quarter than the asked one
+   loses to one that agrees (:mod:`qa.constraints`); when every close sentence
+   contradicts, the answer is a refusal that says what the documents do give.
+3. **Answer kind**: a sentence holding an entity of the asked kind (a number for "how
+   many", a place for "where") gains over one that does not.
+4. **Neighbours**: when the answer phrase is not in the chosen sentence but in the one just
+   before or after, or the chosen sentence refers back ("the command said …"), that
+   sentence is quoted too.
+5. **Short answer**: the best candidate phrase (:mod:`qa.short_answer`) of the quoted
+   sentences, verbatim at its document offsets.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from typing import Callable, Sequence
+
+from . import constraints
+from .asking import DATE, PERSON, PLACE, Asked
+from .extractive import ANAPHOR, Extraction, Scored, Sentence
+from .support import gives_orders
+from .short_answer import Candidate, candidates
+
+POOL = 10  # ranked sentences re-read
+KIND_BONUS = 0.12  # holds an entity of the asked kind
+AGREES_BONUS = 0.05
+CONTRADICTS_PENALTY = 0.6
+BEST_SENTENCE_BONUS = 0.5  # log-odds of the span model
+NEIGHBOUR_MIN = 0.0  # a neighbour's phrase must be likelier the answer than not (span-model log-odds)
+
+EntitiesOf = Callable[[list[str]], list[tuple]]  # sentence texts -> entities (label, start, end)
+Parse = Callable[[list[str]], list]  # sentence texts -> spaCy docs
+
+# A reference-list entry: "[12] Smith J, Lee K. …", "… 2020; 12(3): 45–67", a DOI or a link.
+# ("et al." alone is not one: a finding is often reported as "Smith et al. showed …".)
+_REFERENCE = re.compile(
+    r"^\s*\[?\d{1,3}[\].)]\s+[A-Z][\w'-]+,? [A-Z]{1,3}\b|\bdoi\s*:|https?://|\b(?:19|20)\d\d;\s*\d+(?:\(\d+\))?:\s*\d+|"
+    r"^\s*[A-Z][a-z]+ [A-Z]{1,3}(?:, [A-Z][a-z]+ [A-Z]{1,3})+"
+)
+_WORD = re.compile(r"[A-Za-z]{2,}")
+
+
+@dataclass(frozen=True)
+class Reading:
+    chosen: tuple[Scored, ...]  # the sentences to quote, in the order to quote them
+    short: Candidate | None
+    short_in: int | None  # index in ``chosen`` of the sentence holding ``short``
+    typed: bool  # a phrase of the asked kind was found (always True when none is asked)
+    conflict: str | None = None  # "The documents give … for 2023, not … for 2022." when all contradict
+    agrees: bool = True  # a quoted sentence states the asked year/quarter (True when none is asked)
+
+
+def unquotable(text: str, repeated: bool = False) -> bool:
+    """A question, heading, navigation line, reference entry or repeated caption."""
+    t = text.strip().strip("\"'“”‘’ ")
+    if t.endswith("?") or repeated:
+        return True
+    words = _WORD.findall(t)
+    if len(words) < 4 and not t.endswith((".", "!")):
+        return True
+    return bool(_REFERENCE.search(t))
+
+
+def _adjacent(a: Sentence, b: Sentence) -> bool:
+    return a.passage.source == b.passage.source and abs(a.position - b.position) == 1
+
+
+def _place(c: Scored) -> tuple[str, int]:
+    return c.sentence.passage.source, c.sentence.start
+
+
+def _has_verb(doc) -> bool:
+    return any(t.pos_ in ("VERB", "AUX") for t in doc)
+
+
+def _label_found(asked: Asked, text: str, ents: Sequence) -> bool:
+    for label, s, e in ents:
+        if label in asked.labels:
+            words = set(text[s:e].lower().split())
+            if not words <= asked.words:
+                return True
+    return False
+
+
+def read(asked: Asked, ex: Extraction, entities_of: EntitiesOf, parse: Parse,
+         choose: Callable[[list[Scored]], list[Scored]],
+         covered: Callable[[Asked, str], bool] = lambda asked, source: True) -> Reading:
+    """Re-read ``ex``'s best sentences for ``asked``; ``choose`` picks the quoted ones from
+    a ranked list (the extractive answerer's own rule); ``covered(asked, source)`` says
+    whether the document ``source`` states one of the asked years or quarters anywhere (a
+    year that only its context gives, "the 2015 season" two paragraphs up, is no reason to
+    refuse; a document that never names the year is about other years)."""
+    if not ex.ranked:
+        return Reading((), None, None, not asked.labels)
+    counts: dict[tuple[str, str], int] = {}
+    for s in ex.sentences:
+        counts[(s.passage.source, s.text)] = counts.get((s.passage.source, s.text), 0) + 1
+    pool = [c for c in ex.ranked[:POOL]
+            if not unquotable(c.sentence.text, counts.get((c.sentence.passage.source, c.sentence.text), 1) > 1)]
+    if not pool:
+        pool = list(ex.ranked[:1])
+    ents = entities_of([c.sentence.text for c in pool])
+    rescored, verdicts = [], {}
+    for c, e in zip(pool, ents):
+        v = constraints.agreement(asked, c.sentence.text)
+        verdicts[_place(c)] = v
+        bonus = (KIND_BONUS if asked.labels and _label_found(asked, c.sentence.text, e) else 0.0)
+        bonus += AGREES_BONUS if v == constraints.AGREES else 0.0
+        bonus -= CONTRADICTS_PENALTY if v == constraints.CONTRADICTS else 0.0
+        rescored.append(replace(c, score=c.score + bonus))
+    rescored.sort(key=lambda c: -c.score)
+    # a fragment without a verb is no answer: parse the leaders until one has a verb
+    docs = _Docs(parse)
+    verbless = set()
+    for c in rescored[:3]:
+        if _has_verb(docs.one(c.sentence)):
+            break
+        verbless.add(_place(c))
+    kept = [c for c in rescored if _place(c) not in verbless] or rescored
+    chosen = choose(kept)
+    best = chosen[0]
+    conflict = None
+    agrees = True
+    if asked.years or asked.quarters:
+        agrees = any(verdicts.get(_place(c)) == constraints.AGREES for c in chosen)
+        if all(verdicts.get(_place(c)) == constraints.CONTRADICTS for c in kept[:3]):
+            conflict = _conflict_text(asked, best, docs)
+        elif not agrees and not _states(asked, best.sentence.passage, ex) \
+                and not covered(asked, best.sentence.passage.source):
+            # the answering document never states the asked year: it is about other years
+            conflict = _conflict_text(asked, best, docs)
+    # the phrase: in the chosen sentences, else in the neighbours of the best one
+    cands = _phrases(asked, chosen, docs)
+    short, short_in = _pick(cands)
+    by_pos = {(s.passage.source, s.position): s for s in ex.sentences}
+    src, pos = best.sentence.passage.source, best.sentence.position
+    before, after = by_pos.get((src, pos - 1)), by_pos.get((src, pos + 1))
+    refers_back = before is not None and _refers_back(best.sentence, before)
+    if short is not None and short_in:  # the sentence that answers is quoted first
+        if not any(_adjacent(a.sentence, b.sentence) for a, b in zip(chosen, chosen[1:])):
+            chosen = [chosen[short_in], *chosen[:short_in], *chosen[short_in + 1:]]
+    if (short is None and asked.labels) or refers_back or asked.kind in (PLACE, PERSON, DATE):
+        for nb, where in ((before, "before"), (after, "after")):
+            if nb is None or any(c.sentence.start == nb.start for c in chosen) or unquotable(nb.text):
+                continue
+            continues = where == "after" and asked.kind in (PLACE, PERSON, DATE) and _continues(nb, best.sentence)
+            if where == "after" and not (short is None and asked.labels) and not continues:
+                continue
+            nb_cands = _candidates(asked, nb, docs) if asked.kind else []
+            if continues and nb_cands and short is not None:
+                # "… two facilities in Iraq." + "The U.S. strikes targeted … near Al Anbar": quote it too
+                chosen = [*chosen, _alongside(nb, best, True)]
+                break
+            nb_cands = [c for c in nb_cands if c.score >= NEIGHBOUR_MIN]
+            if (nb_cands and short is None) or (where == "before" and refers_back):
+                extra = _alongside(nb, best, bool(nb_cands))
+                chosen = [extra, *chosen] if where == "before" else [*chosen, extra]
+                if short is None and nb_cands:
+                    short = nb_cands[0]
+                elif nb_cands and refers_back and where == "before" and short is not None \
+                        and nb_cands[0].score > short.score + BEST_SENTENCE_BONUS:
+                    short = nb_cands[0]
+                if where == "after":
+                    break
+    if short is not None:
+        short_in = next((i for i, c in enumerate(chosen)
+                         if c.sentence.start <= short.start and short.end <= c.sentence.end
+                         and c.sentence.passage.source == best.sentence.passage.source), None)
+        if short_in is None:  # only from the best sentence's document, always inside a quote
+            short = None
+    typed = not asked.labels or short is not None
+    return Reading(tuple(chosen), short, short_in, typed, conflict, agrees)
+
+
+def _alongside(neighbour: Sentence, best: Scored, typed: bool) -> Scored:
+    """A neighbouring sentence quoted with ``best``, scored just below it."""
+    return Scored(neighbour, best.score * 0.9, best.dense, best.words, best.context, typed, frozenset(), 1.0)
+
+
+class _Docs:
+    """Parsed sentences of one answer, each parsed once, several in one batch."""
+
+    def __init__(self, parse: Parse):
+        self._parse = parse
+        self._docs: dict[tuple[str, int], object] = {}
+
+    def many(self, sentences: Sequence[Sentence]) -> list:
+        todo = [s for s in dict.fromkeys(sentences) if (s.passage.source, s.start) not in self._docs]
+        if todo:
+            for s, d in zip(todo, self._parse([s.text for s in todo])):
+                self._docs[(s.passage.source, s.start)] = d
+        return [self._docs[(s.passage.source, s.start)] for s in sentences]
+
+    def one(self, sentence: Sentence):
+        return self.many([sentence])[0]
+
+
+def _candidates(asked: Asked, sentence: Sentence, docs: _Docs) -> list[Candidate]:
+    """The candidate phrases of one sentence; a sentence that gives orders (a prompt
+    injection) may be quoted but never answers."""
+    if gives_orders(sentence.text):
+        return []
+    return candidates(asked, docs.one(sentence), sentence.start)
+
+
+def _phrases(asked: Asked, chosen: Sequence[Scored], docs: _Docs) -> list[tuple[Candidate, int]]:
+    docs.many([c.sentence for c in chosen])  # parsed in one batch
+    out = []
+    for i, c in enumerate(chosen):
+        for cand in _candidates(asked, c.sentence, docs):
+            bonus = BEST_SENTENCE_BONUS if i == 0 else 0.0
+            out.append((replace(cand, score=cand.score + bonus), i))
+    return out
+
+
+def _pick(cands: list[tuple[Candidate, int]]) -> tuple[Candidate | None, int | None]:
+    if not cands:
+        return None, None
+    cand, i = max(cands, key=lambda x: x[0].score)
+    return cand, i
+
+
+_DEFINITE = re.compile(r"\b[Tt]he ([a-z]+)\b")
+
+
+def _refers_back(sentence: Sentence, before: Sentence) -> bool:
+    """``sentence`` opens with a pronoun, or names "the X" where X is part of a name in the
+    sentence before ("In a statement, the command said" after "… U.S. Central Command.")."""
+    if ANAPHOR.match(sentence.text):
+        return True
+    head = sentence.text[:60]
+    prev = before.text
+    for m in _DEFINITE.finditer(head):
+        noun = m.group(1)
+        if len(noun) > 3 and re.search(rf"\b[A-Z][\w.-]* (?:[A-Z][\w.-]* )*{noun.capitalize()}\b", prev) \
+                and not re.search(rf"\b{noun.capitalize()}\b", sentence.text):
+            return True
+    return False
+
+
+_OPENING_THE = re.compile(r"^[\"“'(]*The ((?:[\w.-]+ ){0,2}[\w-]+)")
+
+
+def _continues(nxt: Sentence, sentence: Sentence) -> bool:
+    """``nxt`` goes on about what ``sentence`` said: it opens with a pronoun, or with "The
+    … X" where X is a word of ``sentence`` ("… precision strikes …" + "The U.S. strikes …")."""
+    if ANAPHOR.match(nxt.text):
+        return True
+    m = _OPENING_THE.match(nxt.text)
+    if not m:
+        return False
+    words = {w.lower().rstrip("s") for w in re.findall(r"[A-Za-z][\w-]{3,}", sentence.text)}
+    return any(w.lower().rstrip("s") in words for w in m.group(1).split() if len(w) > 3)
+
+
+def _states(asked: Asked, passage, ex: Extraction) -> bool:
+    """A retrieved passage of the same document, or of a part of the same work (same
+    title: an article indexed paragraph by paragraph), states an asked year or quarter."""
+    seen = set()
+    for s in ex.sentences:
+        p = s.passage
+        if p.chunk_id in seen or not (p.source == passage.source or (p.title and p.title == passage.title)):
+            continue
+        seen.add(p.chunk_id)
+        if constraints.agreement(asked, p.title + "\n" + p.text) == constraints.AGREES:
+            return True
+    return False
+
+
+def _conflict_text(asked: Asked, best: Scored, docs: _Docs) -> str:
+    """What the documents give instead, from the closest contradicting sentence."""
+    other = constraints.stated(asked, best.sentence.text)
+    doc = docs.one(best.sentence)
+    unyeared = replace(asked, years=frozenset(), quarters=frozenset())
+    cands = [c for c in candidates(unyeared, doc, best.sentence.start)
+             if not constraints.years_in(c.text) and c.label != "DATE"]
+    wanted = constraints.asked_for(asked)
+    if cands and other and asked.labels:
+        text = cands[0].shown(best.sentence.text, best.sentence.start)
+        return f"The documents give {text} for {other} ({best.sentence.passage.source}), not a figure for {wanted}."
+    if other:
+        return f"The closest passages are about {other}, not {wanted}."
+    return f"The closest passages don't say anything for {wanted}."

@@ -1,0 +1,201 @@
+"""When the retrieved evidence does not answer the question, say so instead of guessing.
+
+No similarity threshold alone separates answerable from unanswerable questions: a
+question about something the documents name ("When did the attack on al-Udeid happen?"
+beside an article about al-Asad) retrieves passages as close as a real one does. So the
+decision combines signals of the chosen sentence and its passages:
+
+* key terms — a name, number or quoted phrase of the question that no retrieved passage
+  contains means the documents are about something else (a name misspelt by one letter,
+  or written without its dots, still counts as contained);
+* focus — what the question asks about ("how many *civilians*", "the *commander* of")
+  missing from the chosen sentences, more so when no document uses the word at all;
+* coverage — how much of the question (IDF-weighted terms) the chosen sentence and its
+  neighbours hold, and how close it is in meaning (MiniLM cosine);
+* answer type — a "how many" question whose chosen sentences hold no number, a "when"
+  question without a date, a "who" question without a name;
+* unknown words — two or more of the question's content words that no indexed document
+  contains at all ("How did Iran's *foreign ministry* respond?").
+
+Each weakness lowers the support; below :data:`THRESHOLD` the answer is a refusal.
+
+This module decides every refusal, for both answerers, and words it: one sentence,
+:data:`NOT_FOUND` (the LLM is told to reply with exactly it; :func:`is_refusal` reads a
+draft that says so in other words), followed by what the documents do give when that is
+known. :func:`refused` builds the refused :class:`~qa.types.Answer`; its reasons are
+:func:`empty_index`, :func:`conflict`, :func:`unsupported` (a :class:`Verdict`) and
+:func:`unverified`.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from index import text as tokenizer
+
+from .extractive import Extraction
+from .matching import term_matches
+from .types import Answer
+
+NOT_FOUND = "I couldn't find that in the documents."
+
+# Chosen by a grid over the recorded signals of the xquad-en and covid-qa dev questions and
+# the seed questions (tests/seed_questions.jsonl), with every seed unanswerable refused: 5% /
+# 3% of answerable dev questions are refused (docs/evaluation.md, "Refusal").
+THRESHOLD = 0.35
+W_DENSE, W_WORDS, W_CONTEXT = 0.5, 0.35, 0.15
+P_MISSING_KEY = 0.15  # per name/number of the question that no passage contains
+P_FOCUS = 0.20  # "how many *civilians*": the counted thing is not in the answer ...
+P_FOCUS_KNOWN = 0.15  # ... though the documents use the word elsewhere
+P_UNTYPED = 0.12  # no number for "how many", no date for "when", ...
+P_UNKNOWN = 0.20  # two or more of the question's content words occur nowhere in the documents
+UNKNOWN_MIN = 2  # one alone is too often a typo or a paraphrase ("surrender" for "gave up")
+
+
+@dataclass(frozen=True)
+class Verdict:
+    refused: bool
+    support: float
+    reason: str = ""  # what was missing, for the user ("none of the passages mention …")
+    missing: tuple[str, ...] = ()  # key words of the question found nowhere in the evidence
+
+
+def _evidence_terms(ex: Extraction) -> set[str]:
+    out: set[str] = set()
+    seen = set()
+    for s in ex.ranked:
+        p = s.sentence.passage
+        if p.chunk_id not in seen:
+            seen.add(p.chunk_id)
+            out.update(tokenizer.terms(p.title))
+            out.update(tokenizer.terms(p.text))
+    return out
+
+
+def _focus_missing(q, chosen_text: str) -> bool:
+    """The chosen sentences don't name what the question asks about ("how many *civilians*").
+
+    An agent noun is compared as written: the stemmer makes "commander" and "Command"
+    one term, but a sentence about U.S. Central Command names no commander."""
+    if not q.focus:
+        return False
+    word = q.focus_word or ""
+    if re.search(r"(?:er|or)s?$", word):
+        singular = word[:-1] if word.endswith("s") else word
+        return not ({singular, singular + "s"} & set(tokenizer.words(chosen_text)))
+    return not term_matches([q.focus], set(tokenizer.terms(chosen_text)))[q.focus]
+
+
+def judge(ex: Extraction, key_words: dict[str, str] | None = None, unknown: tuple[str, ...] = ()) -> Verdict:
+    """Whether ``ex`` answers its question. ``key_words`` maps key stems to their written
+    form; ``unknown`` are the question's content terms that no indexed document contains."""
+    if not ex.chosen:
+        return Verdict(True, 0.0, "nothing was retrieved")
+    q = ex.question
+    best = ex.chosen[0]
+    evidence = _evidence_terms(ex)
+    found = term_matches(sorted(q.key_terms), evidence, typos=True)  # a misspelt name is still the name
+    missing = tuple(t for t in _in_question_order(q) if t in found and not found[t])
+    typed = any(c.typed for c in ex.chosen)
+    focus_missing = _focus_missing(q, " ".join(c.sentence.text for c in ex.chosen))
+    unknown = tuple(t for t in unknown if t not in missing)
+    # An absent focus noun is absent from the coverage too, even when its stem is there
+    # ("commander" and "Command" stem alike): the sentence is about something else.
+    drop = _share(ex, q.focus) if focus_missing else 0.0
+
+    def minus_focus(c) -> float:
+        return drop if q.focus in c.matched else 0.0
+
+    support = (
+        W_DENSE * best.dense
+        + W_WORDS * max(c.words - minus_focus(c) for c in ex.chosen)
+        + W_CONTEXT * max(c.context - minus_focus(c) for c in ex.chosen)
+        - P_MISSING_KEY * len(missing)
+        - ((P_FOCUS if q.focus in unknown else P_FOCUS_KNOWN) if focus_missing else 0.0)
+        - (P_UNTYPED if q.expects and not typed else 0.0)
+        - (P_UNKNOWN if len(unknown) >= UNKNOWN_MIN else 0.0)
+    )
+    refused = support < THRESHOLD
+    reason = ""
+    if refused:
+        names = [(key_words or {}).get(t, t) for t in missing]
+        if names:
+            reason = "none of the passages I found mention " + ", ".join(f"“{n}”" for n in names)
+        elif len(unknown) >= UNKNOWN_MIN:
+            reason = "the documents never mention " + ", ".join(f"“{(key_words or {}).get(t, t)}”" for t in unknown)
+        elif focus_missing:
+            reason = f"the closest passages don't mention “{q.focus_word or (key_words or {}).get(q.focus, q.focus)}”"
+        elif q.expects and not typed:
+            reason = f"the closest passages don't give {_WHAT[q.expects]}"
+        else:
+            reason = "the closest passages don't answer it"
+    return Verdict(refused, round(support, 4), reason, missing)
+
+
+def _share(ex: Extraction, term: str | None) -> float:
+    """``term``'s part of the question's (IDF-weighted) terms, as the extractive scores count it."""
+    total = sum(ex.idf.values())
+    return ex.idf.get(term, 0.0) / total if term and total else 0.0
+
+
+def _in_question_order(q) -> list[str]:
+    order = {t: i for i, t in enumerate(q.terms)}
+    return sorted(q.key_terms, key=lambda t: (order.get(t, len(order)), t))
+
+
+_WHAT = {
+    "number": "a number for it",
+    "date": "a date or time for it",
+    "person": "a name for it",
+    "place": "a place for it",
+    "reason": "a reason for it",
+}
+
+
+# --------------------------------------------------------------------------- wording
+
+_DRAFT_REFUSAL = re.compile(
+    r"^(?:sorry,?\s*)?(?:i\s+(?:can't|cannot|can\s+not|couldn't|could\s+not|was\s+unable\s+to|am\s+unable\s+to)"
+    r"\s+find\b|i\s+(?:do\s+not|don't)\s+know\b|(?:the\s+)?(?:provided\s+|given\s+)?"
+    r"(?:documents?|passages?|context|sources?)\s+(?:do|does)\s+not\s+"
+    r"(?:contain|mention|say|answer|provide|include)\b|there\s+is\s+no\s+information\b)"
+)
+
+
+def is_refusal(text: str) -> bool:
+    """Whether ``text`` (one sentence of an LLM draft) says the documents do not hold the answer."""
+    norm = " ".join(text.lower().replace("’", "'").split())
+    return bool(_DRAFT_REFUSAL.match(norm))
+
+
+def refused(base: dict, detail: str = "", flags: tuple[str, ...] = ()) -> Answer:
+    """The refused answer: :data:`NOT_FOUND`, then ``detail`` (what the documents do give,
+    or what to do); ``base`` holds the answer's other fields (question, passages …)."""
+    text = f"{NOT_FOUND} {detail}".strip()
+    return Answer(text=text, citations=(), refused=True, flags=tuple(flags), **base)
+
+
+def empty_index(source_dir) -> str:
+    return (f"The index has no documents yet: add some to {source_dir} and run "
+            "`python -m index build`.")
+
+
+def conflict(statement: str) -> tuple[str, tuple[str, ...]]:
+    """A question about a year or quarter the documents don't give ("The documents give 14
+    minor injuries for 2023, not a figure for 2022.")."""
+    return statement, ("refused: the documents state another year or quarter",)
+
+
+def unsupported(verdict: Verdict, ex: Extraction) -> tuple[str, tuple[str, ...]]:
+    """The extractive answer's evidence does not answer: why, and the closest passage."""
+    parts = []
+    if verdict.reason:
+        parts.append(verdict.reason[0].upper() + verdict.reason[1:] + ".")
+    if ex.chosen:
+        parts.append(f"The closest passage is in {ex.chosen[0].sentence.passage.source}.")
+    return " ".join(parts), (f"refused: {verdict.reason} (support {verdict.support:.2f})",)
+
+
+def unverified() -> tuple[str, tuple[str, ...]]:
+    """No quote survived verification (the index changed under the answer): never answer unchecked."""
+    return "", ("refused: no citation could be verified",)

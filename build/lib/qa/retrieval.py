@@ -1,0 +1,228 @@
+"""Hybrid retrieval: BM25 and dense candidates, fused by score, re-ranked by their best sentence.
+
+1. **Candidates.** The index's BM25 and dense searches each give their top
+   ``candidates`` chunks.
+2. **Score fusion.** Each list's scores are standardised (z-score over that list) and
+   added with weights; a chunk missing from one list gets that list's lowest z. Rank
+   fusion (RRF) throws away how far ahead a strong match is, and measured worse than BM25
+   alone on long articles; standardised scores keep it (docs/evaluation.md).
+3. **Best-sentence re-rank.** Questions paraphrase one sentence of the answer's passage,
+   so a chunk is also scored by its single best sentence: the share of the question's
+   terms it holds (each term weighted by how rare it is among the candidates), the share
+   of the question's adjacent term pairs found near each other in it, and whether it
+   holds the kind of thing the question asks for (a number for "how many", ...); and the
+   cosine of the question and the chunk's closest sentence (vectors the build stored,
+   :mod:`index.sentence_vectors`; without them this signal is left out).
+4. **Neighbour windows** (``window > 0``, :mod:`qa.windows`): the passage handed to the
+   answerer is the matched chunk with its overlapping neighbours. Matching stays on
+   chunks; the evaluation ranks with ``window=0`` (chunk-level hit@k).
+
+Everything is tunable through :class:`RetrievalConfig`; the defaults were chosen on the
+dev questions of xquad-en and covid-qa (see docs/evaluation.md).
+"""
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from typing import Sequence
+
+from index import ScoredChunk
+from index import text as tokenizer
+from index.cache import LRU
+from index.models import Chunk
+
+from .evidence import Evidence
+from .tracing import retrieval_span
+from .windows import windows
+from .types import Passage
+
+__all__ = ["CHUNK_LEVEL", "DEFAULT_CONFIG", "RetrievalConfig", "rank_chunks", "retrieve", "to_passages"]
+
+
+@dataclass(frozen=True)
+class RetrievalConfig:
+    candidates: int = 80  # taken from each of BM25 and dense
+    keyword_weight: float = 0.6  # weights of the standardised BM25 and cosine scores
+    dense_weight: float = 0.4
+    rerank_depth: int = 60  # fused candidates re-ranked by their best sentence
+    coverage_weight: float = 4.0  # share of (rarity-weighted) question terms in the best sentence
+    phrase_weight: float = 4.0  # share of question term pairs found near each other in it
+    answer_type_weight: float = 0.5  # it holds what the question asks for (number, date, name...)
+    definition_weight: float = 0.5  # for "what is X?": it defines X ("X is a ...", "long form (X)")
+    sentence_dense_weight: float = 8.0  # cosine of the question and the chunk's closest sentence
+    pair_gap: int = 3  # "near": at most this many terms apart
+    window: int = 1  # overlapping neighbour chunks added on each side of a passage (answerer context)
+
+    def __post_init__(self) -> None:
+        if self.candidates < 1 or self.rerank_depth < 0 or self.window < 0 or self.pair_gap < 1:
+            raise ValueError(f"invalid retrieval config: {self}")
+
+
+DEFAULT_CONFIG = RetrievalConfig()
+CHUNK_LEVEL = RetrievalConfig(window=0)  # the same ranking, passages = chunks (for evaluation)
+
+
+def to_passages(hits: Sequence[ScoredChunk]) -> list[Passage]:
+    return [
+        Passage(rank=i + 1, chunk_id=h.chunk.id, source=h.chunk.source, title=h.chunk.title,
+                text=h.chunk.text, start=h.chunk.start, end=h.chunk.end, score=round(h.score, 6),
+                page=h.chunk.page, page_breaks=h.chunk.page_breaks)
+        for i, h in enumerate(hits)
+    ]
+
+
+@retrieval_span
+def retrieve(reader: Evidence, query: str, k: int, *, config: RetrievalConfig = DEFAULT_CONFIG) -> list[Passage]:
+    """The ``k`` best passages for ``query``, best first (with neighbour windows if configured)."""
+    if config.window:
+        # overlapping windows merge: rank more chunks than k so that k passages remain
+        ranked, _ = _rank(reader, query, 3 * k, config)
+        return windows(reader, ranked, config.window, k) if ranked else []
+    return to_passages(rank_chunks(reader, query, k, config=config))
+
+
+def rank_chunks(reader: Evidence, query: str, k: int, *, config: RetrievalConfig = DEFAULT_CONFIG) -> list[ScoredChunk]:
+    """The ``k`` best chunks for ``query`` with their final scores, best first."""
+    return _rank(reader, query, k, config)[0]
+
+
+def _rank(reader: Evidence, query: str, k: int, config: RetrievalConfig) -> tuple[list[ScoredChunk], int]:
+    if k < 1:
+        return [], -1
+    n = max(config.candidates, k)
+    result = reader.search(query, dense_k=n, keyword_k=n)
+    fused = _fuse(result.keyword, result.dense, config)
+    depth = max(config.rerank_depth, k) if config.rerank_depth else 0
+    if depth:
+        closest = _closest_sentences(reader, query, fused[:depth]) if config.sentence_dense_weight else {}
+        head = _rerank(query, fused[:depth], config, closest)
+        fused = sorted(head + fused[depth:], key=lambda h: -h.score)
+    return fused[:k], result.generation
+
+
+# ---- fusion --------------------------------------------------------------------------
+def _standardised(hits: Sequence[ScoredChunk]) -> tuple[dict[str, float], float]:
+    """z-scores of a result list by chunk id, and the lowest (for chunks not in it)."""
+    if not hits:
+        return {}, 0.0
+    scores = [h.score for h in hits]
+    mean = sum(scores) / len(scores)
+    std = math.sqrt(sum((s - mean) ** 2 for s in scores) / len(scores)) or 1.0
+    z = {h.chunk.id: (h.score - mean) / std for h in hits}
+    return z, min(z.values())
+
+
+def _fuse(keyword: Sequence[ScoredChunk], dense: Sequence[ScoredChunk], config: RetrievalConfig) -> list[ScoredChunk]:
+    zk, k_floor = _standardised(keyword)
+    zd, d_floor = _standardised(dense)
+    chunks: dict[str, Chunk] = {h.chunk.id: h.chunk for h in dense}
+    chunks.update((h.chunk.id, h.chunk) for h in keyword)
+    fused = [
+        ScoredChunk(c, config.keyword_weight * zk.get(i, k_floor) + config.dense_weight * zd.get(i, d_floor))
+        for i, c in chunks.items()
+    ]
+    fused.sort(key=lambda h: -h.score)
+    return fused
+
+
+# ---- best-sentence re-rank -------------------------------------------------------------
+# A cheap sentence split (Punkt costs ~10x more per chunk): the units only group terms.
+_SENTENCE_END = re.compile(r"[.!?][\"'”’)\]]*(\s+)(?=[\"'“‘(\[]?[A-Z0-9])|\n\s*")
+
+
+def sentence_units(text: str) -> list[tuple[int, int]]:
+    """Rough sentence spans of ``text``: split after . ! ? before a capital or digit, and at line breaks."""
+    spans, pos = [], 0
+    for m in _SENTENCE_END.finditer(text):
+        end = m.start(1) if m.group(1) is not None else m.start()
+        if end > pos:
+            spans.append((pos, end))
+        pos = m.end()
+    if pos < len(text):
+        spans.append((pos, len(text)))
+    return spans
+
+
+Sentences = tuple[tuple[tuple[int, int], list[str]], ...]
+
+
+# by (chunk id, title): the id names the chunk's text and place, whatever its index
+_sentences: LRU[tuple[str, str], tuple[Sentences, frozenset[str]]] = LRU(50_000)
+
+
+def _sentence_terms(chunk: Chunk) -> tuple[Sentences, frozenset[str]]:
+    """The stemmed terms of each of the chunk's sentences (with their spans), and the set
+    of all its terms and its title's."""
+
+    def make() -> tuple[Sentences, frozenset[str]]:
+        sentences = tuple((span, tokenizer.terms(chunk.text[span[0] : span[1]])) for span in sentence_units(chunk.text))
+        return sentences, frozenset(t for _, ts in sentences for t in ts) | frozenset(tokenizer.terms(chunk.title))
+
+    return _sentences.get_or_make((chunk.id, chunk.title), make)
+
+
+def _closest_sentences(reader: Evidence, query: str, hits: Sequence[ScoredChunk]) -> dict[str, float]:
+    """Per chunk id: the cosine of the query and the chunk's closest sentence (from the
+    sentence vectors the build stored; empty when there are none)."""
+    import numpy as np
+
+    stored = reader.chunk_sentence_vectors([h.chunk for h in hits])
+    if not stored:
+        return {}
+    q = reader.embed_query(query)
+    return {chunk_id: float(np.max(vectors @ q)) for chunk_id, vectors in stored.items()}
+
+
+def _rerank(query: str, hits: Sequence[ScoredChunk], config: RetrievalConfig,
+            closest: dict[str, float] | None = None) -> list[ScoredChunk]:
+    from .answer_types import defines, has_type
+    from .question import analyse
+
+    q = analyse(query)
+    terms = list(q.terms)
+    if not terms or not hits:
+        return list(hits)
+    cached = [_sentence_terms(h.chunk) for h in hits]
+    sentences = [sents for sents, _ in cached]
+    # a term's weight: its rarity among the candidates (BM25's idf, on this small pool)
+    chunk_terms = [terms_of_chunk for _, terms_of_chunk in cached]
+    n = len(hits)
+    weight = {}
+    for t in terms:
+        df = sum(t in ct for ct in chunk_terms)
+        weight[t] = math.log(1 + (n - df + 0.5) / (df + 0.5))
+    total = sum(weight.values()) or 1.0
+    pairs = list(zip(terms, terms[1:]))
+    pair_total = sum(min(weight[a], weight[b]) for a, b in pairs) or 1.0
+
+    out = []
+    for h, sents in zip(hits, sentences):
+        best, best_span = 0.0, None
+        for span, ts in sents:
+            present = set(ts)
+            coverage = sum(weight[t] for t in terms if t in present) / total
+            phrase = 0.0
+            if pairs and coverage:
+                where: dict[str, list[int]] = {}
+                for pos, t in enumerate(ts):
+                    where.setdefault(t, []).append(pos)
+                for a, b in pairs:
+                    if a in where and b in where and any(
+                        0 < abs(pb - pa) <= config.pair_gap for pa in where[a] for pb in where[b]
+                    ):
+                        phrase += min(weight[a], weight[b])
+                phrase /= pair_total
+            score = config.coverage_weight * coverage + config.phrase_weight * phrase
+            if score > best:
+                best, best_span = score, span
+        if best_span is not None and q.expects and config.answer_type_weight:
+            sentence = h.chunk.text[best_span[0] : best_span[1]]
+            if has_type(sentence, q.expects, q.words):
+                best += config.answer_type_weight
+        if q.subject and config.definition_weight and defines(h.chunk.text, q.subject):
+            best += config.definition_weight
+        if closest:
+            best += config.sentence_dense_weight * closest.get(h.chunk.id, min(closest.values()))
+        out.append(ScoredChunk(h.chunk, h.score + best))
+    return out

@@ -1,0 +1,28 @@
+"""Answering's settings: ``index.Settings`` plus retrieval depth, the answerer, the LLM.
+
+One flat object (``settings.chunk_size`` and ``settings.llm_model`` alike); ``python -m qa``
+and the one-shot :func:`qa.answer` build it with :meth:`Settings.from_env`.
+"""
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from index import Settings as IndexSettings
+from index.settings import env_name
+
+
+class Settings(IndexSettings):
+    """The index's settings and answering's; environment names are in each field's alias."""
+
+    top_k: int = Field(5, ge=1, le=50, validation_alias=env_name("QA_TOP_K"))
+    answerer: Literal["auto", "extractive", "llm"] = Field(
+        "auto", validation_alias=env_name("QA_ANSWERER")
+    )
+    llm_model: str = Field("gpt-4o-mini", validation_alias=env_name("QA_LLM_MODEL"))
+
+    @property
+    def llm_configured(self) -> bool:
+        """An OpenAI-compatible server is set (a key for OpenAI itself, or a base URL)."""
+        return bool(self.openai_api_key or self.openai_base_url)

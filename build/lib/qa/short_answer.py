@@ -1,0 +1,224 @@
+"""The phrase that answers, inside a quoted sentence: a number, a date, a name, a place,
+a noun phrase — read from spaCy's entities and parse, never made up.
+
+A sentence's candidates are its entities, its noun chunks and its nouns with their
+modifiers ("the Great Exhibition of 1851"), each also without the question's own words at
+its ends ("electric" of "electric heating element" for "what type of heating element")
+and, for a number, with the "about" in front of it. A typed question ("how many", "who",
+"when", "where") gets only entities of its kind, each also with the rest of its noun phrase
+("Major General James Abercrombie") and, for a date, its year alone ("1943" of "7 January
+1943"). A candidate that only repeats the question is no answer. The rest are scored by the span model (:mod:`qa.span_model`) from
+what they look like next to the question (:mod:`qa.span_features`), best first.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+
+from . import span_model
+from .asking import NUMBER, PHRASE, Asked
+from .span_features import Span, echoes, features, glued, said, sentence
+
+_DETERMINERS = frozenset("the a an this that these those its their his her our some any".split())
+_UNIT_TOKENS = frozenset("% ° °C °F °c °f km m cm mm kg g mg lb lbs mph km/h ft mi ha acres percent".split())
+_APPROX = frozenset("about around approximately nearly almost roughly some over under".split())
+_CUTTABLE = frozenset("NP NPX DATE TIME CARDINAL QUANTITY ORDINAL".split())  # "20th" of "20th century"
+_YEARISH = re.compile(r"^\d{4}s?$")  # 1954, 1970s
+MAX_PHRASE = 14  # tokens: a noun with its modifiers longer than this is a clause, not an answer
+
+
+@dataclass(frozen=True)
+class Candidate:
+    start: int  # document offsets
+    end: int
+    text: str
+    label: str
+    score: float  # the span model's log-odds that this is the answer
+    shown_start: int | None = None  # the phrase as the answer's lead shows it: "eight U.S.
+    shown_end: int | None = None  # personnel", "close-range ballistic missile" (None: as ``text``)
+
+    def shown(self, sentence: str, sentence_start: int) -> str:
+        """The phrase as the lead shows it, cut from the sentence that holds it."""
+        start, end = (self.shown_start, self.shown_end) if self.shown_end else (self.start, self.end)
+        return sentence[start - sentence_start : end - sentence_start]
+
+
+def _trimmed(span):
+    """A span without leading determiners and trailing punctuation, widened over what is
+    written onto it ("£" "30" "m", "565" "°C", "27-30%"), and without an unbalanced
+    bracket or quote ("commune (gmina" → "commune"). Offsets stay exact."""
+    doc = span.doc
+    toks = list(span)
+    while toks and toks[0].i > 0 and glued(doc[toks[0].i - 1], toks[0]) and (
+            doc[toks[0].i - 1].text in "£$€¥" or (doc[toks[0].i - 1].like_num and toks[0].text in "-–")):
+        toks.insert(0, doc[toks[0].i - 1])
+    while toks and toks[-1].i + 1 < len(doc) and _written_on(toks[-1], doc[toks[-1].i + 1]):
+        toks.append(doc[toks[-1].i + 1])
+    while toks and (toks[0].lower_ in _DETERMINERS or toks[0].is_punct and toks[0].text not in "£$€¥"
+                    or toks[0].lower_ in ("age", "aged")):
+        toks = toks[1:]
+    for i, t in enumerate(toks):  # "5 ft 3 in) broad gauge": start after a bracket that closes nothing
+        if t.text in ")]}" and not any(u.text in "([{" for u in toks[:i]):
+            toks = toks[i + 1:]
+            break
+    for i, t in enumerate(toks):  # cut at an opening bracket or quote that does not close
+        if t.text in "([{\"“‘" and not any(u.text in ")]}\"”’" for u in toks[i + 1:]):
+            toks = toks[:i]
+            break
+    while toks and toks[-1].is_punct and toks[-1].text not in "%)":
+        toks = toks[:-1]
+    return toks
+
+
+def _coordinated(doc, ents: list) -> list:
+    """Runs of entities of one label joined by ", ", "and", "or" ("Hmong or Laotian"), as
+    one span each (labelled like their parts)."""
+    out = []
+    i = 0
+    ents = sorted(ents, key=lambda e: e.start)
+    while i < len(ents):
+        j = i
+        while j + 1 < len(ents) and ents[j + 1].label_ == ents[i].label_ and all(
+                t.lower_ in (",", "and", "or", "&") for t in doc[ents[j].end : ents[j + 1].start]) \
+                and ents[j + 1].start > ents[j].end:
+            j += 1
+        if j > i:
+            out.append((doc[ents[i].start : ents[j].end], ents[i].label_))
+        i = j + 1
+    return out
+
+
+def _written_on(a, b) -> bool:
+    """``b`` belongs to the number ``a`` ends with: "30" "m", "27" "-30%", "565" "°C"."""
+    if b.text in _UNIT_TOKENS and (a.like_num or a.text[-1:].isdigit()):
+        return True
+    if a.text == "°" and glued(a, b) and b.text in ("C", "F", "K"):
+        return True
+    if not glued(a, b) or not (a.like_num or a.text[-1:].isdigit() or a.text in "£$€¥-–"):
+        return False
+    return b.like_num or b.text in _UNIT_TOKENS or b.text in "-–%" or (b.is_alpha and len(b.text) <= 2)
+
+
+def _unechoed(asked: Asked, toks: list) -> list:
+    """``toks`` without the question's own words at either end: "what type of heating
+    element" → "electric" of "electric heating element" (the SQuAD convention; the lead
+    still shows the whole phrase). Unchanged when nothing else would remain."""
+    def echoed(t) -> bool:
+        return t.is_punct or t.lower_ in _DETERMINERS or (not t.like_num and said(asked, t))
+
+    i, j = 0, len(toks)
+    while i < j and echoed(toks[i]):
+        i += 1
+    while j > i and echoed(toks[j - 1]):
+        j -= 1
+    if i == j or (i == 0 and j == len(toks)):
+        return toks
+    core = toks[i:j]
+    while core and core[-1].is_punct:
+        core = core[:-1]
+    return core or toks
+
+
+
+
+
+def spans(asked: Asked, doc) -> list[Span]:
+    """Every candidate span of one parsed sentence, once each (an entity's label wins over
+    a noun chunk's)."""
+    if asked.kind is None or asked.kind == "reason":
+        return []
+    typed = bool(asked.labels) and asked.kind != PHRASE  # a number, a date, a name, a place
+    raw = [(e, e.label_) for e in doc.ents if not typed or e.label_ in asked.labels]
+    if asked.many:  # "which two bodies", "who were the crew": "Grissom, White, and Chaffee"
+        raw += _coordinated(doc, [e for e, _ in raw])
+    widened: list = []
+    if typed:
+        if asked.focus and asked.wh in ("what", "which"):  # "which air base": "al-Asad Air Base"
+            raw += [(c, "NP") for c in doc.noun_chunks if c.root.lemma_.lower() == asked.focus
+                    and any(t.pos_ == "PROPN" and t.lower_ not in asked.words for t in c)]
+        # an entity with the words its noun phrase puts around it: "Major General James
+        # Abercrombie", "US President Barack Obama"; labelled as the entity
+        ents = [(e, label) for e, label in raw if label != "NP"]
+        widened = [(c, label) for c in doc.noun_chunks for e, label in ents
+                   if c.start <= e.start and e.end <= c.end and (c.start, c.end) != (e.start, e.end)]
+    else:
+        raw += [(c, "NP") for c in doc.noun_chunks]
+        for t in doc:  # a noun with what modifies it: "the Mamluks of Egypt", "Great Exhibition of 1851"
+            if t.pos_ in ("NOUN", "PROPN") and any(c.dep_ in ("prep", "conj", "appos") for c in t.children):
+                left, right = t.left_edge.i, t.right_edge.i
+                if right - left < MAX_PHRASE:
+                    raw.append((doc[left : right + 1], "NPX"))
+    out: dict[tuple[int, int], Span] = {}
+
+    def add(toks, label, **how) -> None:
+        key = (toks[0].i, toks[-1].i)
+        if toks and key not in out:
+            out[key] = Span(tuple(toks), label, **how)
+
+    for n, (span, label) in enumerate([*raw, *widened]):
+        toks = _trimmed(span)
+        if not toks:
+            continue
+        wide = n >= len(raw)
+        kind_of = asked.focus is not None and asked.wh in ("what", "which") and any(
+            t.lemma_.lower() == asked.focus for t in toks)
+        if kind_of and len([t for t in toks if not t.is_stop]) < 2:
+            continue  # "missile" alone says nothing new about "what kind of missile"
+        if echoes(asked, toks) >= 1.0 and not kind_of:
+            continue
+        if toks[0].lower_ in _APPROX and len(toks) > 1 and any(t.like_num for t in toks[1:]):
+            add(toks, label, approx=True, kind_of=kind_of)  # "about 340 miles" and "340 miles"
+            add(toks[1:], label, kind_of=kind_of)
+        else:
+            add(toks, label, kind_of=kind_of, widened=wide)
+        if label in _CUTTABLE or wide:  # a name is never cut, the words around it are
+            core = _unechoed(asked, toks)
+            if core is not toks:
+                add(core, label, cut=True, widened=wide)
+        if label == "DATE" and len(toks) > 1:  # "early 1954", "7 January 1943", "fall of 2015": the year
+            years = [t for t in toks if _YEARISH.match(t.text)]
+            if len(years) == 1:
+                add(years, label, part=True)
+        prev = doc[toks[0].i - 1] if toks[0].i > 0 else None
+        if prev is not None and prev.lower_ in _APPROX and any(t.like_num for t in toks):
+            add([prev, *toks], label, approx=True)
+    return list(out.values())
+
+
+def candidates(asked: Asked, doc, offset: int) -> list[Candidate]:
+    """The answer candidates of one parsed sentence (``doc``), best first; ``offset`` is the
+    sentence's start in its document."""
+    scored = [replace(c, score=round(span_model.score(f), 4)) for c, f in observations(asked, doc, offset)]
+    return sorted(scored, key=lambda c: -c.score)
+
+
+def observations(asked: Asked, doc, offset: int) -> list[tuple[Candidate, dict[str, float]]]:
+    """The candidates of one sentence with their features, unscored (what the span model
+    is trained on and scores)."""
+    found = spans(asked, doc)
+    if not found:
+        return []
+    seen = sentence(asked, doc)
+    text = doc.text  # spaCy joins the tokens again on every access
+    out = []
+    for span in found:
+        toks = span.toks
+        f = features(asked, seen, span)
+        shown_start = shown_end = None
+        if span.cut:  # the lead shows the whole phrase: "electric heating element"
+            whole = next((s for s in found if not s.cut and s.toks[0].i <= toks[0].i and toks[-1].i <= s.toks[-1].i), None)
+            if whole is not None:
+                shown_start, shown_end = offset + whole.toks[0].idx, offset + whole.toks[-1].idx + len(whole.toks[-1].text)
+        if "counts_focus" in f:  # "eight U.S. personnel"
+            noun = next(t for t in doc[toks[-1].i + 1 : toks[-1].i + 5]
+                        if t.lemma_.lower() == asked.focus or t.lower_ == asked.focus_text)
+            shown_start, shown_end = offset + toks[0].idx, offset + noun.idx + len(noun.text)
+        start, end = toks[0].idx, toks[-1].idx + len(toks[-1].text)
+        out.append((Candidate(offset + start, offset + end, text[start:end], span.label, 0.0,
+                              shown_start, shown_end), f))
+    if asked.kind == NUMBER:  # several counts of the focus make each a weaker answer ("23 … and 25 …")
+        counted = sum("counts_focus" in f and "widened" not in f for _, f in out)
+        if counted > 1:
+            for _, f in out:
+                f["several_counts"] = 1.0
+    return out

@@ -1,0 +1,230 @@
+"""Answers, documents and reports as HTML fragments for the page. Pure functions, no gradio.
+
+Every piece of text that comes from a document, a question, a file name or an error is
+passed through :func:`html.escape` here, so a ``<script>`` in a document is shown as text.
+The output never contains a newline: Gradio's Chatbot runs ``inspect.cleandoc`` on message
+strings, and line breaks are ``<br>`` anyway.
+
+Anchors: the ``[n]`` markers of the answer to turn ``t`` link to ``#qa-t-n``, the id of the
+n-th entry of that answer's "Sources" block.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from html import escape
+
+from index import BuildReport, IndexedDocument
+from qa import markers
+from qa.types import Answer, Citation, Passage
+
+from .uploads import UploadResult
+
+
+
+def _text(value: str) -> str:
+    """Escaped text, with line breaks kept as ``<br>``."""
+    return escape(value).replace("\r\n", "\n").replace("\n", "<br>")
+
+
+def anchor_id(turn: int, number: int) -> str:
+    return f"qa-{turn}-{number}"
+
+
+def link_markers(escaped: str, turn: int, numbers: Iterable[int]) -> str:
+    """Turn ``[n]`` markers of already-escaped text into links to the sources of ``turn``.
+
+    Only numbers in ``numbers`` are linked; any other bracketed number stays text.
+    """
+    known = set(numbers)
+
+    def link(match: re.Match[str]) -> str:
+        parts = [int(p) for p in re.split(r"\s*[,;]\s*", match.group(1))]
+        if not all(p in known for p in parts):
+            return match.group(0)
+        return "".join(
+            f'<a class="qa-marker" href="#{anchor_id(turn, p)}" title="Source {p}">[{p}]</a>' for p in parts
+        )
+
+    return markers.MARKER.sub(link, escaped)
+
+
+def question_html(question: str) -> str:
+    return f'<div class="qa-question">{_text(question)}</div>'
+
+
+def streaming_html(partial: str) -> str:
+    """The answer while it streams in: plain escaped text (its sources are not known yet)."""
+    return f'<div class="qa-answer qa-streaming">{_text(partial)}<span class="qa-cursor">▍</span></div>'
+
+
+def error_html(message: str) -> str:
+    return f'<div class="qa-error" role="alert"><strong>Error:</strong> {_text(message)}</div>'
+
+
+def _locate(citation: Citation, passages: Sequence[Passage]) -> tuple[Passage, int, int] | None:
+    """The passage holding the citation's quote, and the quote's offsets inside its text."""
+    if not citation.quote:
+        return None
+    candidates = [p for p in passages if p.source == citation.source]
+    for p in candidates:  # by document offsets: exact even if the quote occurs twice
+        if p.start <= citation.start and citation.end <= p.end:
+            at = citation.start - p.start
+            if p.text[at:at + len(citation.quote)] == citation.quote:
+                return p, at, at + len(citation.quote)
+    for p in sorted(candidates, key=lambda p: p.chunk_id != citation.chunk_id):
+        at = p.text.find(citation.quote)
+        if at >= 0:
+            return p, at, at + len(citation.quote)
+    return None
+
+
+def _highlighted(citation: Citation, passages: Sequence[Passage]) -> str:
+    found = _locate(citation, passages)
+    if found is None:  # the passage is not among the retrieved ones: show the quote alone
+        return f'<div class="qa-passage"><mark class="qa-quote">{_text(citation.quote)}</mark></div>'
+    p, qs, qe = found
+    return (
+        f'<div class="qa-passage">{_text(p.text[:qs])}<mark class="qa-quote">{_text(p.text[qs:qe])}</mark>'
+        f"{_text(p.text[qe:])}</div>"
+    )
+
+
+def _where(source: str, title: str, page: int | None) -> str:
+    parts = [f'<span class="qa-file">{escape(source)}</span>']
+    if title and title != source:
+        parts.append(f'<span class="qa-title">{escape(title)}</span>')
+    if page is not None:
+        parts.append(f'<span class="qa-page">page {page}</span>')
+    return " ".join(parts)
+
+
+def _citation_entry(c: Citation, turn: int, passages: Sequence[Passage]) -> str:
+    check = "" if c.verified else ' <span class="qa-unverified">quote not verified</span>'
+    return (
+        f'<li id="{anchor_id(turn, c.number)}" class="qa-source">'
+        f'<div class="qa-source-head"><span class="qa-num">[{c.number}]</span> '
+        f'{_where(c.source, c.title, c.page)} <span class="qa-score">score {c.score:.3f}</span>{check}</div>'
+        f"{_highlighted(c, passages)}</li>"
+    )
+
+
+def _passage_entry(p: Passage) -> str:
+    return (
+        f'<li class="qa-source"><div class="qa-source-head"><span class="qa-num">#{p.rank}</span> '
+        f'{_where(p.source, p.title, p.page)} <span class="qa-score">score {p.score:.3f}</span></div>'
+        f'<div class="qa-passage">{_text(p.text)}</div></li>'
+    )
+
+
+def sources_html(answer: Answer, turn: int) -> str:
+    """The collapsible block under an answer: its citations, or for a refusal the nearest passages."""
+    if answer.refused or not answer.citations:
+        if not answer.passages:
+            return ""
+        items = "".join(_passage_entry(p) for p in answer.passages)
+        return (
+            f'<details class="qa-sources qa-nearest" open><summary>Nearest passages ({len(answer.passages)})'
+            f'</summary><ol class="qa-source-list">{items}</ol></details>'
+        )
+    items = "".join(_citation_entry(c, turn, answer.passages) for c in answer.citations)
+    return (
+        f'<details class="qa-sources"><summary>Sources ({len(answer.citations)})</summary>'
+        f'<ol class="qa-source-list">{items}</ol></details>'
+    )
+
+
+def _short_lead(answer: Answer) -> tuple[str, str]:
+    """The answer's lead (its short answer and marker, "Eight U.S. personnel [1].") and the rest."""
+    if answer.short_answer is None or answer.refused:
+        return "", answer.text
+    return markers.split_lead(answer.text)
+
+
+def answer_html(answer: Answer, turn: int) -> str:
+    """A finished answer: its short answer in bold above the quotes (markers linked), any
+    notice, and its sources block."""
+    numbers = [c.number for c in answer.citations]
+    lead, rest = _short_lead(answer)
+    body = link_markers(_text(rest), turn, numbers)
+    if lead:
+        strong = link_markers(_text(lead), turn, numbers)
+        body = f'<p class="qa-short"><strong>{strong}</strong></p>{body}'
+
+    notice = f'<div class="qa-notice">{_text(answer.notice)}</div>' if answer.notice else ""
+    meta = f'<div class="qa-meta">{escape(answer.answerer)} · {answer.seconds:.1f} s</div>'
+    if answer.refused:
+        return (
+            f'<div class="qa-answer qa-refused"><div class="qa-refused-label">Not found in the documents</div>'
+            f'<div class="qa-text">{body}</div>{notice}{sources_html(answer, turn)}{meta}</div>'
+        )
+    return (
+        f'<div class="qa-answer"><div class="qa-text">{body}</div>{notice}'
+        f"{sources_html(answer, turn)}{meta}</div>"
+    )
+
+
+# ---- documents panel ---------------------------------------------------------------------
+
+def _when(iso: str) -> str:
+    """``2025-11-25T10:16:00+00:00`` → ``2025-11-25 10:16 UTC``; anything else as given."""
+    m = re.fullmatch(r"(\d{4}-\d\d-\d\d)T(\d\d:\d\d)(?::\d\d(?:\.\d+)?)?(?:\+00:00|Z)", iso)
+    return f"{m.group(1)} {m.group(2)} UTC" if m else iso
+
+
+def documents_html(documents: Sequence[IndexedDocument]) -> str:
+    if not documents:
+        return '<p class="qa-empty">No documents are indexed yet. Upload some and rebuild the index.</p>'
+    rows = "".join(
+        f"<tr><td>{escape(d.source)}</td><td class=\"qa-num-cell\">{d.chunks}</td>"
+        f"<td>{escape(_when(d.indexed_at))}</td></tr>"
+        for d in documents
+    )
+    total = sum(d.chunks for d in documents)
+    return (
+        f'<table class="qa-documents"><thead><tr><th>Document</th><th>Chunks</th><th>Indexed</th></tr>'
+        f"</thead><tbody>{rows}</tbody></table>"
+        f'<p class="qa-doc-total">{len(documents)} documents, {total} chunks</p>'
+    )
+
+
+def _names(label: str, names: Sequence[str], limit: int = 20) -> str:
+    if not names:
+        return ""
+    shown = ", ".join(escape(n) for n in names[:limit])
+    more = f" and {len(names) - limit} more" if len(names) > limit else ""
+    return f"<li>{label}: {shown}{more}</li>"
+
+
+def build_report_html(report: BuildReport) -> str:
+    skipped = "".join(
+        f"<li>skipped: {escape(s.path)} — {escape(s.reason)}</li>" for s in report.skipped
+    )
+    changes = (
+        _names("added", report.files_added) + _names("changed", report.files_changed)
+        + _names("removed", report.files_removed) + skipped
+    )
+    if not changes:
+        changes = "<li>nothing changed</li>"
+    return (
+        f'<div class="qa-report"><strong>Index rebuilt</strong> in {report.seconds:.1f} s: '
+        f"{report.documents_total} documents, {report.chunks_total} chunks "
+        f"({report.chunks_embedded} embedded, {report.chunks_reused} reused, {report.chunks_deleted} deleted)."
+        f"<ul>{changes}</ul></div>"
+    )
+
+
+def progress_text(stage: str, done: int, total: int) -> str:
+    return f"{stage} {done}/{total}" if total else stage
+
+
+def upload_report_html(result: UploadResult) -> str:
+    items = [f"<li>saved {escape(s.name)}"
+             + (f" (renamed from {escape(s.original)})" if s.original != s.name else "") + "</li>"
+             for s in result.saved]
+    items += [f"<li>already there: {escape(n)}</li>" for n in result.unchanged]
+    items += [f'<li class="qa-rejected">rejected {escape(r.name)}: {escape(r.reason)}</li>'
+              for r in result.rejected]
+    hint = (' <span class="qa-hint">Click “Rebuild index” to add the new files.</span>'
+            if result.saved else "")
+    return f'<div class="qa-upload-report"><ul>{"".join(items)}</ul>{hint}</div>'
