@@ -1,4 +1,4 @@
-"""``python -m qa "question"`` — a thin shell over :class:`qa.Assistant`."""
+"""``python -m qa "question"`` — a thin shell over :func:`qa.answer`."""
 from __future__ import annotations
 
 import argparse
