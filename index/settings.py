@@ -40,6 +40,9 @@ class Settings(BaseSettings):
     embed_batch_size: int = Field(32, ge=1, le=1024, validation_alias=_env("QA_EMBED_BATCH_SIZE"))
     chunk_size: int = Field(256, ge=32, le=256, validation_alias=_env("QA_CHUNK_SIZE"))
     chunk_overlap: int = Field(48, ge=0, le=128, validation_alias=_env("QA_CHUNK_OVERLAP"))
+    chunker: Literal["sentences", "llama-sentence-splitter"] = Field(
+        "sentences", validation_alias=_env("QA_CHUNKER")
+    )
     top_k: int = Field(5, ge=1, le=50, validation_alias=_env("QA_TOP_K"))
     answerer: Literal["auto", "extractive", "llm"] = Field(
         "auto", validation_alias=_env("QA_ANSWERER")
@@ -61,6 +64,14 @@ class Settings(BaseSettings):
     def _blank_is_unset(cls, v):
         """``OPENAI_API_KEY=`` in a .env means unset, not an empty key."""
         return None if isinstance(v, str) and not v.strip() else v
+
+    @field_validator("chunker", mode="before")
+    @classmethod
+    def _chunker_name(cls, v):
+        """``QA_CHUNKER=Llama-Sentence-Splitter `` names the same chunker; blank is the default."""
+        if isinstance(v, str):
+            return v.strip().lower() or "sentences"
+        return v
 
     @model_validator(mode="after")
     def _check(self) -> "Settings":
