@@ -99,14 +99,14 @@ def llama_chunk_document(
     title_cost = counter.count_tokens(title) - SPECIAL_TOKENS + 1 if title else 0
     limit = min(chunk_size, counter.max_tokens)
     budget = max(limit - SPECIAL_TOKENS - title_cost, 16)
-    overlap = min(overlap, budget // 2)
+    shared = min(overlap, budget // 2)  # the splitter refuses an overlap over its chunk size
     if not text.strip():
         return []
     try:
-        pieces = _splitter(budget, overlap, counter).split_text(text)
-    except ValueError:  # "Single token exceeded chunk size": cannot happen at budget >= 16
+        pieces = _splitter(budget, shared, counter).split_text(text)
+    except ValueError:  # "Single token exceeded chunk size": not expected at budget >= 16
         pieces = None
-    spans = _locate(text, pieces, overlap, counter) if pieces else None
+    spans = _locate(text, pieces, shared, counter) if pieces else None
     if spans is None:
         # Not placeable: a piece the splitter re-joined with a character dropped (its
         # secondary regex skips a second "," or "."), or a passage repeated so often that
