@@ -25,6 +25,7 @@ from .chunking import chunk_document, embed_hash
 from .embedder import Embedder, make_embedder
 from .errors import BadRequest, BuildInProgress, EmbedderMismatch
 from .generation_files import GenerationFiles, Progress
+from .llama_chunking import llama_chunk_document
 from .loaders import load_documents
 from .models import BuildReport, SourceDocument, reading_order
 from .settings import Settings
@@ -39,7 +40,8 @@ def _now() -> str:
 
 
 def chunking_signature(settings: Settings, embedder: Embedder) -> str:
-    return f"{CHUNKER_VERSION}/{settings.chunk_size}/{settings.chunk_overlap}/{embedder.max_tokens}"
+    chunker = CHUNKER_VERSION if settings.chunker == "sentences" else settings.chunker
+    return f"{chunker}/{settings.chunk_size}/{settings.chunk_overlap}/{embedder.max_tokens}"
 
 
 def _tqdm_progress(enabled: bool) -> tuple[Progress | None, Callable[[], None]]:
@@ -177,7 +179,8 @@ class _Build:
         now = _now()
         desired: dict[str, ChunkRecord] = {}
         for doc in added + changed:
-            for c in chunk_document(doc, emb, s.chunk_size, s.chunk_overlap):
+            chunk = chunk_document if s.chunker == "sentences" else llama_chunk_document
+            for c in chunk(doc, emb, s.chunk_size, s.chunk_overlap):
                 desired[c.id] = ChunkRecord(
                     chunk=c, doc_hash=doc.content_hash, file=doc.file, file_hash=doc.file_hash,
                     embed_hash=embed_hash(c.title, c.text), indexed_at=now,

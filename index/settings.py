@@ -10,7 +10,7 @@ with :meth:`Settings.from_env`; everything else receives the object it was given
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Self
+from typing import Literal, Self
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -50,6 +50,9 @@ class Settings(BaseSettings):
     embed_batch_size: int = Field(32, ge=1, le=1024, validation_alias=env_name("QA_EMBED_BATCH_SIZE"))
     chunk_size: int = Field(256, ge=32, le=256, validation_alias=env_name("QA_CHUNK_SIZE"))
     chunk_overlap: int = Field(48, ge=0, le=128, validation_alias=env_name("QA_CHUNK_OVERLAP"))
+    chunker: Literal["sentences", "llama-sentence-splitter"] = Field(
+        "sentences", validation_alias=env_name("QA_CHUNKER")
+    )
     # The OpenAI-compatible endpoint: the openai: embedder's, and the LLM's (qa.Settings).
     openai_api_key: SecretStr | None = Field(
         None, repr=False, validation_alias=env_name("OPENAI_API_KEY")
@@ -63,6 +66,14 @@ class Settings(BaseSettings):
     @classmethod
     def _blank_is_unset(cls, v):
         return blank_is_unset(v)
+
+    @field_validator("chunker", mode="before")
+    @classmethod
+    def _chunker_name(cls, v):
+        """``QA_CHUNKER=Llama-Sentence-Splitter `` names the same chunker; blank is the default."""
+        if isinstance(v, str):
+            return v.strip().lower() or "sentences"
+        return v
 
     @model_validator(mode="after")
     def _check(self) -> Self:

@@ -79,7 +79,7 @@ def test_each_layer_holds_its_own_fields_and_inherits_the_rest(monkeypatch):
     assert q.answerer == u.answerer == "extractive" and not hasattr(q, "ui_port")
     assert u.ui_port == 9999
     index_fields = {"source_dir", "chroma_path", "chroma_host", "chroma_port", "collection", "embed_model",
-                    "embed_batch_size", "chunk_size", "chunk_overlap", "openai_api_key", "openai_base_url",
+                    "embed_batch_size", "chunk_size", "chunk_overlap", "chunker", "openai_api_key", "openai_base_url",
                     "llm_timeout", "llm_retries"}
     assert set(index.Settings.model_fields) == index_fields
     assert set(qa.Settings.model_fields) - index_fields == {"top_k", "answerer", "llm_model"}

@@ -123,8 +123,9 @@ def corpus_name(path: Path) -> str:
     return stem
 
 
-def collection_name(corpus: Path, chunk_size: int, chunk_overlap: int) -> str:
-    """A valid Chroma name for this corpus and chunking, e.g. ``eval-covid-qa-200-40``."""
-    tail = f"-{chunk_size}-{chunk_overlap}"
+def collection_name(corpus: Path, chunk_size: int, chunk_overlap: int, chunker: str = "sentences") -> str:
+    """A valid Chroma name for this corpus and chunking, e.g. ``eval-covid-qa-200-40``
+    (``eval-covid-qa-200-40-llama`` with the llama-sentence-splitter chunker)."""
+    tail = f"-{chunk_size}-{chunk_overlap}" + ("" if chunker == "sentences" else f"-{chunker.split('-')[0]}")
     slug = re.sub(r"[^a-zA-Z0-9_-]+", "-", corpus_name(corpus)).strip("-_") or "corpus"
     return f"eval-{slug[: 50 - len('eval-') - len(tail)].rstrip('-_')}{tail}"

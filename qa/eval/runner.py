@@ -1,7 +1,7 @@
 """Run an evaluation: index a corpus, retrieve and answer every question, score it all.
 
 The corpus is indexed by the normal incremental :func:`index.build_index` into its own
-collection (``eval-<corpus>-<chunk_size>-<overlap>``), so a second run reuses it. Each
+collection (``eval-<corpus>-<chunk_size>-<overlap>[-<chunker>]``), so a second run reuses it. Each
 question is answered through ``Assistant.ask`` — the path users get — and, separately,
 ranked by the retriever at chunk level (top 10, no neighbour windows) for the retrieval
 metrics. Retrievers and the answer function are parameters, so tests and baselines can
@@ -67,7 +67,7 @@ class EvalRun:
 
 def eval_settings(base: Settings, corpus: Path) -> Settings:
     """``base`` with the collection named after the corpus and its chunking."""
-    name = collection_name(corpus, base.chunk_size, base.chunk_overlap)
+    name = collection_name(corpus, base.chunk_size, base.chunk_overlap, base.chunker)
     return base.model_copy(update={"collection": name})
 
 
@@ -203,7 +203,8 @@ def evaluate(
     summary = summarise(results, report.seconds)
     meta = dict(
         corpus=str(corpus_path), collection=settings.collection, chunk_size=settings.chunk_size,
-        chunk_overlap=settings.chunk_overlap, k=k, answerer=None if retrieval_only else answerer,
+        chunk_overlap=settings.chunk_overlap, chunker=settings.chunker, k=k,
+        answerer=None if retrieval_only else answerer,
         questions=len(results), documents=report.documents_total, chunks=report.chunks_total,
         chunks_embedded=report.chunks_embedded, embedder=report.embedder,
     )
