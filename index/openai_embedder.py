@@ -1,6 +1,6 @@
 """Embeddings from an OpenAI-compatible ``/v1/embeddings`` endpoint, with tiktoken for
-counting tokens: the one module of the index that touches openai (imported when an
-:class:`OpenAIEmbedder` is constructed).
+counting tokens. The client and its error messages come from :mod:`index.openai_endpoint`
+(imported, with openai, when an :class:`OpenAIEmbedder` is constructed).
 """
 from __future__ import annotations
 
@@ -63,15 +63,12 @@ class OpenAIEmbedder:
         self._encoding_loaded = False
         self._enc_lock = threading.Lock()
 
-        import openai
+        from . import openai_endpoint
 
-        self._openai = openai
-        self._client = openai.OpenAI(
-            # a local OpenAI-compatible server often needs no key; the client insists on one
-            api_key=api_key or "not-needed",
-            base_url=base_url,
-            timeout=timeout,
-            max_retries=retries,
+        self._endpoint = openai_endpoint
+        self._names = openai_endpoint.Names(model="QA_EMBED_MODEL", shorten="QA_CHUNK_SIZE")
+        self._client = openai_endpoint.client(
+            api_key=api_key, base_url=base_url, timeout=timeout, retries=retries
         )
 
     def __repr__(self) -> str:
@@ -91,67 +88,36 @@ class OpenAIEmbedder:
     # -- HTTP ---------------------------------------------------------------------
 
     def _where(self) -> str:
-        return self.base_url or "https://api.openai.com/v1"
-
-    def _scrub(self, text: str) -> str:
-        return text.replace(self._secret, "***") if self._secret else text
+        return self.base_url or self._endpoint.OPENAI_URL
 
     def _request(self, batch: list[str]) -> np.ndarray:
-        oa = self._openai
-        where = self._where()
+        endpoint, where = self._endpoint, self._where()
         try:
             resp = self._client.embeddings.create(
                 model=self.model, input=batch, encoding_format="float"
             )
-        except oa.AuthenticationError as exc:
-            raise EmbedderUnavailable(
-                f"The embeddings endpoint {where} refused the API key ({exc.status_code}): "
-                "check OPENAI_API_KEY."
-            ) from exc
-        except oa.NotFoundError as exc:
-            raise EmbedderUnavailable(
-                f"The embeddings endpoint {where} does not know model {self.model!r} or the "
-                f"path /embeddings (404): check QA_EMBED_MODEL and OPENAI_BASE_URL "
-                f"(it usually ends in /v1)."
-            ) from exc
-        except oa.APITimeoutError as exc:
-            raise EmbedderUnavailable(
-                f"The embeddings endpoint {where} did not answer in {self.timeout:g}s: check "
-                "OPENAI_BASE_URL and that the server is up, or raise QA_LLM_TIMEOUT."
-            ) from exc
-        except oa.APIConnectionError as exc:
-            raise EmbedderUnavailable(
-                f"Cannot reach the embeddings endpoint {where} ({self._scrub(str(exc.__cause__ or exc))}): check "
-                "OPENAI_BASE_URL, that the server is running, and the network."
-            ) from exc
-        except oa.APIStatusError as exc:
-            raise EmbedderUnavailable(
-                f"The embeddings endpoint {where} answered {exc.status_code} for model "
-                f"{self.model!r}: {self._scrub(exc.message)}. Check QA_EMBED_MODEL, OPENAI_API_KEY and "
-                "OPENAI_BASE_URL."
-            ) from exc
-        except oa.OpenAIError as exc:
-            raise EmbedderUnavailable(
-                f"The embeddings endpoint {where} failed ({self._scrub(str(exc))}): check OPENAI_BASE_URL and "
-                "OPENAI_API_KEY."
-            ) from exc
+        except endpoint.OpenAIError as exc:
+            raise EmbedderUnavailable(endpoint.message(
+                exc, what="The embeddings endpoint", where=where, model=self.model,
+                timeout=self.timeout, path="/embeddings", names=self._names, secrets=(self._secret,),
+            )) from exc
         try:
             data = sorted(resp.data, key=lambda d: d.index)
             vecs = np.asarray([d.embedding for d in data], dtype=np.float32)
         except Exception as exc:
             raise EmbedderUnavailable(
-                f"The embeddings endpoint {where} sent an answer that is not a list of "
+                f"The embeddings endpoint at {where} sent an answer that is not a list of "
                 f"embeddings ({exc}): check OPENAI_BASE_URL points to an OpenAI-compatible API."
             ) from exc
         if vecs.ndim != 2 or vecs.shape[0] != len(batch):
             raise EmbedderUnavailable(
-                f"The embeddings endpoint {where} returned {vecs.shape[0] if vecs.ndim else 0} "
+                f"The embeddings endpoint at {where} returned {vecs.shape[0] if vecs.ndim else 0} "
                 f"vectors for {len(batch)} inputs: check OPENAI_BASE_URL points to an "
                 "OpenAI-compatible API."
             )
         if self._dim is not None and vecs.shape[1] != self._dim:
             raise EmbedderUnavailable(
-                f"The embeddings endpoint {where} returned {vecs.shape[1]}-dimensional vectors "
+                f"The embeddings endpoint at {where} returned {vecs.shape[1]}-dimensional vectors "
                 f"for model {self.model!r}, expected {self._dim}: check QA_EMBED_MODEL."
             )
         return l2_normalise(vecs)

@@ -1,7 +1,8 @@
 """Chat with an LLM through llama-index: OpenAI or any OpenAI-compatible server (vLLM,
 Ollama, llama.cpp) built from the settings, or any llama-index LLM given.
 
-The ONE module that touches llama-index's LLMs and the ``openai`` client. What crosses its
+The ONE module that touches llama-index's LLMs; the ``openai`` client handed to them, and
+the messages for its errors, come from :mod:`index.openai_endpoint`. What crosses the
 border is plain text (a whole answer, or an iterator of text deltas) and
 :class:`~qa.errors.LLMUnavailable`: every failure — nothing listening, too slow, a
 refused key, an unknown model, a stream cut short, an answer that is not a chat
@@ -15,15 +16,15 @@ nothing here counts tokens (``TIKTOKEN_CACHE_DIR`` is set by :mod:`qa` all the s
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Iterator, Mapping, Sequence
 
 import httpx
-import openai
 from llama_index.core.llms import LLM as LlamaLLM
 from llama_index.core.llms import ChatMessage
 from llama_index.llms.openai import OpenAI as LlamaOpenAI
 from llama_index.llms.openai_like import OpenAILike
+
+from index import openai_endpoint as endpoint
 
 from .errors import LLMUnavailable
 
@@ -33,20 +34,9 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["LLM", "Message", "OPENAI_URL", "as_llm"]
 
 Message = Mapping[str, str]  # {"role": "system" | "user" | "assistant", "content": "..."}
-OPENAI_URL = "https://api.openai.com/v1"
+OPENAI_URL = endpoint.OPENAI_URL
 CONTEXT_WINDOW = 8192  # metadata only: the prompt's size is bounded by QA_TOP_K × QA_CHUNK_SIZE
-_DETAIL_MAX = 200
 _SHAPE = (AttributeError, IndexError, TypeError, KeyError)  # a body that is no chat completion
-
-
-@dataclass(frozen=True)
-class _Names:
-    """What a message tells the user to check: settings, or the given LLM's fields."""
-    url: str
-    key: str
-    model: str
-    timeout: str
-    offline: str
 
 
 class LLM:
@@ -71,11 +61,12 @@ class LLM:
                 )
             llm = _openai_like(settings, key, http_client)
             unset = "OPENAI_BASE_URL" if settings.openai_base_url else "OPENAI_API_KEY"
-            self._names = _Names("OPENAI_BASE_URL", "OPENAI_API_KEY", "QA_LLM_MODEL", "QA_LLM_TIMEOUT",
-                                 f", or unset {unset} to use the offline answerer")
+            self._names = endpoint.Names(fallback=f", or unset {unset} to use the offline answerer")
         else:
-            self._names = _Names("the LLM's api_base", "the LLM's api_key", "the LLM's model", "the LLM's timeout",
-                                 ", or use the offline answerer (QA_ANSWERER=extractive)")
+            self._names = endpoint.Names(
+                key="the LLM's api_key", url="the LLM's api_base", model="the LLM's model",
+                timeout="the LLM's timeout",
+                fallback=", or use the offline answerer (QA_ANSWERER=extractive)")
             own = getattr(llm, "api_key", None)  # its own key, scrubbed as well
         self._secrets = tuple(s for s in (key, own) if isinstance(s, str) and len(s) >= 4)
         self._llm = llm
@@ -121,11 +112,9 @@ class LLM:
                 return self._deltas(first, responses)
             except LLMUnavailable:
                 raise
-            except openai.BadRequestError as exc:
+            except Exception as exc:
                 if not self._adapt(exc):
                     raise self._failure(exc, stream) from exc
-            except Exception as exc:
-                raise self._failure(exc, stream) from exc
         raise AssertionError("unreachable")  # pragma: no cover
 
     # -- request ------------------------------------------------------------------
@@ -134,11 +123,13 @@ class LLM:
         if not self._openai:
             return {}
         return {self._token_param: max_tokens,
-                "temperature": temperature if self._send_temperature else openai.omit}
+                "temperature": temperature if self._send_temperature else endpoint.OMIT}
 
-    def _adapt(self, exc: openai.BadRequestError) -> bool:
+    def _adapt(self, exc: Exception) -> bool:
         """Switch a parameter the model refused (o-series, gpt-5); True when worth a retry."""
-        text = str(exc.message or "")
+        text = endpoint.bad_request_text(exc)
+        if text is None:
+            return False
         if self._token_param == "max_tokens" and "max_completion_tokens" in text:
             self._token_param = "max_completion_tokens"
             return True
@@ -196,11 +187,13 @@ class LLM:
         if not self._openai:
             return LLMUnavailable(
                 f"The LLM ({self.where}, model {self.model!r}) failed{' mid-reply' if midway else ''}: "
-                f"{type(exc).__name__}: {self._scrub(str(exc))}. Check that it is running and "
-                f"configured{self._names.offline}."
+                f"{type(exc).__name__}: {endpoint.scrub(str(exc), self._secrets)}. Check that it is "
+                f"running and configured{self._names.fallback}."
             )
-        if isinstance(exc, (openai.APIStatusError, openai.APIConnectionError)):
-            return self._unavailable(exc)
+        if endpoint.is_api_error(exc):
+            return LLMUnavailable(endpoint.message(
+                exc, what="The LLM", where=self.where, model=self.model, timeout=self.timeout,
+                path="/chat/completions", names=self._names, secrets=self._secrets))
         if isinstance(exc, json.JSONDecodeError):  # the openai client lets a broken body through
             return self._garbage("a stream event that is not valid JSON" if stream
                                  else "a reply that is not valid JSON")
@@ -212,89 +205,28 @@ class LLM:
                 f"The LLM at {self.where} stopped answering mid-reply (no data for "
                 f"{self.timeout:g}s). Check that the server is up, or raise {self._names.timeout}."
             )
-        if isinstance(exc, (httpx.HTTPError, openai.OpenAIError)):
+        if isinstance(exc, (httpx.HTTPError, endpoint.OpenAIError)):
             return LLMUnavailable(
-                f"The LLM at {self.where} broke off its reply ({self._detail(exc)}). Check that "
-                f"the server is still running, then ask again{self._names.offline}."
+                f"The LLM at {self.where} broke off its reply ({endpoint.detail(exc, self._secrets)}). "
+                f"Check that the server is still running, then ask again{self._names.fallback}."
             )
         return LLMUnavailable(
-            f"The LLM at {self.where} failed ({type(exc).__name__}: {self._detail(exc)}). Check "
-            f"{self._names.url}, {self._names.key} and {self._names.model}{self._names.offline}."
+            f"The LLM at {self.where} failed ({type(exc).__name__}: "
+            f"{endpoint.detail(exc, self._secrets)}). Check {self._names.url}, {self._names.key} "
+            f"and {self._names.model}{self._names.fallback}."
         )
-
-    def _detail(self, exc: BaseException) -> str:
-        """A short reason from the error chain, with the API key scrubbed."""
-        chain: list[BaseException] = []
-        e: BaseException | None = exc
-        while e is not None and e not in chain:
-            chain.append(e)
-            e = e.__cause__ or e.__context__
-        for e in chain:
-            if isinstance(e, ConnectionRefusedError) or "connection refused" in str(e).lower():
-                return "connection refused"
-        return self._scrub(str(chain[-1]) or type(chain[-1]).__name__)
-
-    def _scrub(self, detail: str) -> str:
-        for secret in self._secrets:
-            detail = detail.replace(secret, "***")
-        return detail if len(detail) <= _DETAIL_MAX else detail[: _DETAIL_MAX - 1] + "…"
 
     def _garbage(self, what: str) -> LLMUnavailable:
         if not self._openai:
             return LLMUnavailable(
                 f"The LLM ({self.where}, model {self.model!r}) sent {what}. Check its "
-                f"configuration{self._names.offline}."
+                f"configuration{self._names.fallback}."
             )
         return LLMUnavailable(
             f"The LLM at {self.where} sent {what} for model {self.model!r}, not a chat "
             f"completion. Check that {self._names.url} points to an OpenAI-compatible API "
-            f"(it usually ends in /v1){self._names.offline}."
+            f"(it usually ends in /v1){self._names.fallback}."
         )
-
-    def _unavailable(self, exc: openai.OpenAIError) -> LLMUnavailable:
-        where, model, hint, n = self.where, self.model, self._names.offline, self._names
-        if isinstance(exc, openai.APITimeoutError):
-            return LLMUnavailable(
-                f"The LLM at {where} did not answer within {self.timeout:g}s. Check that the "
-                f"server is up, or raise {n.timeout}{hint}."
-            )
-        if isinstance(exc, openai.APIConnectionError):
-            return LLMUnavailable(
-                f"The LLM at {where} did not answer ({self._detail(exc)}). Check {n.url} "
-                f"and that the server is running{hint}."
-            )
-        if isinstance(exc, openai.AuthenticationError):
-            # the body may echo (part of) the key: not shown
-            return LLMUnavailable(
-                f"The LLM at {where} refused the API key (401). Check {n.key}{hint}."
-            )
-        if isinstance(exc, openai.PermissionDeniedError):
-            return LLMUnavailable(
-                f"The LLM at {where} denied access to model {model!r} (403). Check "
-                f"{n.key} and {n.model}{hint}."
-            )
-        if isinstance(exc, openai.NotFoundError):
-            return LLMUnavailable(
-                f"The LLM at {where} has no model {model!r} or no /chat/completions path (404). "
-                f"Check {n.model}, and that {n.url} ends in /v1{hint}."
-            )
-        if isinstance(exc, openai.RateLimitError):
-            return LLMUnavailable(
-                f"The LLM at {where} is rate-limiting requests or out of quota (429). Wait and "
-                f"ask again, or check your plan{hint}."
-            )
-        if isinstance(exc, openai.BadRequestError):
-            return LLMUnavailable(
-                f"The LLM at {where} rejected the request for model {model!r} (400: "
-                f"{self._detail(exc)}). If the prompt is too long for the model, lower "
-                f"QA_TOP_K or QA_CHUNK_SIZE; otherwise check {n.model}{hint}."
-            )
-        status = getattr(exc, "status_code", "?")
-        return LLMUnavailable(
-            f"The LLM at {where} failed with HTTP {status} for model {model!r}. "
-            f"Check the server's log and ask again{hint}."
-        )
-
 
 def as_llm(settings: "Settings", given=None):
     """The project's :class:`LLM` for what an :class:`~qa.Assistant` was given: built from
@@ -311,11 +243,8 @@ def _openai_like(settings: "Settings", key: str, http_client: httpx.Client | Non
     base_url = settings.openai_base_url or OPENAI_URL
     # The retries are the openai client's alone (its backoff, ``llm_retries`` of them):
     # llama-index's own retry layer (``max_retries`` on the LLM) would multiply them.
-    client = openai.OpenAI(
-        api_key=key or "not-needed",  # a local server often needs no key; the client insists
-        base_url=base_url, timeout=settings.llm_timeout, max_retries=settings.llm_retries,
-        http_client=http_client,
-    )
+    client = endpoint.client(api_key=key, base_url=base_url, timeout=settings.llm_timeout,
+                             retries=settings.llm_retries, http_client=http_client)
     return OpenAILike(
         # the key lives on the openai client only: a llama-index LLM's repr shows its fields
         model=settings.llm_model, api_base=base_url, api_key="on-the-client", openai_client=client,
