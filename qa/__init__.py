@@ -107,11 +107,12 @@ def as_retriever(settings: Settings | None = None, top_k: int | None = None, *,
     ``NodeWithScore``s over ``TextNode``s with the passages' document offsets and ``source``,
     ``title``, ``page`` metadata (:mod:`qa.llamaindex`). ``top_k`` defaults to the settings'.
 
-    ``settings`` as for :func:`answer`; ``assistant``: use this :class:`Assistant` instead.
+    ``settings`` as for :func:`answer` (a missing index is built first, as there);
+    ``assistant``: use this :class:`Assistant` instead.
     """
     from .llamaindex import QARetriever  # llama_index.core: imported only when asked for
 
-    return QARetriever(assistant if assistant is not None else _assistant(settings), top_k)
+    return QARetriever(assistant if assistant is not None else _prepared(settings), top_k)
 
 
 def as_query_engine(settings: Settings | None = None, *, assistant: Assistant | None = None,
@@ -121,5 +122,12 @@ def as_query_engine(settings: Settings | None = None, *, assistant: Assistant | 
     citations (plain dicts), ``short_answer``, ``refused`` and ``answerer``."""
     from .llamaindex import QAQueryEngine
 
-    return QAQueryEngine(assistant if assistant is not None else _assistant(settings),
+    return QAQueryEngine(assistant if assistant is not None else _prepared(settings),
                          answerer=answerer, top_k=top_k)
+
+
+def _prepared(settings: Settings | None) -> Assistant:
+    """The one-shot assistant of ``settings``, its index built if there is none yet."""
+    assistant = _assistant(settings)
+    ensure_index(assistant)
+    return assistant
