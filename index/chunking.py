@@ -43,7 +43,7 @@ def chunk_id(source: str, start: int, end: int, text: str) -> str:
     return digest[:32]
 
 
-def _title_for_embedding(title: str, counter: TokenCounter) -> str:
+def title_for_embedding(title: str, counter: TokenCounter) -> str:
     title = " ".join(title.split())
     if not title:
         return ""
@@ -53,7 +53,7 @@ def _title_for_embedding(title: str, counter: TokenCounter) -> str:
     return title
 
 
-def _split_long(text: str, start: int, end: int, budget: int, counter: TokenCounter):
+def split_long(text: str, start: int, end: int, budget: int, counter: TokenCounter):
     """Cut one over-long sentence into pieces of at most ``budget`` word-pieces."""
     spans = counter.token_spans(text[start:end])
     pieces = []
@@ -73,12 +73,27 @@ def _split_long(text: str, start: int, end: int, budget: int, counter: TokenCoun
     return pieces
 
 
+def make_chunk(doc: SourceDocument, title: str, ordinal: int, start: int, end: int,
+               page_starts: list[int]) -> Chunk:
+    """The chunk ``doc.text[start:end]``, with the page holding its start and the pages that
+    begin inside it (a quote's page is the one holding the quote's start)."""
+    body = doc.text[start:end]
+    page, breaks = None, ()
+    if doc.pages:
+        idx = bisect.bisect_right(page_starts, start) - 1
+        page = doc.pages[max(idx, 0)].number
+        last = bisect.bisect_left(page_starts, end)
+        breaks = tuple((p.start, p.number) for p in doc.pages[max(idx + 1, 0) : last])
+    return Chunk(id=chunk_id(doc.source, start, end, body), source=doc.source, title=title,
+                 text=body, start=start, end=end, ordinal=ordinal, page=page, page_breaks=breaks)
+
+
 def chunk_document(
     doc: SourceDocument, counter: TokenCounter, chunk_size: int, overlap: int
 ) -> list[Chunk]:
     """Split ``doc`` into chunks; see the module docstring for the guarantees."""
     text = doc.text
-    title = _title_for_embedding(doc.title, counter)
+    title = title_for_embedding(doc.title, counter)
     title_cost = counter.count_tokens(title) - SPECIAL_TOKENS + 1 if title else 0
     budget = min(chunk_size, counter.max_tokens) - SPECIAL_TOKENS - title_cost
     budget = max(budget, 16)
@@ -89,7 +104,7 @@ def chunk_document(
         if n <= budget:
             units.append((s, e, n))
         else:
-            units.extend(_split_long(text, s, e, budget, counter))
+            units.extend(split_long(text, s, e, budget, counter))
 
     groups: list[tuple[int, int]] = []  # unit index ranges [i, j)
     i = 0
@@ -110,28 +125,6 @@ def chunk_document(
         i = k
 
     page_starts = [p.start for p in doc.pages]
-    chunks = []
-    for ordinal, (i, j) in enumerate(groups):
-        start, end = units[i][0], units[j - 1][1]
-        body = text[start:end]
-        page, breaks = None, ()
-        if doc.pages:
-            idx = bisect.bisect_right(page_starts, start) - 1
-            page = doc.pages[max(idx, 0)].number
-            # pages beginning inside the chunk: a quote's page is the one holding its start
-            last = bisect.bisect_left(page_starts, end)
-            breaks = tuple((p.start, p.number) for p in doc.pages[max(idx + 1, 0) : last])
-        chunks.append(
-            Chunk(
-                id=chunk_id(doc.source, start, end, body),
-                source=doc.source,
-                title=title,
-                text=body,
-                start=start,
-                end=end,
-                ordinal=ordinal,
-                page=page,
-                page_breaks=breaks,
-            )
-        )
+    chunks = [make_chunk(doc, title, ordinal, units[i][0], units[j - 1][1], page_starts)
+              for ordinal, (i, j) in enumerate(groups)]
     return chunks

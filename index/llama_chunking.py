@@ -14,16 +14,14 @@ for how it compares).
 """
 from __future__ import annotations
 
-import bisect
-
 from .chunking import (
     SPECIAL_TOKENS,
     TokenCounter,
-    _split_long,
-    _title_for_embedding,
     chunk_document,
-    chunk_id,
     embedding_text,
+    make_chunk,
+    split_long,
+    title_for_embedding,
 )
 from .models import Chunk, SourceDocument
 
@@ -72,21 +70,8 @@ def _fit(text: str, title: str, spans, budget: int, limit: int, counter: TokenCo
         if counter.count_tokens(embedding_text(title, text[s:e])) <= limit:
             out.append((s, e))
         else:
-            out.extend((ps, pe) for ps, pe, _ in _split_long(text, s, e, budget, counter))
+            out.extend((ps, pe) for ps, pe, _ in split_long(text, s, e, budget, counter))
     return out
-
-
-def _chunk(doc: SourceDocument, title: str, ordinal: int, start: int, end: int,
-           page_starts: list[int]) -> Chunk:
-    body = doc.text[start:end]
-    page, breaks = None, ()
-    if doc.pages:
-        idx = bisect.bisect_right(page_starts, start) - 1
-        page = doc.pages[max(idx, 0)].number
-        last = bisect.bisect_left(page_starts, end)
-        breaks = tuple((p.start, p.number) for p in doc.pages[max(idx + 1, 0) : last])
-    return Chunk(id=chunk_id(doc.source, start, end, body), source=doc.source, title=title,
-                 text=body, start=start, end=end, ordinal=ordinal, page=page, page_breaks=breaks)
 
 
 def llama_chunk_document(
@@ -95,7 +80,7 @@ def llama_chunk_document(
     """Split ``doc`` with llama-index's ``SentenceSplitter``; same guarantees and signature
     as :func:`index.chunking.chunk_document`."""
     text = doc.text
-    title = _title_for_embedding(doc.title, counter)
+    title = title_for_embedding(doc.title, counter)
     title_cost = counter.count_tokens(title) - SPECIAL_TOKENS + 1 if title else 0
     limit = min(chunk_size, counter.max_tokens)
     budget = max(limit - SPECIAL_TOKENS - title_cost, 16)
@@ -114,4 +99,4 @@ def llama_chunk_document(
         return chunk_document(doc, counter, chunk_size, overlap)
     spans = _fit(text, title, spans, budget, limit, counter)
     page_starts = [p.start for p in doc.pages]
-    return [_chunk(doc, title, i, s, e, page_starts) for i, (s, e) in enumerate(spans)]
+    return [make_chunk(doc, title, i, s, e, page_starts) for i, (s, e) in enumerate(spans)]
