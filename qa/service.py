@@ -39,7 +39,7 @@ from .question import analyse
 from .evidence import Evidence, Retriever
 from .retrieval import retrieve
 from .settings import Settings
-from .sources import resolve as resolve_sources, takes_sources
+from .sources import resolve_for as resolve_sources, takes_sources
 from .tables import find_cell
 from .tracing import answer_span
 from .types import Answer, Passage, Turn
@@ -178,7 +178,7 @@ class Assistant:
         if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= 50:
             raise BadRequest(f"top_k must be a whole number from 1 to 50, not {top_k!r}.")
         # the patterns resolved against the index once per question (nothing read when none)
-        names = resolve_sources(sources, self.reader.source_names()) if sources else ()
+        names = resolve_sources(sources, self.reader) if sources else ()
         return question, tuple(turns[-MAX_HISTORY_TURNS:]), mode, k, names
 
     def _answer(self, question, history, mode, k, on_delta: Delta | None, t0: float,

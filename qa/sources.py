@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 from index import BadRequest
 
-__all__ = ["listed", "resolve", "takes_sources"]
+__all__ = ["listed", "resolve", "resolve_for", "takes_sources"]
 
 _GLOB = frozenset("*?[")
 _SHOWN = 8  # names listed in a message before "and N more"
@@ -44,6 +44,15 @@ def resolve(requested: str | Sequence[str] | None, available: Sequence[str]) -> 
             raise BadRequest(_unknown(name, names))
         out.update(dict.fromkeys(matched))
     return tuple(out)
+
+
+def resolve_for(requested, reader) -> tuple[str, ...]:
+    """:func:`resolve` against ``reader``'s documents (an :class:`~qa.evidence.Evidence`)."""
+    names = getattr(reader, "source_names", None)
+    if names is None:
+        raise BadRequest(f"This assistant's index ({type(reader).__name__}) cannot list its documents, "
+                         "so it cannot answer from chosen ones: leave sources out.")
+    return resolve(requested, names())
 
 
 def _unknown(name: str, names: list[str]) -> str:

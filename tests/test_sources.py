@@ -9,8 +9,7 @@ import json
 
 import pytest
 
-from index import BadRequest, IndexReader, build_index
-from index import bm25
+from index import BadRequest, IndexReader, bm25, build_index
 from qa import Assistant, answer
 from qa.__main__ import main as cli
 from qa.retrieval import rank_chunks, retrieve
@@ -181,3 +180,35 @@ def test_cli_source_option(settings, monkeypatch, capsys):
 def test_the_one_shot_answer_takes_sources(settings):
     a = answer(QUESTION, settings=settings, sources="beta.md")  # one name alone is fine too
     assert cited(a) == {"beta.md"}
+
+
+def test_the_llm_answerer_searches_only_the_chosen_files(settings, embedder, llm_server):
+    """The real llama.cpp server: a streamed follow-up (condensed by the LLM) restricted to
+    one file retrieves, drafts and cites from that file only, whatever the model writes."""
+    from qa import Settings, Turn
+
+    s = Settings(source_dir=settings.source_dir, chroma_path=settings.chroma_path, answerer="llm",
+                 openai_base_url=llm_server.base_url, openai_api_key=llm_server.api_key, llm_model="smollm2")
+    assistant = Assistant(s, embedder=embedder)
+    history = [Turn("Tell me about the Kestrel lighthouse.", "It stands on Kestrel island.")]
+    *_, a = assistant.stream(QUESTION, history, top_k=2, sources=["alpha.txt"])
+    assert a.sources == ("alpha.txt",)
+    assert a.passages and {p.source for p in a.passages} == {"alpha.txt"}
+    assert cited(a) <= {"alpha.txt"}
+    if a.refused:
+        assert a.text.endswith("I searched only alpha.txt."), a.text
+
+
+def test_an_evidence_that_cannot_list_its_documents_refuses_sources_clearly(settings, embedder):
+    reader = IndexReader(settings, embedder=embedder)
+
+    class Plain:  # an Evidence of its own, from before sources: everything but source_names
+        def __getattr__(self, name):
+            if name == "source_names":
+                raise AttributeError(name)
+            return getattr(reader, name)
+
+    assistant = Assistant(settings, reader=Plain())
+    assert not assistant.ask(QUESTION).refused  # unrestricted: works as before
+    with pytest.raises(BadRequest, match="cannot list its documents"):
+        assistant.ask(QUESTION, sources=["alpha.txt"])
