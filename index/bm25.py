@@ -21,12 +21,15 @@ from .text import terms
 
 
 class BM25Index:
-    """Chunk ids plus a bm25s model over their texts."""
+    """Chunk ids plus a bm25s model over their texts; ``sources`` (when known) names each
+    chunk's document, position for position (saved as ``sources.json`` beside ``ids.json``),
+    so a search can be restricted to some documents."""
 
-    def __init__(self, ids: Sequence[str], model):
+    def __init__(self, ids: Sequence[str], model, sources: Sequence[str] | None = None):
         self.ids = list(ids)
         self._model = model
         self._vocab = getattr(model, "vocab_dict", None) or {}
+        self.sources = list(sources) if sources is not None and len(sources) == len(self.ids) else None
 
     @property
     def vocabulary(self) -> frozenset[str]:
@@ -34,7 +37,7 @@ class BM25Index:
         return frozenset(self._vocab)
 
     @classmethod
-    def build(cls, ids: Sequence[str], texts: Sequence[str]) -> "BM25Index":
+    def build(cls, ids: Sequence[str], texts: Sequence[str], sources: Sequence[str] | None = None) -> "BM25Index":
         import bm25s
 
         model = bm25s.BM25(k1=1.2, b=0.75)
@@ -45,19 +48,29 @@ class BM25Index:
         token_ids = [[vocab.setdefault(w, len(vocab)) for w in terms(t) or ["\u2205"]] for t in texts]
         if token_ids:
             model.index((token_ids, vocab), show_progress=False)
-        return cls(ids, model)
+        return cls(ids, model, sources)
 
-    def search(self, query: str, k: int) -> list[tuple[str, float]]:
+    def search(self, query: str, k: int, only: np.ndarray | None = None) -> list[tuple[str, float]]:
+        """The top ``k`` (id, score) with a positive score; ``only``: the positions (in
+        ``ids``) of the chunks allowed, the others' scores are masked out first."""
         if not self.ids:
             return []
         q = [t for t in terms(query) if t in self._vocab]
         if not q:
             return []
-        k = min(k, len(self.ids))
         scores = self._model.get_scores(q)
-        top = np.argpartition(-scores, k - 1)[:k]
-        top = top[np.argsort(-scores[top], kind="stable")]
-        return [(self.ids[i], float(scores[i])) for i in top if scores[i] > 0]
+        if only is None:
+            k = min(k, len(self.ids))
+            top = np.argpartition(-scores, k - 1)[:k]
+            top = top[np.argsort(-scores[top], kind="stable")]
+            return [(self.ids[i], float(scores[i])) for i in top if scores[i] > 0]
+        allowed = scores[only]
+        k = min(k, len(allowed))
+        if k < 1:
+            return []
+        top = np.argpartition(-allowed, k - 1)[:k]
+        top = top[np.argsort(-allowed[top], kind="stable")]
+        return [(self.ids[only[i]], float(allowed[i])) for i in top if allowed[i] > 0]
 
     def save(self, directory: Path) -> None:
         """Write atomically: a reader sees the whole index or none."""
@@ -67,6 +80,8 @@ class BM25Index:
         try:
             self._model.save(str(tmp), show_progress=False)
             (tmp / "ids.json").write_text(json.dumps(self.ids))
+            if self.sources is not None:
+                (tmp / "sources.json").write_text(json.dumps(self.sources))
             if directory.exists():
                 shutil.rmtree(directory)
             os.replace(tmp, directory)
@@ -90,7 +105,7 @@ class BM25Index:
             if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
                 return None
             if not ids:
-                return cls([], None)
+                return cls([], None, [])
             model = bm25s.BM25.load(str(directory), show_progress=False, mmap=False)
             scores = model.scores
             consistent = (
@@ -101,7 +116,18 @@ class BM25Index:
             )
         except Exception:  # bm25s/numpy/json raise many kinds of error on a damaged file
             return None
-        return cls(ids, model) if consistent else None
+        return cls(ids, model, _sources(directory / "sources.json", len(ids))) if consistent else None
+
+
+def _sources(path: Path, n: int) -> list[str] | None:
+    """The saved chunk sources, or None (an index saved before they were, or a damaged file:
+    the reader then reads them from the store)."""
+    try:
+        sources = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    ok = isinstance(sources, list) and len(sources) == n and all(isinstance(s, str) for s in sources)
+    return sources if ok else None
 
 
 def bm25_dir(root: Path, physical: str, generation: int) -> Path:

@@ -42,6 +42,7 @@ class GenerationFiles:
         index = bm25.BM25Index.build(
             [r.chunk.id for r in visible],
             [embedding_text(r.chunk.title, texts[r.chunk.id]) for r in visible],
+            [r.chunk.source for r in visible],
         )
         new_dir = bm25.bm25_dir(self.settings.bm25_dir, physical, generation)
         index.save(new_dir)
@@ -122,7 +123,8 @@ class GenerationFiles:
             live = sorted(live, key=lambda r: reading_order(r.chunk))
             texts = self.texts(state.physical, live)
             bm25.BM25Index.build(
-                [r.chunk.id for r in live], [embedding_text(r.chunk.title, texts[r.chunk.id]) for r in live]
+                [r.chunk.id for r in live], [embedding_text(r.chunk.title, texts[r.chunk.id]) for r in live],
+                [r.chunk.source for r in live],
             ).save(directory)
 
     def ensure_sentences(self, state: IndexState, live: list[ChunkRecord]) -> None:

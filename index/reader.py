@@ -48,6 +48,7 @@ class IndexReader:
         self._entities: LRU[tuple, se.SentenceEntities | None] = LRU(1)
         self._vocab: LRU[tuple, tuple[frozenset[str], tuple[str, ...]]] = LRU(1)
         self._positions: LRU[tuple, dict[str, int]] = LRU(1)
+        self._by_source: LRU[tuple, dict[str, np.ndarray]] = LRU(1)  # source → its BM25 positions
         self._documents: LRU[tuple, list[Chunk]] = LRU(128)  # by generation and source
         self._queries: LRU[str, np.ndarray] = LRU(64)  # by text (one embedder per reader)
         self._last_state: IndexState | None = None
@@ -86,6 +87,7 @@ class IndexReader:
             index = bm25.BM25Index.build(
                 [r.chunk.id for r in records],
                 [embedding_text(r.chunk.title, r.chunk.text) for r in records],
+                [r.chunk.source for r in records],
             )
             index.save(directory)
         return index
@@ -153,12 +155,43 @@ class IndexReader:
         stored = self._entities.get_or_make(generation_key(self.store, state), lambda: se.load(path))
         return stored.lookup(texts) if stored is not None else [None] * len(texts)
 
-    def search(self, query: str, *, dense_k: int, keyword_k: int, attempts: int = 3) -> SearchResult:
+    def _source_positions(self, state: IndexState) -> dict[str, np.ndarray]:
+        """Per document of ``state``'s generation: the positions of its chunks in the keyword
+        index (from its saved sources; an index saved without them reads them from the store once)."""
+
+        def make() -> dict[str, np.ndarray]:
+            index = self._keyword_index(state)
+            sources = index.sources
+            if sources is None:
+                by_id = {r.chunk.id: r.chunk.source for r in self.store.visible_records(state)}
+                sources = [by_id.get(i, "") for i in index.ids]
+            grouped: dict[str, list[int]] = defaultdict(list)
+            for position, source in enumerate(sources):
+                grouped[source].append(position)
+            return {source: np.asarray(p, dtype=np.int64) for source, p in grouped.items() if source}
+
+        return self._by_source.get_or_make(generation_key(self.store, state), make)
+
+    def source_names(self) -> tuple[str, ...]:
+        """The names of the documents of the live generation, sorted."""
+        return tuple(sorted(self._source_positions(self.state())))
+
+    def search(self, query: str, *, dense_k: int, keyword_k: int, sources: Sequence[str] | None = None,
+               attempts: int = 3) -> SearchResult:
+        """Dense and BM25 hits for ``query``; ``sources`` (exact document names) restricts
+        both to those documents (None or empty: all)."""
         vector = self.embed_query(query)
         for _ in range(attempts):
             state = self.state()
-            dense = self.store.query(state, vector, dense_k) if dense_k else []
-            hits = self._keyword_index(state).search(query, keyword_k) if keyword_k else []
+            dense = self.store.query(state, vector, dense_k, sources) if dense_k else []
+            if not keyword_k:
+                hits = []
+            elif sources:
+                positions = self._source_positions(state)
+                only = np.unique(np.concatenate([positions.get(s, np.zeros(0, np.int64)) for s in sources]))
+                hits = self._keyword_index(state).search(query, keyword_k, only=only)
+            else:
+                hits = self._keyword_index(state).search(query, keyword_k)
             chunks = {h.chunk.id: h.chunk for h in dense}  # read already: fetch only the others
             chunks.update(self.store.chunks(state, [i for i, _ in hits if i not in chunks]))
             keyword = [ScoredChunk(chunks[i], s) for i, s in hits if i in chunks]

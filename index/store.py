@@ -278,16 +278,19 @@ class ChromaStore:
         return self._col(physical).count()
 
     # ---- reading at a generation -------------------------------------------------
-    def query(self, state: IndexState, vector: np.ndarray, n: int) -> list[ScoredChunk]:
-        """Top ``n`` visible chunks by cosine similarity to ``vector``."""
+    def query(self, state: IndexState, vector: np.ndarray, n: int,
+              sources: Sequence[str] | None = None) -> list[ScoredChunk]:
+        """Top ``n`` visible chunks by cosine similarity to ``vector`` (of the documents
+        ``sources`` only, when given)."""
         col = self._col(state.physical)
         fetch = n + 10  # records of other generations may come first: then ask for more
+        where = {"source": {"$in": list(sources)}} if sources else None
         while True:
             # No count() first (~40 ms on a 100k-chunk collection): asking for more results
             # than there are returns them all, which ends the loop.
             got = col.query(
                 query_embeddings=[np.asarray(vector, dtype=np.float32)],
-                n_results=fetch,
+                n_results=fetch, where=where,
                 include=["documents", "metadatas", "distances"],
             )
             hits = []

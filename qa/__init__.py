@@ -78,26 +78,28 @@ def ensure_index(assistant: Assistant) -> str | None:
 
 def answer(
     question: str, history: Sequence[Turn] = (), settings: Settings | None = None, *,
-    answerer: str | None = None, top_k: int | None = None,
+    answerer: str | None = None, top_k: int | None = None, sources: Sequence[str] | None = None,
 ) -> Answer:
     """Answer ``question`` from the indexed documents (``history``: earlier turns, oldest first).
+    ``sources`` restricts it to some documents: exact names (as ``python -m index status``
+    lists them) or glob patterns (``reports/*.pdf``); an unknown one is a :class:`BadRequest`.
 
     ``settings`` default to ``Settings.from_env()`` (``.env`` and the environment). With no
     index yet, the first call builds it from ``QA_SOURCE_DIR`` (and says so in ``notice``).
     """
     assistant = _assistant(settings)
     notice = ensure_index(assistant)
-    return assistant.ask(question, history, answerer=answerer, top_k=top_k).with_notice(notice)
+    return assistant.ask(question, history, answerer=answerer, top_k=top_k, sources=sources).with_notice(notice)
 
 
 def stream_answer(
     question: str, history: Sequence[Turn] = (), settings: Settings | None = None, *,
-    answerer: str | None = None, top_k: int | None = None,
+    answerer: str | None = None, top_k: int | None = None, sources: Sequence[str] | None = None,
 ) -> Iterator[str | Answer]:
     """Like :func:`answer`, but yields text deltas as they come, then the final :class:`Answer`."""
     assistant = _assistant(settings)
     notice = ensure_index(assistant)
-    for item in assistant.stream(question, history, answerer=answerer, top_k=top_k):
+    for item in assistant.stream(question, history, answerer=answerer, top_k=top_k, sources=sources):
         yield item.with_notice(notice) if isinstance(item, Answer) else item
 
 

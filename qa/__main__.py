@@ -11,6 +11,7 @@ EPILOG = """examples:
   python -m qa "when was the first ballistic missile attack?" --json
   python -m qa "and how many in March?" --history-file chat.json
   python -m qa "who was killed?" --answerer extractive --k 8
+  python -m qa "what did the audit find?" --source report.pdf --source "notes/*.md"
 
 --history-file holds the earlier turns, oldest first, as JSON:
   [{"question": "how many personnel were injured?", "answer": "..."}]
@@ -33,6 +34,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--k", type=int, metavar="N", help="passages to retrieve (default QA_TOP_K, 5)")
     p.add_argument("--answerer", choices=("auto", "extractive", "llm"),
                    help="auto (default): the LLM if one is configured, else extractive")
+    p.add_argument("--source", action="append", metavar="NAME", dest="sources",
+                   help="answer only from this document (a name as `python -m index status` "
+                        "lists it, or a glob such as 'reports/*.pdf'); repeat for several")
     p.add_argument("--history-file", type=Path, metavar="F",
                    help="earlier turns of the conversation (JSON, see below)")
     return p
@@ -86,7 +90,8 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         history = _history(args.history_file) if args.history_file else ()
-        answer = ask(args.question, history, Settings.from_env(), answerer=args.answerer, top_k=args.k)
+        answer = ask(args.question, history, Settings.from_env(), answerer=args.answerer, top_k=args.k,
+                     sources=args.sources)
     except QAError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

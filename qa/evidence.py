@@ -29,8 +29,13 @@ class Evidence(Protocol):
     def embedder(self):
         """The embedder the index was built with (``embed(texts)``, ``dim``, ``id``)."""
 
-    def search(self, query: str, *, dense_k: int, keyword_k: int) -> SearchResult:
-        """Dense and BM25 hits for ``query`` from one generation of the index."""
+    def search(self, query: str, *, dense_k: int, keyword_k: int,
+               sources: Sequence[str] | None = None) -> SearchResult:
+        """Dense and BM25 hits for ``query`` from one generation of the index; ``sources``
+        (exact document names) restricts both to those documents (None or empty: all)."""
+
+    def source_names(self) -> tuple[str, ...]:
+        """The names of the indexed documents, sorted (what ``sources`` may name)."""
 
     def embed_query(self, text: str) -> np.ndarray:
         """The query's vector (the search's own, cached)."""
@@ -56,6 +61,8 @@ class Evidence(Protocol):
 
 
 class Retriever(Protocol):
-    """Passages for a query: what the assistant answers from."""
+    """Passages for a query: what the assistant answers from. A question restricted to some
+    documents calls it with ``sources=`` (the resolved names) as a keyword when it accepts
+    one; otherwise its passages of other documents are dropped."""
 
     def __call__(self, query: str, k: int) -> Sequence[Passage]: ...

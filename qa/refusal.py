@@ -170,9 +170,17 @@ def is_refusal(text: str) -> bool:
 
 def refused(base: dict, detail: str = "", flags: tuple[str, ...] = ()) -> Answer:
     """The refused answer: :data:`NOT_FOUND`, then ``detail`` (what the documents do give,
-    or what to do); ``base`` holds the answer's other fields (question, passages …)."""
-    text = f"{NOT_FOUND} {detail}".strip()
+    or what to do); ``base`` holds the answer's other fields (question, passages …). A
+    question restricted to some documents (``base["sources"]``) says which were searched."""
+    text = " ".join(part for part in (NOT_FOUND, detail, searched(base.get("sources") or ())) if part)
     return Answer(text=text, citations=(), refused=True, flags=tuple(flags), **base)
+
+
+def searched(sources) -> str:
+    """``I searched only report.pdf and notes.md.`` (nothing for a question over all documents)."""
+    from .sources import listed
+
+    return f"I searched only {listed(sources)}." if sources else ""
 
 
 def empty_index(source_dir) -> str:

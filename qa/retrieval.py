@@ -73,25 +73,31 @@ def to_passages(hits: Sequence[ScoredChunk]) -> list[Passage]:
 
 
 @retrieval_span
-def retrieve(reader: Evidence, query: str, k: int, *, config: RetrievalConfig = DEFAULT_CONFIG) -> list[Passage]:
-    """The ``k`` best passages for ``query``, best first (with neighbour windows if configured)."""
+def retrieve(reader: Evidence, query: str, k: int, *, config: RetrievalConfig = DEFAULT_CONFIG,
+             sources: Sequence[str] | None = None) -> list[Passage]:
+    """The ``k`` best passages for ``query``, best first (with neighbour windows if configured);
+    ``sources`` (exact document names) restricts them to those documents (None or empty: all)."""
     if config.window:
         # overlapping windows merge: rank more chunks than k so that k passages remain
-        ranked, _ = _rank(reader, query, 3 * k, config)
+        ranked, _ = _rank(reader, query, 3 * k, config, sources)
         return windows(reader, ranked, config.window, k) if ranked else []
-    return to_passages(rank_chunks(reader, query, k, config=config))
+    return to_passages(rank_chunks(reader, query, k, config=config, sources=sources))
 
 
-def rank_chunks(reader: Evidence, query: str, k: int, *, config: RetrievalConfig = DEFAULT_CONFIG) -> list[ScoredChunk]:
+def rank_chunks(reader: Evidence, query: str, k: int, *, config: RetrievalConfig = DEFAULT_CONFIG,
+                sources: Sequence[str] | None = None) -> list[ScoredChunk]:
     """The ``k`` best chunks for ``query`` with their final scores, best first."""
-    return _rank(reader, query, k, config)[0]
+    return _rank(reader, query, k, config, sources)[0]
 
 
-def _rank(reader: Evidence, query: str, k: int, config: RetrievalConfig) -> tuple[list[ScoredChunk], int]:
+def _rank(reader: Evidence, query: str, k: int, config: RetrievalConfig,
+          sources: Sequence[str] | None = None) -> tuple[list[ScoredChunk], int]:
     if k < 1:
         return [], -1
     n = max(config.candidates, k)
-    result = reader.search(query, dense_k=n, keyword_k=n)
+    # only a restricted search passes ``sources``: an Evidence of its own need not take them
+    restrict = {"sources": tuple(sources)} if sources else {}
+    result = reader.search(query, dense_k=n, keyword_k=n, **restrict)
     fused = _fuse(result.keyword, result.dense, config)
     depth = max(config.rerank_depth, k) if config.rerank_depth else 0
     if depth:

@@ -39,6 +39,7 @@ from .question import analyse
 from .evidence import Evidence, Retriever
 from .retrieval import retrieve
 from .settings import Settings
+from .sources import resolve_for as resolve_sources, takes_sources
 from .tables import find_cell
 from .tracing import answer_span
 from .types import Answer, Passage, Turn
@@ -55,8 +56,8 @@ class Assistant:
 
     Its parts are parameters with real defaults: ``reader`` (the index, any
     :class:`qa.evidence.Evidence`; default an :class:`index.IndexReader` over ``settings``
-    using ``embedder``), ``retriever`` (``(query, k) -> passages``; default
-    :func:`qa.retrieval.retrieve` over the reader) and ``llm`` (a llama-index LLM or the
+    using ``embedder``), ``retriever`` (``(query, k) -> passages``, given ``sources=`` too when
+    it takes it; default :func:`qa.retrieval.retrieve` over the reader), ``llm`` (a llama-index LLM or the
     project's :class:`qa.llm.LLM`; default the OpenAI-compatible endpoint of ``settings``).
     It never builds the index: the entry points do (:func:`qa.answer`, ``make run``).
     """
@@ -88,17 +89,18 @@ class Assistant:
     @answer_span
     def ask(
         self, question: str, history: Sequence[Turn] = (), *,
-        answerer: str | None = None, top_k: int | None = None,
+        answerer: str | None = None, top_k: int | None = None, sources: Sequence[str] | None = None,
     ) -> Answer:
-        """Answer ``question`` (after ``history``, oldest turn first)."""
+        """Answer ``question`` (after ``history``, oldest turn first) from the documents
+        ``sources`` names (exact names or glob patterns; None or empty: all of them)."""
         t0 = time.perf_counter()
-        question, history, mode, k = self._validate(question, history, answerer, top_k)
-        return self._answer(question, history, mode, k, None, t0)
+        question, history, mode, k, names = self._validate(question, history, answerer, top_k, sources)
+        return self._answer(question, history, mode, k, None, t0, names)
 
     @answer_span
     def stream(
         self, question: str, history: Sequence[Turn] = (), *,
-        answerer: str | None = None, top_k: int | None = None,
+        answerer: str | None = None, top_k: int | None = None, sources: Sequence[str] | None = None,
     ) -> Iterator[str | Answer]:
         """Yield text deltas as they are produced, then the final :class:`Answer`.
 
@@ -106,9 +108,9 @@ class Assistant:
         that were already streamed.
         """
         t0 = time.perf_counter()
-        question, history, mode, k = self._validate(question, history, answerer, top_k)
+        question, history, mode, k, names = self._validate(question, history, answerer, top_k, sources)
         if mode == "extractive":  # computed at once; deltas are its sentences
-            answer = self._answer(question, history, mode, k, None, t0)
+            answer = self._answer(question, history, mode, k, None, t0, names)
             yield from markers.pieces(answer.text)
             yield answer
             return
@@ -118,7 +120,7 @@ class Assistant:
 
         def work() -> None:
             try:
-                outcome["answer"] = self._answer(question, history, mode, k, deltas.put, t0)
+                outcome["answer"] = self._answer(question, history, mode, k, deltas.put, t0, names)
             except BaseException as exc:  # re-raised in the consumer's thread
                 outcome["error"] = exc
             finally:
@@ -134,7 +136,7 @@ class Assistant:
         yield outcome["answer"]  # type: ignore[misc]
 
     # ---- steps -------------------------------------------------------------------
-    def _validate(self, question, history, answerer, top_k):
+    def _validate(self, question, history, answerer, top_k, sources=None):
         if not isinstance(question, str):
             raise BadRequest(f"The question must be text, not {type(question).__name__}.")
         question = question.strip()
@@ -175,13 +177,16 @@ class Assistant:
         k = self.settings.top_k if top_k is None else top_k
         if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= 50:
             raise BadRequest(f"top_k must be a whole number from 1 to 50, not {top_k!r}.")
-        return question, tuple(turns[-MAX_HISTORY_TURNS:]), mode, k
+        # the patterns resolved against the index once per question (nothing read when none)
+        names = resolve_sources(sources, self.reader) if sources else ()
+        return question, tuple(turns[-MAX_HISTORY_TURNS:]), mode, k, names
 
-    def _answer(self, question, history, mode, k, on_delta: Delta | None, t0: float) -> Answer:
+    def _answer(self, question, history, mode, k, on_delta: Delta | None, t0: float,
+                sources: tuple[str, ...] = ()) -> Answer:
         notice = None
         if mode == "llm":
             try:
-                answer = self._llm_answer(question, history, k, on_delta)
+                answer = self._llm_answer(question, history, k, on_delta, sources)
             except LLMUnavailable as exc:
                 notice = (
                     f"The LLM could not answer ({exc}) This is the extractive answer: "
@@ -194,23 +199,30 @@ class Assistant:
                     "The LLM's answer could not be checked against the documents (no citation "
                     "survived verification). This is the extractive answer instead."
                 )
-        answer = self._extractive_answer(question, history, k)
+        answer = self._extractive_answer(question, history, k, sources)
         if notice:
             answer = replace(answer, notice=_join(notice, answer.notice))
         return replace(answer, seconds=round(time.perf_counter() - t0, 4))
 
-    def _retrieve(self, query: str, k: int) -> list[Passage]:
-        if self._retriever is not None:
+    def _retrieve(self, query: str, k: int, sources: tuple[str, ...] = ()) -> list[Passage]:
+        """The passages; with ``sources``, of those documents only. A custom retriever gets
+        them as the keyword ``sources`` if it takes one; else its other passages are dropped."""
+        if self._retriever is None:
+            return retrieve(self.reader, query, k, sources=sources)
+        if not sources:
             return list(self._retriever(query, k))
-        return retrieve(self.reader, query, k)
+        if takes_sources(self._retriever):
+            return list(self._retriever(query, k, sources=sources))
+        return [p for p in self._retriever(query, k) if p.source in sources]
 
-    def _extractive_answer(self, question: str, history: Sequence[Turn], k: int) -> Answer:
+    def _extractive_answer(self, question: str, history: Sequence[Turn], k: int,
+                           sources: tuple[str, ...] = ()) -> Answer:
         resolved = followup.resolve(question, history)
-        passages = self._retrieve(resolved.query, k)
+        passages = self._retrieve(resolved.query, k, sources)
         base = dict(question=question, passages=tuple(passages), answerer="extractive",
-                    retrieval_query=resolved.query)
+                    retrieval_query=resolved.query, sources=sources)
         if not passages:
-            return refusal.refused(base, refusal.empty_index(self.settings.source_dir))
+            return refusal.refused(base, "" if sources else refusal.empty_index(self.settings.source_dir))
         own = analyse(question)
         q = analyse(resolved.query)
         q = replace(q, expects=resolved.expects, key_terms=own.key_terms, words=q.words | own.words)
@@ -296,17 +308,18 @@ class Assistant:
             self._llm = as_llm(self.settings, self._llm)
             return self._llm
 
-    def _llm_answer(self, question, history, k, on_delta: Delta | None) -> Answer | None:
+    def _llm_answer(self, question, history, k, on_delta: Delta | None, sources=()) -> Answer | None:
         """The LLM's answer, grounded and verified; ``None`` if nothing of it could be checked."""
         llm = self._get_llm()
         from .grounding import ground
         from .llm_answerer import condense_question, draft_answer
 
         query = condense_question(question, history, llm) if history else question
-        passages = self._retrieve(query, k)
-        base = dict(question=question, passages=tuple(passages), answerer="llm", retrieval_query=query)
+        passages = self._retrieve(query, k, sources)
+        base = dict(question=question, passages=tuple(passages), answerer="llm", retrieval_query=query,
+                    sources=sources)
         if not passages:
-            return refusal.refused(base, refusal.empty_index(self.settings.source_dir))
+            return refusal.refused(base, "" if sources else refusal.empty_index(self.settings.source_dir))
         raw = draft_answer(question, passages, history, llm, on_delta=on_delta)
         grounded = ground(raw, passages, self.reader.embedder)
         if grounded.refused:

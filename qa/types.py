@@ -88,6 +88,7 @@ class Answer:
     retrieval_query: str = ""
     flags: tuple[str, ...] = field(default_factory=tuple)  # e.g. dropped/unsupported sentences
     short_answer: ShortAnswer | None = None  # the answering phrase, when one was found
+    sources: tuple[str, ...] = ()  # the documents the question was restricted to (empty: all)
 
     def with_notice(self, notice: str | None) -> "Answer":
         """This answer with ``notice`` before its own (unchanged when ``notice`` is None)."""
@@ -101,4 +102,5 @@ class Answer:
         d["citations"] = [asdict(c) for c in self.citations]
         d["passages"] = [asdict(p) for p in self.passages]
         d["flags"] = list(self.flags)
+        d["sources"] = list(self.sources)
         return d

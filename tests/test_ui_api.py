@@ -65,6 +65,18 @@ def test_concurrent_clients_get_their_own_answers(app):
         check_cited(result, expected)
 
 
+def test_ask_takes_the_documents_to_search(app):
+    c = client(app)
+    result = c.predict("how many personnel were injured?", sources=[b.SEED_FILE], api_name="/ask")
+    check_cited(result, "personnel")
+    assert result["sources"] == [b.SEED_FILE]
+    assert c.predict("how many personnel were injured?", api_name="/ask")["sources"] == []
+    from gradio_client.exceptions import AppError
+
+    with pytest.raises(AppError, match="Did you mean us-strikes-iran-backed-groups-iraq.txt"):
+        c.predict("how many personnel were injured?", sources=["us-strikes-iran.txt"], api_name="/ask")
+
+
 def test_errors_are_readable_messages(app):
     from gradio_client.exceptions import AppError
 

@@ -121,3 +121,45 @@ def test_html_in_documents_and_questions_is_inert(page, tmp_path):
     page.wait_for_timeout(500)  # give any injected handler the chance to run
     assert page.evaluate("window.__pwned") is None
     assert chat.locator("img[src=x], script").count() == 0
+
+
+KESTREL = {
+    "kestrel_log.txt": "Kestrel lighthouse keepers' log\n\nThe Kestrel lighthouse is staffed by three keepers "
+                       "all year round. The three Kestrel lighthouse keepers live on the north cliff.\n",
+    "kestrel_visitors.md": "# Visitor notes\n\nDuring the summer season five keepers staff the lighthouse on "
+                           "Kestrel island, the visitor centre says.\n",
+}
+KESTREL_QUESTION = "How many keepers staff the Kestrel lighthouse?"
+
+
+def cited_files(reply) -> set[str]:
+    reply.locator("details.qa-sources summary").click()
+    return set(reply.locator(".qa-source .qa-file").all_inner_texts())
+
+
+def test_document_picker_restricts_the_answer_to_the_chosen_file(page, app, tmp_path):
+    for name, text in KESTREL.items():
+        (tmp_path / name).write_text(text)
+    page.locator("#qa-upload input[type=file]").set_input_files([str(tmp_path / name) for name in KESTREL])
+    for name in KESTREL:
+        expect(page.locator("#qa-upload-report")).to_contain_text(f"saved {name}", timeout=60_000)
+    report = b.rebuild(page)
+    assert "added: kestrel_log.txt, kestrel_visitors.md" in report, report
+
+    reply = b.ask(page, KESTREL_QUESTION)  # all documents: the visitor notes answer
+    everywhere = cited_files(reply)
+    assert "kestrel_visitors.md" in everywhere, everywhere
+
+    picker = page.locator("#qa-sources")
+    picker.locator("input").click()
+    page.get_by_role("option", name="kestrel_log.txt", exact=True).click()
+    page.keyboard.press("Escape")
+    expect(picker).to_contain_text("kestrel_log.txt")
+
+    reply = b.ask(page, KESTREL_QUESTION)
+    assert "qa-error" not in (reply.get_attribute("class") or ""), app.log_tail()
+    expect(reply.locator(".qa-text")).to_contain_text("three keepers")
+    assert cited_files(reply) == {"kestrel_log.txt"}  # the visitor notes, cited before, are not
+
+    reply = b.ask(page, "What is the capital of France?")  # a refusal names the file searched
+    expect(reply).to_contain_text("I searched only kestrel_log.txt.")

@@ -117,9 +117,10 @@ class Handlers:
     # ---- chat ----------------------------------------------------------------------------
     def chat(
         self, question: str, messages: list[dict] | None, turns: list[Turn] | None,
-        answerer: str, top_k: float,
+        answerer: str, top_k: float, sources: Sequence[str] | None = None,
     ) -> Iterator[tuple[Any, list[dict], list[Turn]]]:
-        """Stream one answer into the chat; ``turns`` is the conversation for follow-ups."""
+        """Stream one answer into the chat; ``turns`` is the conversation for follow-ups,
+        ``sources`` the documents picked (empty: all)."""
         question = (question or "").strip()
         messages, turns = list(messages or []), list(turns or [])
         if not question:
@@ -134,7 +135,8 @@ class Handlers:
         partial, answer = "", None
         try:
             notice = ensure_index(self.assistant)
-            for piece in self.assistant.stream(question, tuple(turns), answerer=answerer, top_k=int(top_k)):
+            for piece in self.assistant.stream(question, tuple(turns), answerer=answerer, top_k=int(top_k),
+                                               sources=list(sources or ()) or None):
                 if isinstance(piece, Answer):
                     answer = piece.with_notice(notice)
                 else:
@@ -155,18 +157,22 @@ class Handlers:
         messages[-1] = {"role": "assistant", "content": render.answer_html(answer, turn)}
         yield "", messages, turns + [Turn(question, answer.text)]
 
-    def ask(self, question: str, top_k: int | None = None, answerer: str | None = None) -> dict:
-        """Answer a question from the indexed documents.
+    def ask(self, question: str, top_k: int | None = None, answerer: str | None = None,
+            sources: list[str] | None = None) -> dict:
+        """Answer a question from the indexed documents (``sources``: only these, by name or
+        glob pattern such as ``reports/*.pdf``; empty: all).
 
         Returns the answer as JSON: ``text`` (with [n] markers), ``citations`` (number, source,
-        quote, start, end, score, verified, ...), ``refused``, ``passages`` and ``answerer``.
+        quote, start, end, score, verified, ...), ``refused``, ``passages``, ``answerer`` and
+        ``sources`` (the documents searched; empty: all).
         """
         question = (question or "").strip()
         if not question:
             raise gr.Error("Type a question.", print_exception=False)
         try:
             notice = ensure_index(self.assistant)
-            answer = self.assistant.ask(question, answerer=answerer or None, top_k=top_k or None)
+            answer = self.assistant.ask(question, answerer=answerer or None, top_k=top_k or None,
+                                        sources=sources or None)
             return answer.with_notice(notice).to_dict()
         except QAError as exc:
             raise gr.Error(str(exc), print_exception=False) from exc
@@ -183,6 +189,17 @@ class Handlers:
         except Exception:
             log.exception("listing the indexed documents failed")
             return render.error_html(UNEXPECTED)
+
+    def picker(self, chosen: Sequence[str] | None = None):
+        """The document picker's choices: the indexed documents (those still chosen stay)."""
+        try:
+            names = [d.source for d in list_documents(self.store)]
+        except QAError:
+            names = []
+        except Exception:
+            log.exception("listing the indexed documents failed")
+            return gr.skip()
+        return gr.update(choices=names, value=[c for c in chosen or () if c in names])
 
     def upload(self, paths: Sequence[str] | None) -> tuple[None, str]:
         if not paths:
@@ -234,6 +251,10 @@ def create_app(settings: Settings, *, assistant=None, store: ChromaStore | None 
                         placeholder="Ask a question about the documents, e.g. how many personnel were injured?",
                     )
                     ask = gr.Button("Ask", variant="primary", scale=1, elem_id="qa-ask")
+                picker = gr.Dropdown(
+                    choices=[], value=[], multiselect=True, label="Ask only these documents",
+                    info="Empty: all documents.", elem_id="qa-sources",
+                )
                 gr.Markdown("**Examples**")
                 with gr.Row():
                     examples = [gr.Button(q, size="sm", elem_classes="qa-example") for q in EXAMPLES]
@@ -259,7 +280,7 @@ def create_app(settings: Settings, *, assistant=None, store: ChromaStore | None 
                 build_report = gr.HTML(elem_id="qa-build-report", js_on_load=None, min_height=24)
 
         chat_io = dict(
-            inputs=[question, chatbot, turns, answerer, top_k], outputs=[question, chatbot, turns],
+            inputs=[question, chatbot, turns, answerer, top_k, picker], outputs=[question, chatbot, turns],
             concurrency_limit=ASK_CONCURRENCY, concurrency_id="ask", api_visibility="private",
         )
         question.submit(h.chat, **chat_io)
@@ -273,8 +294,10 @@ def create_app(settings: Settings, *, assistant=None, store: ChromaStore | None 
 
         files.upload(h.upload, files, [files, upload_report], api_visibility="private")
         rebuild.click(h.rebuild, None, [build_report, documents], concurrency_limit=1,
-                      api_visibility="private", show_progress="full")
-        demo.load(h.documents, None, documents, api_visibility="private")
+                      api_visibility="private", show_progress="full").then(
+            h.picker, picker, picker, api_visibility="private")
+        demo.load(h.documents, None, documents, api_visibility="private").then(
+            h.picker, picker, picker, api_visibility="private")
 
         gr.api(h.ask, api_name="ask", concurrency_limit=ASK_CONCURRENCY, concurrency_id="ask")
     return demo
