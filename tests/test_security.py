@@ -376,7 +376,7 @@ def test_every_route_needs_the_login(guarded_app):
 @pytest.mark.slow
 def test_named_endpoint_and_uploads_need_the_login(guarded_app):
     anonymous, user = httpx.Client(base_url=guarded_app.url, timeout=60), logged_in(guarded_app)
-    ask = {"data": ["How many militants were killed in the two strikes?", 5, "extractive"]}
+    ask = {"data": ["How many militants were killed in the two strikes?", 5, "extractive", []]}
     assert anonymous.post("/gradio_api/call/ask", json=ask).status_code == 401
     r = user.post("/gradio_api/call/ask", json=ask)
     assert r.status_code == 200, r.text
@@ -384,7 +384,7 @@ def test_named_endpoint_and_uploads_need_the_login(guarded_app):
     assert anonymous.get(f"/gradio_api/call/ask/{event}").status_code == 401
     result = user.get(f"/gradio_api/call/ask/{event}").text
     assert "event: complete" in result and "six militants" in result, result
-    huge = user.post("/gradio_api/call/ask", json={"data": ["why? " * 2**18, 5, "extractive"]})
+    huge = user.post("/gradio_api/call/ask", json={"data": ["why? " * 2**18, 5, "extractive", []]})
     error = user.get(f"/gradio_api/call/ask/{huge.json()['event_id']}").text
     assert "event: error" in error and "the limit is 2000. Ask something shorter" in error, error[:300]
 
