@@ -104,28 +104,30 @@ def stream_answer(
 
 
 def as_retriever(settings: Settings | None = None, top_k: int | None = None, *,
-                 assistant: Assistant | None = None):
+                 assistant: Assistant | None = None, sources: Sequence[str] | None = None):
     """The hybrid retrieval as a llama-index ``BaseRetriever``: ``retrieve(query)`` gives
     ``NodeWithScore``s over ``TextNode``s with the passages' document offsets and ``source``,
     ``title``, ``page`` metadata (:mod:`qa.llamaindex`). ``top_k`` defaults to the settings'.
 
     ``settings`` as for :func:`answer` (a missing index is built first, as there);
-    ``assistant``: use this :class:`Assistant` instead.
+    ``assistant``: use this :class:`Assistant` instead; ``sources``: only these documents
+    (names or glob patterns, as for :func:`answer`).
     """
     from .llamaindex import QARetriever  # llama_index.core: imported only when asked for
 
-    return QARetriever(assistant if assistant is not None else _prepared(settings), top_k)
+    return QARetriever(assistant if assistant is not None else _prepared(settings), top_k, sources)
 
 
 def as_query_engine(settings: Settings | None = None, *, assistant: Assistant | None = None,
-                    answerer: str | None = None, top_k: int | None = None):
+                    answerer: str | None = None, top_k: int | None = None,
+                    sources: Sequence[str] | None = None):
     """:func:`answer` as a llama-index query engine: ``query(question)`` gives a ``Response``
     with the answer text, its passages as ``source_nodes`` and, in ``metadata``, the
     citations (plain dicts), ``short_answer``, ``refused`` and ``answerer``."""
     from .llamaindex import QAQueryEngine
 
     return QAQueryEngine(assistant if assistant is not None else _prepared(settings),
-                         answerer=answerer, top_k=top_k)
+                         answerer=answerer, top_k=top_k, sources=sources)
 
 
 def _prepared(settings: Settings | None) -> Assistant:

@@ -17,6 +17,7 @@ are never read.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from typing import Any
 
 from llama_index.core.base.base_query_engine import BaseQueryEngine
@@ -35,6 +36,7 @@ from index import BadRequest
 
 from .retrieval import retrieve
 from .service import MAX_QUESTION_CHARS, Assistant
+from .sources import resolve_for
 from .types import Answer, Passage
 
 __all__ = ["QAQueryEngine", "QARetriever", "to_node", "to_response"]
@@ -76,16 +78,20 @@ class QARetriever(BaseRetriever):
     """The project's hybrid retrieval (BM25 + dense, fused and re-ranked, with neighbour
     windows) over ``assistant``'s index, as a llama-index retriever."""
 
-    def __init__(self, assistant: Assistant, top_k: int | None = None) -> None:
+    def __init__(self, assistant: Assistant, top_k: int | None = None,
+                 sources: Sequence[str] | None = None) -> None:
         super().__init__(callback_manager=CallbackManager([]))
         self.assistant = assistant
         self.top_k = _top_k(assistant, top_k)
+        # names or glob patterns, resolved (and checked) once: only these documents
+        self.sources = resolve_for(sources, assistant.reader) if sources else ()
 
     def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
         query = query_bundle.query_str.strip()
         if not query or len(query) > MAX_QUESTION_CHARS:
             raise BadRequest(f"The query must be text of 1 to {MAX_QUESTION_CHARS} characters.")
-        return [to_node(p) for p in retrieve(self.assistant.reader, query, self.top_k)]
+        passages = retrieve(self.assistant.reader, query, self.top_k, sources=self.sources or None)
+        return [to_node(p) for p in passages]
 
     async def _aretrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
         return await asyncio.to_thread(self._retrieve, query_bundle)
@@ -95,21 +101,23 @@ class QAQueryEngine(BaseQueryEngine):
     """``assistant.ask`` as a llama-index query engine: the answer with verified citations."""
 
     def __init__(self, assistant: Assistant, *, answerer: str | None = None,
-                 top_k: int | None = None) -> None:
+                 top_k: int | None = None, sources: Sequence[str] | None = None) -> None:
         super().__init__(callback_manager=CallbackManager([]))
         self.assistant = assistant
         self.answerer = answerer
         self.top_k = top_k
+        self.sources = tuple(sources or ())
 
     def _get_prompt_modules(self) -> dict[str, Any]:
         return {}  # no llama-index prompts: the project's answerers hold their own
 
     def _query(self, query_bundle: QueryBundle) -> Response:
-        answer = self.assistant.ask(query_bundle.query_str, answerer=self.answerer, top_k=self.top_k)
+        answer = self.assistant.ask(query_bundle.query_str, answerer=self.answerer, top_k=self.top_k,
+                                    sources=self.sources or None)
         return to_response(answer)
 
     async def _aquery(self, query_bundle: QueryBundle) -> Response:
         return await asyncio.to_thread(self._query, query_bundle)
 
     def retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
-        return QARetriever(self.assistant, self.top_k).retrieve(query_bundle)
+        return QARetriever(self.assistant, self.top_k, self.sources or None).retrieve(query_bundle)

@@ -258,3 +258,17 @@ def test_a_stream_stopped_early_drops_its_span(assistant, recorders):
     stream.close()
     assert [s.id_.split("-")[0] for s in spans.dropped_spans] == ["Assistant.stream"]
     assert not spans.open_spans
+
+
+def test_retriever_and_query_engine_ask_only_chosen_files(assistant):
+    everything = qa.as_retriever(assistant=assistant, top_k=3).retrieve(SEED_QUESTION)
+    by_glob = qa.as_retriever(assistant=assistant, top_k=3, sources=["*.txt"]).retrieve(SEED_QUESTION)
+    assert [h.node.id_ for h in by_glob] == [h.node.id_ for h in everything]
+    with pytest.raises(BadRequest, match=re.escape(SEED_FILE)):  # a close match is named
+        qa.as_retriever(assistant=assistant, sources=[SEED_FILE.replace(".txt", ".md")])
+    engine = qa.as_query_engine(assistant=assistant, sources=[SEED_FILE])
+    response = engine.query(SEED_QUESTION)
+    assert response.metadata["citations"] and all(
+        c["source"] == SEED_FILE for c in response.metadata["citations"])
+    with pytest.raises(BadRequest, match=re.escape(SEED_FILE)):
+        qa.as_query_engine(assistant=assistant, sources=["no-such-file.pdf"]).query(SEED_QUESTION)
