@@ -218,9 +218,11 @@ class Assistant:
     def _extractive_answer(self, question: str, history: Sequence[Turn], k: int,
                            sources: tuple[str, ...] = ()) -> Answer:
         resolved = followup.resolve(question, history)
+        t0 = time.perf_counter()
         passages = self._retrieve(resolved.query, k, sources)
         base = dict(question=question, passages=tuple(passages), answerer="extractive",
-                    retrieval_query=resolved.query, sources=sources)
+                    retrieval_query=resolved.query, sources=sources,
+                    retrieval_seconds=round(time.perf_counter() - t0, 4))
         if not passages:
             return refusal.refused(base, "" if sources else refusal.empty_index(self.settings.source_dir))
         own = analyse(question)
@@ -315,9 +317,10 @@ class Assistant:
         from .llm_answerer import condense_question, draft_answer
 
         query = condense_question(question, history, llm) if history else question
+        t0 = time.perf_counter()
         passages = self._retrieve(query, k, sources)
         base = dict(question=question, passages=tuple(passages), answerer="llm", retrieval_query=query,
-                    sources=sources)
+                    sources=sources, retrieval_seconds=round(time.perf_counter() - t0, 4))
         if not passages:
             return refusal.refused(base, "" if sources else refusal.empty_index(self.settings.source_dir))
         raw = draft_answer(question, passages, history, llm, on_delta=on_delta)

@@ -84,8 +84,9 @@ class Answer:
     passages: tuple[Passage, ...]
     answerer: str  # "extractive" or "llm"
     notice: str | None = None  # e.g. "The LLM did not answer; this is the extractive answer."
-    seconds: float = 0.0
-    retrieval_query: str = ""
+    seconds: float = 0.0  # the whole answer, retrieval included
+    retrieval_query: str = ""  # what was searched for (a follow-up made standalone)
+    retrieval_seconds: float = 0.0  # of ``seconds``, the time spent retrieving
     flags: tuple[str, ...] = field(default_factory=tuple)  # e.g. dropped/unsupported sentences
     short_answer: ShortAnswer | None = None  # the answering phrase, when one was found
     sources: tuple[str, ...] = ()  # the documents the question was restricted to (empty: all)

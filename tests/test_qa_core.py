@@ -94,6 +94,8 @@ def test_followup_carries_the_previous_turn(seeded):
     assert not a.refused
     assert "traumatic brain injuries in 23 military personnel and wounded 25" in a.text
     assert "personnel" in a.retrieval_query
+    assert 0 < a.retrieval_seconds < a.seconds  # the search's share of the answer's time
+    assert a.to_dict()["retrieval_seconds"] == a.retrieval_seconds
     _assert_citations_verbatim(a)
     # a question that stands on its own is not rewritten
     b = seeded.ask("Who was Qassem Soleimani?", history)
@@ -132,7 +134,7 @@ def test_stream_yields_deltas_then_the_same_answer_as_ask(seeded):
     *deltas, final = items
     assert deltas and all(isinstance(d, str) for d in deltas)
     assert isinstance(final, Answer) and "".join(deltas) == final.text
-    assert replace(final, seconds=0) == replace(seeded.ask(q), seconds=0)
+    assert replace(final, seconds=0, retrieval_seconds=0) == replace(seeded.ask(q), seconds=0, retrieval_seconds=0)
 
 
 def test_the_one_shot_answer_builds_a_missing_index_the_assistant_never_does(tmp_path, qa_settings_factory, embedder):

@@ -101,6 +101,20 @@ def test_notice_is_shown():
     assert 'class="qa-notice"' in html and "extractive answer" in html
 
 
+def test_under_an_answer_what_was_searched_for_and_the_time_spent():
+    from dataclasses import replace
+
+    plain = replace(answer(), retrieval_query="How many personnel were injured", retrieval_seconds=0.04)
+    html = render.answer_html(plain, 0)
+    assert "qa-searched" not in html  # the question itself was searched for
+    assert "retrieved in 0.04 s · answered in 0.21 s" in html
+    follow = replace(plain, question="and <b>where</b>?",
+                     retrieval_query="where were the <b>personnel</b> injured")
+    html = render.answer_html(follow, 1)
+    assert "searched for: “where were the &lt;b&gt;personnel&lt;/b&gt; injured”" in html
+    assert "qa-searched" in render.answer_html(replace(follow, refused=True, citations=()), 1)
+
+
 def test_streaming_text_is_escaped():
     assert "&lt;b&gt;" in render.streaming_html("<b>bold")
 

@@ -141,6 +141,24 @@ def _short_lead(answer: Answer) -> tuple[str, str]:
     return markers.split_lead(answer.text)
 
 
+def _rewritten(answer: Answer) -> bool:
+    """The search ran on another wording than the question (a follow-up made standalone)."""
+    def norm(text: str) -> str:
+        return " ".join(text.lower().split()).rstrip("?.! ")
+
+    return bool(answer.retrieval_query) and norm(answer.retrieval_query) != norm(answer.question)
+
+
+def meta_html(answer: Answer) -> str:
+    """Under an answer: what was searched for when a follow-up was rewritten, the answerer,
+    and the time spent retrieving and answering."""
+    searched = (f'<div class="qa-searched">searched for: “{_text(answer.retrieval_query)}”</div>'
+                if _rewritten(answer) else "")
+    answering = max(0.0, answer.seconds - answer.retrieval_seconds)
+    return (f'{searched}<div class="qa-meta">{escape(answer.answerer)} · retrieved in '
+            f'{answer.retrieval_seconds:.2f} s · answered in {answering:.2f} s</div>')
+
+
 def answer_html(answer: Answer, turn: int) -> str:
     """A finished answer: its short answer in bold above the quotes (markers linked), any
     notice, and its sources block."""
@@ -152,7 +170,7 @@ def answer_html(answer: Answer, turn: int) -> str:
         body = f'<p class="qa-short"><strong>{strong}</strong></p>{body}'
 
     notice = f'<div class="qa-notice">{_text(answer.notice)}</div>' if answer.notice else ""
-    meta = f'<div class="qa-meta">{escape(answer.answerer)} · {answer.seconds:.1f} s</div>'
+    meta = meta_html(answer)
     if answer.refused:
         return (
             f'<div class="qa-answer qa-refused"><div class="qa-refused-label">Not found in the documents</div>'
