@@ -199,9 +199,7 @@ class Assistant:
                     "The LLM's answer could not be checked against the documents (no citation "
                     "survived verification). This is the extractive answer instead."
                 )
-        answer = self._extractive_answer(question, history, k, sources)
-        if notice:
-            answer = replace(answer, notice=_join(notice, answer.notice))
+        answer = self._extractive_answer(question, history, k, sources).with_notice(notice)
         return replace(answer, seconds=round(time.perf_counter() - t0, 4))
 
     def _retrieve(self, query: str, k: int, sources: tuple[str, ...] = ()) -> list[Passage]:
@@ -215,16 +213,23 @@ class Assistant:
             return list(self._retriever(query, k, sources=sources))
         return [p for p in self._retriever(query, k) if p.source in sources]
 
+    def _searched(self, question: str, query: str, k: int, sources: tuple[str, ...], answerer: str) -> dict:
+        """Retrieval for either answerer: the answer's common fields (its passages, what was
+        searched for, in which documents, and how long it took)."""
+        t0 = time.perf_counter()
+        passages = tuple(self._retrieve(query, k, sources))
+        return dict(question=question, passages=passages, answerer=answerer, retrieval_query=query,
+                    sources=sources, retrieval_seconds=round(time.perf_counter() - t0, 4))
+
+    def _nothing_found(self, base: dict) -> Answer:  # an empty index, or nothing in the chosen files
+        return refusal.refused(base, "" if base["sources"] else refusal.empty_index(self.settings.source_dir))
+
     def _extractive_answer(self, question: str, history: Sequence[Turn], k: int,
                            sources: tuple[str, ...] = ()) -> Answer:
         resolved = followup.resolve(question, history)
-        t0 = time.perf_counter()
-        passages = self._retrieve(resolved.query, k, sources)
-        base = dict(question=question, passages=tuple(passages), answerer="extractive",
-                    retrieval_query=resolved.query, sources=sources,
-                    retrieval_seconds=round(time.perf_counter() - t0, 4))
-        if not passages:
-            return refusal.refused(base, "" if sources else refusal.empty_index(self.settings.source_dir))
+        base = self._searched(question, resolved.query, k, sources, "extractive")
+        if not (passages := base["passages"]):
+            return self._nothing_found(base)
         own = analyse(question)
         q = analyse(resolved.query)
         q = replace(q, expects=resolved.expects, key_terms=own.key_terms, words=q.words | own.words)
@@ -317,12 +322,9 @@ class Assistant:
         from .llm_answerer import condense_question, draft_answer
 
         query = condense_question(question, history, llm) if history else question
-        t0 = time.perf_counter()
-        passages = self._retrieve(query, k, sources)
-        base = dict(question=question, passages=tuple(passages), answerer="llm", retrieval_query=query,
-                    sources=sources, retrieval_seconds=round(time.perf_counter() - t0, 4))
-        if not passages:
-            return refusal.refused(base, "" if sources else refusal.empty_index(self.settings.source_dir))
+        base = self._searched(question, query, k, sources, "llm")
+        if not (passages := base["passages"]):
+            return self._nothing_found(base)
         raw = draft_answer(question, passages, history, llm, on_delta=on_delta)
         grounded = ground(raw, passages, self.reader.embedder)
         if grounded.refused:
@@ -334,11 +336,6 @@ class Assistant:
 
 # ---- helpers -------------------------------------------------------------------------
 _SURROGATE = re.compile("[\ud800-\udfff]")  # str joins valid pairs: any left is alone
-
-
-def _join(*notices: str | None) -> str | None:
-    parts = [n for n in notices if n]
-    return " ".join(parts) if parts else None
 
 
 def _written_forms(question: str) -> dict[str, str]:
