@@ -114,12 +114,10 @@ def _cli(main, argv, capsys) -> tuple[int, str]:
 
 @pytest.mark.parametrize("how", list(DAMAGE))
 def test_damaged_index_says_how_to_rebuild_and_the_rebuild_works(how, damaged, embedder, monkeypatch, capsys):
-    import gradio as gr
-
     import qa
     from index.__main__ import main as index_main
     from qa.__main__ import main as qa_main
-    from ui.app import Handlers
+    from ui.handlers import Handlers
 
     s = damaged(how)
 
@@ -140,7 +138,7 @@ def test_damaged_index_says_how_to_rebuild_and_the_rebuild_works(how, damaged, e
         assert "Traceback" not in stderr
 
     ui = Handlers(s, Assistant(s), None)  # a long-running app process
-    with pytest.raises(gr.Error, match=REBUILD_HINT):
+    with pytest.raises(QAError, match=REBUILD_HINT):
         ui.ask(QUESTION)
     *_, (_, messages, _) = ui.chat(QUESTION, [], [], "extractive", 5)
     assert 'class="qa-error"' in messages[-1]["content"] and REBUILD_HINT in messages[-1]["content"]
@@ -271,7 +269,7 @@ def test_real_llm_server_stopped_gives_the_extractive_answer(tmp_path, seed_inde
 
 def test_malformed_llm_reply_in_the_ui_is_a_notice_not_an_error(proxy, llm_settings, embedder):
     """The chat streams; a broken stream event used to escape as a JSONDecodeError."""
-    from ui.app import Handlers
+    from ui.handlers import Handlers
 
     proxy.mode = "malformed"
     settings = llm_settings(REAL_TIMEOUT)

@@ -214,7 +214,7 @@ def test_cli_subprocess_never_shows_the_key(seeded, echo):
 def test_ui_handlers_never_show_the_key(seeded, echo, embedder, caplog):
     from index import IndexReader
     from qa import Assistant
-    from ui.app import Handlers
+    from ui.handlers import Handlers
 
     caplog.set_level(logging.DEBUG)
     s = Settings(source_dir=seeded / "docs", chroma_path=seeded / "chroma", openai_api_key=CANARY,
@@ -297,13 +297,11 @@ def test_guard_refuses_without_a_session_and_passes_with_one():
 
 
 def app_routes() -> list[tuple[str, str]]:
-    """Every (method, path) the Gradio app serves, read from the app that ui.create_app builds."""
-    import gradio as gr
+    """Every (method, path) the server serves (the JSON API and the Gradio app mounted at /),
+    read from the app that ui.create_server builds."""
+    from ui.server import create_server
 
-    from ui.app import create_app
-
-    demo = create_app(Settings(source_dir=Path("unused"), chroma_path=Path("unused")))
-    demo.queue()
+    server = create_server(Settings(source_dir=Path("unused"), chroma_path=Path("unused")))
     found: set[tuple[str, str]] = set()
 
     def walk(routes) -> None:
@@ -315,7 +313,7 @@ def app_routes() -> list[tuple[str, str]]:
             for method in getattr(r, "methods", None) or ():
                 found.add((method, r.path))
 
-    walk(gr.routes.App.create_app(demo).routes)
+    walk(server.routes)
     return sorted(found)
 
 

@@ -41,7 +41,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         settings = Settings.from_env(**overrides)
-        from .app import launch, parse_auth
+        from .server import launch
+        from .settings import parse_auth
 
         parse_auth(settings)  # a malformed QA_UI_AUTH is an error before anything starts
         if ChromaStore(settings).read_state() is None:

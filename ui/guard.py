@@ -53,12 +53,16 @@ class LoginRequired:
 
 
 def _logged_in(scope) -> bool:
-    app = scope.get("app")
+    raw = b"; ".join(v for k, v in scope.get("headers", ()) if k == b"cookie").decode("latin-1")
+    return has_session(scope.get("app"), raw)
+
+
+def has_session(app, cookie_header: str) -> bool:
+    """Does ``cookie_header`` hold a live session of the Gradio ``app``?"""
     tokens, cookie_id = getattr(app, "tokens", None), getattr(app, "cookie_id", None)
     if tokens is None or cookie_id is None:  # not a Gradio app: nothing to check against
         return False
-    raw = b"; ".join(v for k, v in scope.get("headers", ()) if k == b"cookie").decode("latin-1")
-    cookies = cookie_parser(raw)
+    cookies = cookie_parser(cookie_header)
     return any(
         tokens.get(cookies.get(name)) is not None
         for name in (f"access-token-{cookie_id}", f"access-token-unsecure-{cookie_id}")
