@@ -256,3 +256,33 @@ def test_eval_report_lists_the_thumbs_down_answers(tmp_path, answers, embedder):
     assert "Review: thumbs-down answers" in alone.read_text() and "1 of 2 rated" in alone.read_text()
     feedback.write_text("not json\n")
     assert main(["--feedback", str(feedback), "--report", str(alone)]) == 2
+
+
+def test_the_page_handlers_record_rate_and_export(corpus, embedder, tmp_path):
+    """What the chat column's events do (ui.handlers, no gradio): each finished answer is a turn
+    of the session's conversation, a like/dislike rates the turn its message shows."""
+    from ui import Settings as UISettings
+    from ui.handlers import Handlers
+
+    settings, texts = corpus
+    ui_settings = UISettings(**settings.model_dump(exclude={"history_path"}), history_path=tmp_path / "h.db")
+    h = Handlers(ui_settings, Assistant(settings, embedder=embedder), None)
+    assert h.export({}, "md") is None  # nothing to export before the first answer
+    conversation: dict = {}
+    messages: list = []
+    turns: list = []
+    for q in ("", QUESTIONS[0], QUESTIONS[1]):
+        *_, (_, messages, turns, conversation) = h.chat_recorded(q, messages, turns, conversation, "extractive", 5)
+    assert conversation["turns"] == {1: 0, 3: 1} and len(turns) == 2
+    assert [a["question"] for a in h.history.answers(conversation["id"])] == list(QUESTIONS)
+
+    assert h.rate(conversation, 3, False) and not h.rate(conversation, 2, True)  # 2: a question
+    assert [(r["question"], r["rating"]) for r in h.history.feedback_rows()] == [(QUESTIONS[1], "down")]
+    assert h.rate(conversation, 3, "")  # the thumb clicked again
+    assert list(h.history.feedback_rows()) == []
+
+    md = open(h.export(conversation, "md"), encoding="utf-8").read()
+    assert md == qa.export_markdown(h.history.answers(conversation["id"]))
+    assert json.loads(open(h.export(conversation, "json"), encoding="utf-8").read())[1]["question"] == QUESTIONS[1]
+    with pytest.raises(BadRequest):
+        h.export(conversation, "pdf")

@@ -3,7 +3,8 @@
 :mod:`ui.app` wires these to the components and turns :class:`ServerError` and the other
 :class:`index.QAError`s into Gradio's error toasts; :mod:`ui.api` calls the same methods over
 HTTP. Holds the assistant (one per process: it reads the live index generation per question,
-so it sees every rebuild) and a store for the documents list.
+so it sees every rebuild), a store for the documents list, and the conversation history
+(:class:`qa.history.History`: each session's answers, their ratings, the exports).
 """
 from __future__ import annotations
 
@@ -161,11 +162,11 @@ class Handlers:
     def export(self, conversation: Conversation | None, fmt: str) -> str | None:
         """The session's conversation so far as a file (``fmt``: "md" or "json") for download:
         its path, or None before the first answer. Written to this process's own temp folder."""
+        if fmt not in EXPORTS:
+            raise BadRequest(f"Export as md or json, not {fmt!r}.")
         cid = (conversation or {}).get("id")
         if cid is None:
             return None
-        if fmt not in EXPORTS:
-            raise BadRequest(f"Export as md or json, not {fmt!r}.")
         if self._export_dir is None:
             self._export_dir = Path(tempfile.mkdtemp(prefix="qa-exports-"))
         path = self._export_dir / f"conversation-{cid[:8]}.{fmt}"
