@@ -9,6 +9,8 @@
 environment (once) and keep one :class:`Assistant` per settings. Code that manages its
 own settings uses :class:`Assistant` directly. :func:`as_retriever` and
 :func:`as_query_engine` give the same retrieval and answers as llama-index parts.
+:func:`export_markdown` and :func:`export_json` turn a conversation (its answers, oldest
+first) into a file; :class:`qa.history.History` keeps conversations and their feedback.
 
 Errors (all :class:`QAError`): :class:`BadRequest` (empty or too long question, bad
 settings), :class:`IndexMissing` (no index and no documents to build it from),
@@ -27,6 +29,7 @@ from index import environment
 from .errors import (
     BadRequest, EmbedderMismatch, EmbedderUnavailable, IndexMissing, LLMUnavailable, QAError,
 )
+from .export import export_json, export_markdown
 from .service import Assistant
 from .settings import Settings
 from .types import Answer, Citation, Passage, ShortAnswer, Turn
@@ -34,7 +37,7 @@ from .types import Answer, Citation, Passage, ShortAnswer, Turn
 __all__ = [
     "Answer", "Assistant", "BadRequest", "Citation", "EmbedderMismatch", "EmbedderUnavailable", "IndexMissing",
     "LLMUnavailable", "Passage", "QAError", "Settings", "ShortAnswer", "Turn", "answer", "as_query_engine",
-    "as_retriever", "ensure_index", "stream_answer",
+    "as_retriever", "ensure_index", "export_json", "export_markdown", "stream_answer",
 ]
 
 _assistants: dict[Settings, Assistant] = {}

@@ -1,4 +1,5 @@
-"""``python -m qa "question"`` — a thin shell over :func:`qa.answer`."""
+"""``python -m qa "question"`` — a thin shell over :func:`qa.answer`;
+``python -m qa feedback --export`` — the stored thumbs up/down (:mod:`qa.history`) as JSON lines."""
 from __future__ import annotations
 
 import argparse
@@ -12,6 +13,7 @@ EPILOG = """examples:
   python -m qa "and how many in March?" --history-file chat.json
   python -m qa "who was killed?" --answerer extractive --k 8
   python -m qa "what did the audit find?" --source report.pdf --source "notes/*.md"
+  python -m qa feedback --export > feedback.jsonl     (see python -m qa feedback --help)
 
 --history-file holds the earlier turns, oldest first, as JSON:
   [{"question": "how many personnel were injured?", "answer": "..."}]
@@ -19,6 +21,17 @@ EPILOG = """examples:
 QA_SOURCE_DIR (built into an index on first use if there is none), QA_TOP_K,
 QA_ANSWERER, OPENAI_BASE_URL / OPENAI_API_KEY for the LLM answerer, ...
 Exit status: 0 answered (or said the documents don't hold the answer), 1 error.
+To ask a question that is the word "feedback": python -m qa -- feedback
+"""
+
+FEEDBACK_EPILOG = """The thumbs up/down given in the web app are stored with the answer they rate in
+QA_HISTORY_PATH (default: history.sqlite3 in QA_CHROMA_PATH). --export prints one JSON object
+a line, oldest first:
+  {"question", "answer", "citations", "answerer", "collection", "rating": "up"|"down",
+   "comment", "time", "conversation_id", "turn"}
+Review the thumbs-down answers in an evaluation report:
+  python -m qa feedback --export > feedback.jsonl
+  python -m qa.eval --corpus C.jsonl --questions Q.jsonl --feedback feedback.jsonl --report out.html
 """
 
 
@@ -40,6 +53,37 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--history-file", type=Path, metavar="F",
                    help="earlier turns of the conversation (JSON, see below)")
     return p
+
+
+def _feedback_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python -m qa feedback", description="The feedback given on answers in the web app.",
+        epilog=FEEDBACK_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--export", action="store_true", required=True,
+                   help="print every rated answer as JSON lines (to stdout)")
+    return p
+
+
+def feedback_main(argv: list[str]) -> int:
+    _feedback_parser().parse_args(argv)
+    from index import environment
+
+    environment.configure()
+    from . import QAError, Settings
+    from .history import History
+
+    try:
+        settings = Settings.from_env()
+        if not settings.history_path.exists():
+            print(f"No feedback yet ({settings.history_path} does not exist).", file=sys.stderr)
+            return 0
+        for row in History(settings).feedback_rows():
+            print(json.dumps(row, ensure_ascii=False))
+    except QAError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    return 0
 
 
 def _history(path: Path):
@@ -82,6 +126,9 @@ def render(answer) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["feedback"]:
+        return feedback_main(argv[1:])
     args = _parser().parse_args(argv)
     from index import environment
 

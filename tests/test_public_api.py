@@ -21,7 +21,8 @@ def test_qa_exports():
     assert sorted(qa.__all__) == sorted([
         "Answer", "Assistant", "BadRequest", "Citation", "EmbedderMismatch", "EmbedderUnavailable",
         "IndexMissing", "LLMUnavailable", "Passage", "QAError", "Settings", "ShortAnswer", "Turn",
-        "answer", "as_query_engine", "as_retriever", "ensure_index", "stream_answer",
+        "answer", "as_query_engine", "as_retriever", "ensure_index", "export_json", "export_markdown",
+        "stream_answer",
     ])
     for name in qa.__all__:
         assert hasattr(qa, name), name

@@ -37,7 +37,7 @@ class _Events:
 
     def __init__(self, handlers: Handlers):
         self.h = handlers
-        self.chat = handlers.chat
+        self.chat = handlers.chat_recorded
         self.documents = handlers.documents
         self.upload = handlers.upload
 
@@ -65,6 +65,28 @@ class _Events:
     def rebuild(self, progress=gr.Progress()) -> tuple[str, str]:
         return self.h.rebuild(progress)
 
+    def rate(self, conversation: dict, like: gr.LikeData) -> None:
+        """Store a like/dislike of an answer (Gradio 6 sends liked=True/False, "" when undone)."""
+        index = like.index[0] if isinstance(like.index, (list, tuple)) else like.index
+        try:
+            self.h.rate(conversation, int(index), like.liked)
+        except QAError as exc:
+            raise gr.Error(str(exc), print_exception=False) from exc
+
+    def exports(self, conversation: dict):
+        """The export buttons: the conversation so far as files (inactive before an answer)."""
+        try:
+            files = [self.h.export(conversation, fmt) for fmt in ("md", "json")]
+        except QAError as exc:
+            raise gr.Error(str(exc), print_exception=False) from exc
+        return tuple(gr.update(value=f, interactive=f is not None) for f in files)
+
+    @staticmethod
+    def new_conversation():
+        """Clear chat: no messages, no turns, a new conversation (from the next answer)."""
+        empty = gr.update(value=None, interactive=False)
+        return [], [], {}, empty, empty
+
 
 def _constant(value):
     return lambda: value
@@ -87,12 +109,13 @@ def create_app(settings: Settings, *, assistant=None, store: ChromaStore | None 
     with gr.Blocks(title="Document Q&A", analytics_enabled=False) as demo:
         gr.Markdown("## Ask your documents\nAnswers quote the documents: every `[n]` links to its source.")
         turns = gr.State([])
+        conversation = gr.State({})  # this session's id in qa.history (ui.handlers.Conversation)
         with gr.Row(equal_height=False):
             with gr.Column(scale=3):
                 chatbot = gr.Chatbot(
                     elem_id="qa-chat", label="Chat", height=560, render_markdown=False,
                     sanitize_html=True, latex_delimiters=[], allow_tags=False, buttons=[],
-                    feedback_options=None, group_consecutive_messages=False, layout="panel",
+                    feedback_options=("Like", "Dislike"), group_consecutive_messages=False, layout="panel",
                 )
                 with gr.Row():
                     question = gr.Textbox(
@@ -107,7 +130,12 @@ def create_app(settings: Settings, *, assistant=None, store: ChromaStore | None 
                 gr.Markdown("**Examples**")
                 with gr.Row():
                     examples = [gr.Button(q, size="sm", elem_classes="qa-example") for q in EXAMPLES]
-                clear = gr.Button("Clear chat", size="sm", variant="secondary")
+                with gr.Row():
+                    clear = gr.Button("Clear chat", size="sm", variant="secondary")
+                    export_md = gr.DownloadButton("Export Markdown", size="sm", variant="secondary",
+                                                  interactive=False, elem_id="qa-export-md")
+                    export_json = gr.DownloadButton("Export JSON", size="sm", variant="secondary",
+                                                    interactive=False, elem_id="qa-export-json")
             with gr.Column(scale=2):
                 with gr.Accordion("Settings", open=False):
                     answerer = gr.Radio(
@@ -129,17 +157,22 @@ def create_app(settings: Settings, *, assistant=None, store: ChromaStore | None 
                 build_report = gr.HTML(elem_id="qa-build-report", js_on_load=None, min_height=24)
 
         chat_io = dict(
-            inputs=[question, chatbot, turns, answerer, top_k, picker], outputs=[question, chatbot, turns],
+            inputs=[question, chatbot, turns, conversation, answerer, top_k, picker],
+            outputs=[question, chatbot, turns, conversation],
             concurrency_limit=ASK_CONCURRENCY, concurrency_id="ask", api_visibility="private",
         )
-        question.submit(h.chat, **chat_io)
-        ask.click(h.chat, **chat_io)
+        export_io = dict(inputs=conversation, outputs=[export_md, export_json], api_visibility="private")
+        question.submit(h.chat, **chat_io).then(h.exports, **export_io)
+        ask.click(h.chat, **chat_io).then(h.exports, **export_io)
         for button, text in zip(examples, EXAMPLES):
             button.click(_constant(text), None, question, queue=False, api_visibility="private").then(
                 h.chat, **chat_io
-            )
-        clear.click(lambda: ([], []), None, [chatbot, turns], queue=False, api_visibility="private")
-        chatbot.clear(lambda: [], None, turns, queue=False, api_visibility="private")  # its trash icon
+            ).then(h.exports, **export_io)
+        new_conversation = dict(outputs=[chatbot, turns, conversation, export_md, export_json],
+                                queue=False, api_visibility="private")
+        clear.click(h.new_conversation, None, **new_conversation)
+        chatbot.clear(h.new_conversation, None, **new_conversation)  # its trash icon
+        chatbot.like(h.rate, conversation, None, queue=False, api_visibility="private")
 
         files.upload(h.upload, files, [files, upload_report], api_visibility="private")
         rebuild.click(h.rebuild, None, [build_report, documents], concurrency_limit=1,

@@ -3,16 +3,20 @@
 :mod:`ui.app` wires these to the components and turns :class:`ServerError` and the other
 :class:`index.QAError`s into Gradio's error toasts; :mod:`ui.api` calls the same methods over
 HTTP. Holds the assistant (one per process: it reads the live index generation per question,
-so it sees every rebuild) and a store for the documents list.
+so it sees every rebuild), a store for the documents list, and the conversation history
+(:class:`qa.history.History`: each session's answers, their ratings, the exports).
 """
 from __future__ import annotations
 
 import logging
+import tempfile
 from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
 from index import BadRequest, ChromaStore, QAError, build_index, list_documents
-from qa import ensure_index
+from qa import ensure_index, export_json, export_markdown
+from qa.history import History
 from qa.types import Answer, Turn
 
 from . import render
@@ -24,6 +28,10 @@ log = logging.getLogger(__name__)
 UNEXPECTED = "Something went wrong on the server; its log has the details. Please try again."
 
 Progress = Callable[..., Any]  # progress(value_or_(done, total)_or_None, desc=...)
+# A browser session's conversation (a gr.State): its id in qa.history (None until the first
+# answer) and, for the like/dislike buttons, which turn each assistant message is.
+Conversation = dict  # {"id": str | None, "turns": {message index: turn}}
+EXPORTS = {"md": export_markdown, "json": export_json}
 
 
 class ServerError(QAError):
@@ -45,6 +53,8 @@ class Handlers:
         self.settings = settings
         self.assistant = assistant
         self._store = store
+        self._history: History | None = None
+        self._export_dir: Path | None = None
 
     @property
     def store(self) -> ChromaStore:
@@ -52,14 +62,23 @@ class Handlers:
             self._store = ChromaStore(self.settings)
         return self._store
 
+    @property
+    def history(self) -> History:
+        """Conversations and feedback (``settings.history_path``), opened on first use."""
+        if self._history is None:
+            self._history = History(self.settings)
+        return self._history
+
     # ---- chat ----------------------------------------------------------------------------
     def chat(
         self, question: str, messages: list[dict] | None, turns: list[Turn] | None,
-        answerer: str, top_k: float, sources: Sequence[str] | None = None,
+        answerer: str, top_k: float, sources: Sequence[str] | None = None, *,
+        on_answer: Callable[[Answer], None] | None = None,
     ) -> Iterator[tuple[str, list[dict], list[Turn]]]:
         """Stream one answer into the chat: yields (the question box, messages, turns);
         ``turns`` is the conversation for follow-ups, ``sources`` the documents picked
-        (empty: all). A blank question leaves everything as it is."""
+        (empty: all); ``on_answer`` gets the finished answer before the last yield. A blank
+        question leaves everything as it is."""
         raw = question or ""
         question = raw.strip()
         messages, turns = list(messages or []), list(turns or [])
@@ -95,7 +114,64 @@ class Handlers:
             yield "", messages, turns
             return
         messages[-1] = {"role": "assistant", "content": render.answer_html(answer, turn)}
+        if on_answer is not None:
+            on_answer(answer)
         yield "", messages, turns + [Turn(question, answer.text)]
+
+    def chat_recorded(
+        self, question: str, messages: list[dict] | None, turns: list[Turn] | None,
+        conversation: Conversation | None, answerer: str, top_k: float, sources: Sequence[str] | None = None,
+    ) -> Iterator[tuple[str, list[dict], list[Turn], Conversation]]:
+        """:meth:`chat`, with every finished answer added to the session's conversation in
+        :attr:`history` (started with the first answer): yields what it does, then the
+        conversation."""
+        conversation = {"id": None, "turns": {}, **(conversation or {})}
+        finished: list[Answer] = []
+        for box, shown, turns_now in self.chat(question, messages, turns, answerer, top_k, sources,
+                                               on_answer=finished.append):
+            if finished:
+                conversation = self._record(conversation, finished.pop(), len(shown) - 1)
+            yield box, shown, turns_now, conversation
+
+    def _record(self, conversation: Conversation, answer: Answer, message: int) -> Conversation:
+        """``conversation`` with ``answer`` (chat message ``message``) stored; unchanged, and
+        the failure logged, when the history cannot be written (the answer is shown anyway)."""
+        collection = getattr(getattr(self.assistant, "settings", None), "collection", self.settings.collection)
+        try:
+            cid = conversation["id"] or self.history.new_conversation()
+            turn = self.history.add(cid, answer, collection=collection)
+        except Exception:
+            log.exception("storing the answer to %r in the history failed", answer.question)
+            return conversation
+        return {"id": cid, "turns": {**conversation["turns"], message: turn}}
+
+    def rate(self, conversation: Conversation | None, message: int, liked: bool | str | None) -> bool:
+        """The chat's like (True) or dislike (False) of message ``message``; anything else
+        (the thumb clicked again) takes the rating back. False when that message is no
+        stored answer (an error shown in the chat)."""
+        cid = (conversation or {}).get("id")
+        turn = (conversation or {}).get("turns", {}).get(message)
+        if cid is None or turn is None:
+            return False
+        if liked is True or liked is False:
+            self.history.feedback(cid, turn, "up" if liked else "down")
+        else:
+            self.history.clear_feedback(cid, turn)
+        return True
+
+    def export(self, conversation: Conversation | None, fmt: str) -> str | None:
+        """The session's conversation so far as a file (``fmt``: "md" or "json") for download:
+        its path, or None before the first answer. Written to this process's own temp folder."""
+        if fmt not in EXPORTS:
+            raise BadRequest(f"Export as md or json, not {fmt!r}.")
+        cid = (conversation or {}).get("id")
+        if cid is None:
+            return None
+        if self._export_dir is None:
+            self._export_dir = Path(tempfile.mkdtemp(prefix="qa-exports-"))
+        path = self._export_dir / f"conversation-{cid[:8]}.{fmt}"
+        path.write_text(EXPORTS[fmt](self.history.answers(cid)), encoding="utf-8")
+        return str(path)
 
     def ask(self, question: str, top_k: int | None = None, answerer: str | None = None,
             sources: list[str] | None = None, history: Sequence[Turn] = ()) -> dict:

@@ -2,8 +2,8 @@
 
 The page draws its plots as inline SVG made here (no plotting library, nothing fetched):
 the hit@k curve of the retriever and each baseline, and a histogram of answer latency;
-then the worst misses with what was retrieved for them. Every text from the data is
-HTML-escaped.
+then the worst misses with what was retrieved for them, and (``review``, from
+:mod:`qa.eval.review`) the answers users rated down. Every text from the data is HTML-escaped.
 """
 from __future__ import annotations
 
@@ -149,7 +149,8 @@ def _miss_html(r: QuestionResult) -> str:
     return "\n".join(out)
 
 
-def render_html(run: EvalRun, *, misses: int = 25) -> str:
+def render_html(run: EvalRun, *, misses: int = 25, review: str = "") -> str:
+    """The report page; ``review``: a section of :func:`qa.eval.review.review_html`."""
     e = html.escape
     curves = {"retrieve()": run.summary.get("hit_curve") or []}
     curves.update({n: b.get("hit_curve") or [] for n, b in run.baselines.items()})
@@ -164,6 +165,7 @@ pre {{ background: #f6f6f6; padding: 1em; overflow-x: auto; }}
 li.p {{ margin: .4em 0; }} li.gold-doc {{ background: #fff7e0; }}
 details {{ border-bottom: 1px solid #eee; padding: .4em 0; }}
 .plots {{ display: flex; flex-wrap: wrap; gap: 2em; }}
+p.comment {{ background: #fff0f0; padding: .3em .6em; }}
 </style></head><body>
 <h1>Evaluation</h1>
 <pre>{e(table)}</pre>
@@ -173,7 +175,21 @@ details {{ border-bottom: 1px solid #eee; padding: .4em 0; }}
 </div>
 <h2>Worst misses</h2>
 {''.join(_miss_html(r) for r in worst_misses(run.results, misses))}
-<h2>Run</h2>
+{review}<h2>Run</h2>
 <pre>{e(json.dumps({"summary": summary, "meta": run.meta}, indent=2))}</pre>
 </body></html>
+"""
+
+
+def render_review_page(review: str) -> str:
+    """A page of only the review section (``python -m qa.eval --feedback F --report R``)."""
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Review of rated answers</title>
+<style>
+body {{ font: 14px/1.45 system-ui, sans-serif; max-width: 1000px; margin: 2em auto; padding: 0 1em; color: #222; }}
+details {{ border-bottom: 1px solid #eee; padding: .4em 0; }}
+p.comment {{ background: #fff0f0; padding: .3em .6em; }}
+</style></head><body>
+<h1>Feedback review</h1>
+{review}</body></html>
 """
