@@ -82,9 +82,9 @@ def test_each_layer_holds_its_own_fields_and_inherits_the_rest(monkeypatch):
                     "embed_batch_size", "chunk_size", "chunk_overlap", "chunker", "openai_api_key", "openai_base_url",
                     "llm_timeout", "llm_retries"}
     assert set(index.Settings.model_fields) == index_fields
-    assert set(qa.Settings.model_fields) - index_fields == {"top_k", "answerer", "llm_model"}
+    assert set(qa.Settings.model_fields) - index_fields == {"top_k", "answerer", "llm_model", "history_path"}
     assert set(Settings.model_fields) - set(qa.Settings.model_fields) == {
-        "ui_host", "ui_port", "ui_auth", "upload_max_mb"}
+        "ui_host", "ui_port", "ui_auth", "api_token", "upload_max_mb"}
 
 
 def test_blank_values_are_unset_in_every_layer(tmp_path, monkeypatch):
