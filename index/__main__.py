@@ -14,8 +14,9 @@ EPILOG = """examples:
   python -m index status                list indexed documents
   python -m index list                  list the knowledge bases (collections) in QA_CHROMA_PATH
                                         or on the Chroma server: name, folder, documents, chunks
-  QA_COLLECTION=physics python -m index build --source ~/physics
-                                        build (then rebuild) another knowledge base
+  python -m index build --collection physics --source ~/physics
+                                        build another knowledge base from its own folder;
+  python -m index build --collection physics    later rebuilds it from the same folder
 
 Settings come from .env and the environment (see .env.example): QA_CHROMA_PATH,
 QA_CHROMA_HOST/QA_CHROMA_PORT, QA_COLLECTION, QA_EMBED_MODEL, QA_CHUNK_SIZE, ...
@@ -34,12 +35,16 @@ def _parser() -> argparse.ArgumentParser:
                        description="Bring the index up to date with a folder of documents "
                        "(.txt .md .html .pdf .docx, and .jsonl corpora). Only what changed is embedded.")
     b.add_argument("--source", type=Path, help="folder or file to index (default: QA_SOURCE_DIR, 'seeds')")
+    b.add_argument("--collection", metavar="NAME",
+                   help="the knowledge base to build (default: QA_COLLECTION); without --source, "
+                   "from the folder it was last built from")
     b.add_argument("--full", action="store_true", help="rebuild from scratch into a new collection")
     b.add_argument("--json", action="store_true", help="print the report as JSON on the last line")
     b.add_argument("--wait", type=float, default=0.0, metavar="SECONDS",
                    help="wait this long for another running build instead of failing (default 0)")
     b.add_argument("--no-progress", action="store_true", help="no progress bar")
     s = sub.add_parser("status", help="list the indexed documents")
+    s.add_argument("--collection", metavar="NAME", help="the knowledge base (default: QA_COLLECTION)")
     s.add_argument("--json", action="store_true", help="print as JSON")
     k = sub.add_parser("list", help="list the knowledge bases (collections)",
                        description="List the knowledge bases in QA_CHROMA_PATH (or on the Chroma server): "
@@ -80,11 +85,13 @@ def main(argv: list[str] | None = None) -> int:
     from . import environment
 
     environment.configure()
-    from . import QAError, Settings, build_index, list_collections, list_documents
+    from . import QAError, Settings, build_index, collection_settings, list_collections, list_documents
     from .store import ChromaStore
 
     try:
         settings = Settings.from_env()
+        if getattr(args, "collection", None):
+            settings = collection_settings(settings, args.collection)
         if args.command == "build":
             report = build_index(settings, source=args.source, full=args.full, wait=args.wait,
                                  show_progress=False if args.no_progress else None)

@@ -104,6 +104,22 @@ def test_cli_list_prints_the_knowledge_bases_and_json(two_bases, tmp_path):
     assert lines[-1] == "2 knowledge bases (* QA_COLLECTION)"
     assert "python -m index list" in run("--help").stdout
 
+    # build another one by name from a folder; later its name alone rebuilds from that folder
+    trains = _write(tmp_path / "trains", "trains.txt", TRAINS).parent
+    out = run("build", "--collection", "trains", "--source", str(trains), "--json", "--no-progress")
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout.splitlines()[-1])["files_added"] == ["trains.txt"]
+    _write(trains, "more.txt", CHEESE)
+    out = run("build", "--collection", "trains", "--json", "--no-progress")
+    assert out.returncode == 0, out.stderr
+    report = json.loads(out.stdout.splitlines()[-1])
+    assert (report["files_added"], report["files_unchanged"]) == (["more.txt"], 1)
+    out = run("status", "--collection", "trains", "--json")
+    assert [d["source"] for d in json.loads(out.stdout)] == ["more.txt", "trains.txt"]
+    assert [kb.name for kb in list_collections(s)] == ["cheese", "documents", "trains"]
+    out = run("build", "--collection", "no__good")
+    assert out.returncode == 1 and out.stderr.startswith("error: 'no__good' is not a valid name"), out.stderr
+
 
 def test_each_knowledge_base_answers_from_its_own_documents(two_bases, embedder):
     s, _ = two_bases
