@@ -2,6 +2,7 @@
 
     from index import Settings, build_index
     report = build_index(Settings.from_env())
+    list_collections(settings)           # the knowledge bases (collections) in that Chroma
 """
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from .errors import (
     BadRequest, BuildInProgress, EmbedderMismatch, EmbedderUnavailable, IndexMissing, QAError,
     StoreUnavailable,
 )
+from .knowledge_bases import KnowledgeBase, check_collection_name, collection_settings, list_collections
 from .loaders import SUPPORTED_SUFFIXES
 from .models import BuildReport, Chunk, IndexedDocument, ScoredChunk, Skipped, SourceDocument
 from .reader import IndexReader, SearchResult, list_documents
@@ -18,7 +20,8 @@ from .store import ChromaStore
 
 __all__ = [
     "BadRequest", "BuildInProgress", "BuildReport", "ChromaStore", "Chunk", "EmbedderMismatch",
-    "EmbedderUnavailable", "IndexMissing", "IndexReader", "IndexedDocument",
+    "EmbedderUnavailable", "IndexMissing", "IndexReader", "IndexedDocument", "KnowledgeBase",
     "QAError", "SUPPORTED_SUFFIXES", "ScoredChunk", "SearchResult", "Settings", "Skipped", "SourceDocument",
-    "StoreUnavailable", "build_index", "list_documents",
+    "StoreUnavailable", "build_index", "check_collection_name", "collection_settings", "list_collections",
+    "list_documents",
 ]

@@ -13,6 +13,7 @@ from __future__ import annotations
 import sys
 import time
 from collections import defaultdict
+from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
@@ -173,6 +174,10 @@ class _Build:
             self.files.ensure_bm25(state, live)
             self.files.ensure_sentences(state, live)
             self.files.ensure_entities(state, live)
+            recorded = replace(state, source_dir=self._source_dir, documents=len(docs), chunks=len(live))
+            if recorded != state:  # an index from before these were recorded, or built from elsewhere
+                store.write_state(recorded)  # (same generation: readers see no change)
+                state = recorded
             return self._report(loaded, [], [], [], len(unchanged), 0, 0, 0, len(live), len(docs), state)
 
         # Desired records for added/changed documents.
@@ -220,7 +225,8 @@ class _Build:
         sentences = self.files.write_sentences(state, physical, new_gen, visible, texts)
         entities = self.files.write_entities(None if fresh else state, physical, new_gen, visible, texts)
 
-        new_state = IndexState(physical, new_gen, emb.id, emb.dim, signature, now)
+        new_state = IndexState(physical, new_gen, emb.id, emb.dim, signature, now,
+                               self._source_dir, len(docs), len(visible))
         store.write_state(new_state)  # the switch: from here on, readers see new_gen
 
         if fresh:
@@ -242,6 +248,11 @@ class _Build:
         )
 
     # ---- helpers -----------------------------------------------------------------
+    @property
+    def _source_dir(self) -> str:
+        """Recorded with the index, so a knowledge base is rebuilt from its own folder."""
+        return str(Path(self.source).resolve())
+
     @staticmethod
     def _unchanged_file_stand_ins(live_by_source):
         """Per file: its indexed hash, and text-less stand-ins for its documents, so the

@@ -14,22 +14,33 @@ FOREVER = 2**31 - 1
 
 @dataclass(frozen=True)
 class IndexState:
+    """The live generation and what built it. ``source_dir`` (the folder it was built from,
+    absolute), ``documents`` and ``chunks`` are recorded by builds since knowledge bases
+    (issue 13); states written before have "" and None."""
+
     physical: str
     generation: int
     embedder: str
     dim: int
     chunking: str
     built_at: str
+    source_dir: str = ""
+    documents: int | None = None
+    chunks: int | None = None
 
     def to_metadata(self) -> dict:
-        return {
+        md = {
             "qa_physical": self.physical,
             "qa_generation": self.generation,
             "qa_embedder": self.embedder,
             "qa_dim": self.dim,
             "qa_chunking": self.chunking,
             "qa_built_at": self.built_at,
+            "qa_source_dir": self.source_dir,
         }
+        if self.documents is not None and self.chunks is not None:  # (Chroma metadata holds no None)
+            md.update(qa_documents=self.documents, qa_chunks=self.chunks)
+        return md
 
     @classmethod
     def from_metadata(cls, md: dict | None) -> "IndexState | None":
@@ -42,6 +53,9 @@ class IndexState:
             dim=int(md["qa_dim"]),
             chunking=str(md.get("qa_chunking", "")),
             built_at=str(md.get("qa_built_at", "")),
+            source_dir=str(md.get("qa_source_dir", "")),
+            documents=int(md["qa_documents"]) if "qa_documents" in md else None,
+            chunks=int(md["qa_chunks"]) if "qa_chunks" in md else None,
         )
 
 

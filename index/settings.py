@@ -9,6 +9,7 @@ with :meth:`Settings.from_env`; everything else receives the object it was given
 """
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Literal, Self
 
@@ -16,6 +17,18 @@ from pydantic import AliasChoices, Field, SecretStr, field_validator, model_vali
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_EMBED_MODEL = "local:all-MiniLM-L6-v2"
+# Chroma's collection-name rules, narrowed: its physical collections are named
+# ``<name>__<12 hex>`` (index.store), so a name has at most 63 - 14 characters and no "__".
+COLLECTION_NAME = re.compile(r"[a-zA-Z0-9](?:[a-zA-Z0-9_-]{1,47})[a-zA-Z0-9]")
+NAME_RULES = ("3 to 49 letters, digits, '-' or '_', starting and ending with a letter or digit, "
+              "without '__'")
+
+
+def collection_name_problem(name: object) -> str | None:
+    """What is wrong with ``name`` as a collection (knowledge base) name, or None."""
+    if not isinstance(name, str) or not COLLECTION_NAME.fullmatch(name) or "__" in name:
+        return f"{name!r} is not a valid name: use {NAME_RULES} (e.g. 'research-notes')"
+    return None
 
 
 def env_name(name: str) -> AliasChoices:
@@ -39,13 +52,10 @@ class Settings(BaseSettings):
     chroma_path: Path = Field(Path(".qa/chroma"), validation_alias=env_name("QA_CHROMA_PATH"))
     chroma_host: str | None = Field(None, validation_alias=env_name("QA_CHROMA_HOST"))
     chroma_port: int = Field(8000, ge=1, le=65535, validation_alias=env_name("QA_CHROMA_PORT"))
-    collection: str = Field(
-        "documents",
-        min_length=3,
-        max_length=50,
-        pattern=r"^[a-zA-Z0-9][a-zA-Z0-9_-]*[a-zA-Z0-9]$",
-        validation_alias=env_name("QA_COLLECTION"),
-    )
+    collection: str = Field("documents", validation_alias=env_name("QA_COLLECTION"))
+    # Where "New knowledge base" puts each new collection's own folder (None: knowledge-bases/
+    # beside QA_SOURCE_DIR); see index.knowledge_bases.
+    kb_root: Path | None = Field(None, validation_alias=env_name("QA_KB_ROOT"))
     embed_model: str = Field(DEFAULT_EMBED_MODEL, validation_alias=env_name("QA_EMBED_MODEL"))
     embed_batch_size: int = Field(32, ge=1, le=1024, validation_alias=env_name("QA_EMBED_BATCH_SIZE"))
     chunk_size: int = Field(256, ge=32, le=256, validation_alias=env_name("QA_CHUNK_SIZE"))
@@ -62,10 +72,18 @@ class Settings(BaseSettings):
     llm_timeout: float = Field(60.0, gt=0, validation_alias=env_name("QA_LLM_TIMEOUT"))
     llm_retries: int = Field(2, ge=0, le=10, validation_alias=env_name("QA_LLM_RETRIES"))
 
-    @field_validator("chroma_host", "openai_api_key", "openai_base_url", mode="before")
+    @field_validator("chroma_host", "openai_api_key", "openai_base_url", "kb_root", mode="before")
     @classmethod
     def _blank_is_unset(cls, v):
         return blank_is_unset(v)
+
+    @field_validator("collection", mode="after")
+    @classmethod
+    def _collection_name(cls, v: str) -> str:
+        problem = collection_name_problem(v)
+        if problem:
+            raise ValueError(problem)
+        return v
 
     @field_validator("chunker", mode="before")
     @classmethod
@@ -109,6 +127,11 @@ class Settings(BaseSettings):
     def sentence_dir(self) -> Path:
         """Where each generation's sentence vectors are kept (see index.sentence_vectors)."""
         return self.chroma_path / "sentences"
+
+    @property
+    def knowledge_base_root(self) -> Path:
+        """The folder holding each created knowledge base's own source folder."""
+        return self.kb_root if self.kb_root is not None else Path(self.source_dir).parent / "knowledge-bases"
 
     @property
     def lock_path(self) -> Path:

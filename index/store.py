@@ -142,6 +142,19 @@ class ChromaStore:
             )
         return state
 
+    def states(self) -> dict[str, IndexState]:
+        """Every logical collection (pointer) in this Chroma, by name, with its state."""
+        found = {}
+        for col in self._client.list_collections():
+            state = IndexState.from_metadata(col.metadata) if "__" not in col.name else None
+            if state is not None:
+                found[col.name] = state
+        return found
+
+    def sibling(self, settings) -> "ChromaStore":
+        """A store for ``settings.collection`` on this store's Chroma client."""
+        return ChromaStore(settings, client=self._client._target)
+
     def write_state(self, state: IndexState) -> None:
         pointer = self._client.get_or_create_collection(
             self.name, embedding_function=None, metadata=state.to_metadata()

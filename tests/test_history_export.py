@@ -267,22 +267,23 @@ def test_the_page_handlers_record_rate_and_export(corpus, embedder, tmp_path):
     settings, texts = corpus
     ui_settings = UISettings(**settings.model_dump(exclude={"history_path"}), history_path=tmp_path / "h.db")
     h = Handlers(ui_settings, Assistant(settings, embedder=embedder), None)
-    assert h.export({}, "md") is None  # nothing to export before the first answer
+    c = h.conversations
+    assert c.export({}, "md") is None  # nothing to export before the first answer
     conversation: dict = {}
     messages: list = []
     turns: list = []
     for q in ("", QUESTIONS[0], QUESTIONS[1]):
         *_, (_, messages, turns, conversation) = h.chat_recorded(q, messages, turns, conversation, "extractive", 5)
     assert conversation["turns"] == {1: 0, 3: 1} and len(turns) == 2
-    assert [a["question"] for a in h.history.answers(conversation["id"])] == list(QUESTIONS)
+    assert [a["question"] for a in c.history.answers(conversation["id"])] == list(QUESTIONS)
 
-    assert h.rate(conversation, 3, False) and not h.rate(conversation, 2, True)  # 2: a question
-    assert [(r["question"], r["rating"]) for r in h.history.feedback_rows()] == [(QUESTIONS[1], "down")]
-    assert h.rate(conversation, 3, "")  # the thumb clicked again
-    assert list(h.history.feedback_rows()) == []
+    assert c.rate(conversation, 3, False) and not c.rate(conversation, 2, True)  # 2: a question
+    assert [(r["question"], r["rating"]) for r in c.history.feedback_rows()] == [(QUESTIONS[1], "down")]
+    assert c.rate(conversation, 3, "")  # the thumb clicked again
+    assert list(c.history.feedback_rows()) == []
 
-    md = open(h.export(conversation, "md"), encoding="utf-8").read()
-    assert md == qa.export_markdown(h.history.answers(conversation["id"]))
-    assert json.loads(open(h.export(conversation, "json"), encoding="utf-8").read())[1]["question"] == QUESTIONS[1]
+    md = open(c.export(conversation, "md"), encoding="utf-8").read()
+    assert md == qa.export_markdown(c.history.answers(conversation["id"]))
+    assert json.loads(open(c.export(conversation, "json"), encoding="utf-8").read())[1]["question"] == QUESTIONS[1]
     with pytest.raises(BadRequest):
-        h.export(conversation, "pdf")
+        c.export(conversation, "pdf")

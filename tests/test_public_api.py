@@ -7,9 +7,10 @@ import index
 def test_index_exports():
     assert sorted(index.__all__) == sorted([
         "BadRequest", "BuildInProgress", "BuildReport", "ChromaStore", "Chunk", "EmbedderMismatch",
-        "EmbedderUnavailable", "IndexMissing", "IndexReader", "IndexedDocument",
+        "EmbedderUnavailable", "IndexMissing", "IndexReader", "IndexedDocument", "KnowledgeBase",
         "QAError", "SUPPORTED_SUFFIXES", "ScoredChunk", "SearchResult", "Settings", "Skipped", "SourceDocument",
-        "StoreUnavailable", "build_index", "list_documents",
+        "StoreUnavailable", "build_index", "check_collection_name", "collection_settings", "list_collections",
+        "list_documents",
     ])
     for name in index.__all__:
         assert hasattr(index, name), name

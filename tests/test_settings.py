@@ -80,7 +80,7 @@ def test_each_layer_holds_its_own_fields_and_inherits_the_rest(monkeypatch):
     assert u.ui_port == 9999
     index_fields = {"source_dir", "chroma_path", "chroma_host", "chroma_port", "collection", "embed_model",
                     "embed_batch_size", "chunk_size", "chunk_overlap", "chunker", "openai_api_key", "openai_base_url",
-                    "llm_timeout", "llm_retries"}
+                    "llm_timeout", "llm_retries", "kb_root"}
     assert set(index.Settings.model_fields) == index_fields
     assert set(qa.Settings.model_fields) - index_fields == {"top_k", "answerer", "llm_model", "history_path"}
     assert set(Settings.model_fields) - set(qa.Settings.model_fields) == {

@@ -55,28 +55,28 @@ class _Events:
         except QAError as exc:
             raise gr.Error(str(exc), print_exception=False) from exc
 
-    def picker(self, chosen: Sequence[str] | None = None):
+    def picker(self, chosen: Sequence[str] | None = None, collection: str | None = None):
         """The document picker's choices: the indexed documents (those still chosen stay)."""
-        names = self.h.document_names()
+        names = self.h.document_names(collection)
         if names is None:
             return gr.skip()
         return gr.update(choices=names, value=[c for c in chosen or () if c in names])
 
-    def rebuild(self, progress=gr.Progress()) -> tuple[str, str]:
-        return self.h.rebuild(progress)
+    def rebuild(self, collection: str | None = None, progress=gr.Progress()) -> tuple[str, str]:
+        return self.h.rebuild(progress, collection=collection)
 
     def rate(self, conversation: dict, like: gr.LikeData) -> None:
         """Store a like/dislike of an answer (Gradio 6 sends liked=True/False, "" when undone)."""
         index = like.index[0] if isinstance(like.index, (list, tuple)) else like.index
         try:
-            self.h.rate(conversation, int(index), like.liked)
+            self.h.conversations.rate(conversation, int(index), like.liked)
         except QAError as exc:
             raise gr.Error(str(exc), print_exception=False) from exc
 
     def exports(self, conversation: dict):
         """The export buttons: the conversation so far as files (inactive before an answer)."""
         try:
-            files = [self.h.export(conversation, fmt) for fmt in ("md", "json")]
+            files = [self.h.conversations.export(conversation, fmt) for fmt in ("md", "json")]
         except QAError as exc:
             raise gr.Error(str(exc), print_exception=False) from exc
         return tuple(gr.update(value=f, interactive=f is not None) for f in files)
@@ -86,6 +86,21 @@ class _Events:
         """Clear chat: no messages, no turns, a new conversation (from the next answer)."""
         empty = gr.update(value=None, interactive=False)
         return [], [], {}, empty, empty
+
+    # ---- knowledge bases (the selected one is the session's gr.State) ---------------------------
+    def knowledge_bases(self):
+        return gr.update(choices=self.h.knowledge_base_names())
+
+    def switch(self, collection: str):
+        """Another knowledge base picked: the session's, its documents, its picker; reports cleared."""
+        return collection, self.h.documents(collection), self.picker((), collection), "", ""
+
+    def create(self, name: str, paths: Sequence[str] | None, progress=gr.Progress()):
+        """Create a knowledge base from the files chosen for it, build it and select it."""
+        report, created = self.h.create_knowledge_base(name, paths, progress)
+        if created is None:
+            return report, gr.skip(), gr.skip(), gr.skip()
+        return report, gr.update(choices=self.h.knowledge_base_names(), value=created), "", None
 
 
 def _constant(value):
@@ -109,7 +124,8 @@ def create_app(settings: Settings, *, assistant=None, store: ChromaStore | None 
     with gr.Blocks(title="Document Q&A", analytics_enabled=False) as demo:
         gr.Markdown("## Ask your documents\nAnswers quote the documents: every `[n]` links to its source.")
         turns = gr.State([])
-        conversation = gr.State({})  # this session's id in qa.history (ui.handlers.Conversation)
+        kb = gr.State(settings.collection)  # this session's knowledge base (collection)
+        conversation = gr.State({})  # this session's id in qa.history (ui.conversations.Conversation)
         with gr.Row(equal_height=False):
             with gr.Column(scale=3):
                 chatbot = gr.Chatbot(
@@ -145,6 +161,19 @@ def create_app(settings: Settings, *, assistant=None, store: ChromaStore | None 
                     )
                     top_k = gr.Slider(1, max(20, settings.top_k), value=settings.top_k, step=1,
                                       label="Passages retrieved (top-k)", elem_id="qa-top-k")
+                kb_picker = gr.Dropdown(
+                    choices=[settings.collection], value=settings.collection, label="Knowledge base",
+                    info="Each has its own documents, folder and index.", elem_id="qa-kb",
+                )
+                with gr.Accordion("New knowledge base", open=False, elem_id="qa-kb-new"):
+                    kb_name = gr.Textbox(label="Name", placeholder="e.g. research-notes", max_lines=1,
+                                         max_length=49, elem_id="qa-kb-name")
+                    kb_files = gr.File(
+                        label="Its documents", file_count="multiple", file_types=sorted(ALLOWED_SUFFIXES),
+                        type="filepath", elem_id="qa-kb-files", height=100,
+                    )
+                    kb_create = gr.Button("Create knowledge base", elem_id="qa-kb-create")
+                    kb_report = gr.HTML(elem_id="qa-kb-report", js_on_load=None)
                 gr.Markdown("### Documents")
                 documents = gr.HTML(elem_id="qa-documents", js_on_load=None)
                 files = gr.File(
@@ -157,7 +186,7 @@ def create_app(settings: Settings, *, assistant=None, store: ChromaStore | None 
                 build_report = gr.HTML(elem_id="qa-build-report", js_on_load=None, min_height=24)
 
         chat_io = dict(
-            inputs=[question, chatbot, turns, conversation, answerer, top_k, picker],
+            inputs=[question, chatbot, turns, conversation, answerer, top_k, picker, kb],
             outputs=[question, chatbot, turns, conversation],
             concurrency_limit=ASK_CONCURRENCY, concurrency_id="ask", api_visibility="private",
         )
@@ -174,12 +203,18 @@ def create_app(settings: Settings, *, assistant=None, store: ChromaStore | None 
         chatbot.clear(h.new_conversation, None, **new_conversation)  # its trash icon
         chatbot.like(h.rate, conversation, None, queue=False, api_visibility="private")
 
-        files.upload(h.upload, files, [files, upload_report], api_visibility="private")
-        rebuild.click(h.rebuild, None, [build_report, documents], concurrency_limit=1,
+        files.upload(h.upload, [files, kb], [files, upload_report], api_visibility="private")
+        rebuild.click(h.rebuild, kb, [build_report, documents], concurrency_limit=1, concurrency_id="build",
                       api_visibility="private", show_progress="full").then(
-            h.picker, picker, picker, api_visibility="private")
-        demo.load(h.documents, None, documents, api_visibility="private").then(
-            h.picker, picker, picker, api_visibility="private")
+            h.picker, [picker, kb], picker, api_visibility="private")
+        demo.load(h.documents, kb, documents, api_visibility="private").then(
+            h.picker, [picker, kb], picker, api_visibility="private").then(
+            h.knowledge_bases, None, kb_picker, api_visibility="private")
+        kb_picker.change(h.switch, kb_picker, [kb, documents, picker, upload_report, build_report],
+                         api_visibility="private")
+        kb_create.click(h.create, [kb_name, kb_files], [kb_report, kb_picker, kb_name, kb_files],
+                        concurrency_limit=1, concurrency_id="build", api_visibility="private",
+                        show_progress="full")
 
         gr.api(h.ask, api_name="ask", concurrency_limit=ASK_CONCURRENCY, concurrency_id="ask")
     return demo
