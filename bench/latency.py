@@ -112,27 +112,51 @@ def _replicate_sentences(source_settings, state, target_settings, physical: str,
 
 
 def _replicate_entities(source_settings, state, target_settings, physical: str, *, copies: int) -> None:
-    """The copies' sentence entities, as a build would have stored them: the original's
-    rows, keyed by each copy's chunk and (digit-shifted, same-length) sentence texts."""
+    """The copies' sentence entities and parses, as a build would have stored them: the
+    original's rows, keyed by each copy's chunk and (digit-shifted, same-length) sentence
+    texts (a digit for another digit changes neither the tokens nor their offsets)."""
     import numpy as np
 
     from index import sentence_entities as se
+    from index import sentence_parses as sp
+
+    root = se.root(source_settings.chroma_path)
+    source = se.path_for(root, state.physical, state.generation)
+    target = se.path_for(se.root(target_settings.chroma_path), physical, 1)
+    stored = se.load(source)
+    if stored is not None:
+        rows = _copied_rows(np.asarray(stored.records), source_settings, state, copies)
+        if rows is not None:
+            se.save(target, se.merge([rows]))  # one part: merge is per part
+    parses = sp.load(source)
+    if parses is not None:
+        rows = _copied_rows(np.asarray(parses.records), source_settings, state, copies)
+        if rows is not None:
+            sp.write(target, [rows], None, _copy_hashes(source_settings, state, copies), sp.Strings(parses.strings))
+
+
+def _copy_hashes(source_settings, state, copies: int) -> list[str]:
+    from index.chunking import embed_hash
+    from index.store import ChromaStore
+
+    return [embed_hash(r.chunk.title if n == 0 else f"{r.chunk.title} ({n})", _shift_digits(r.chunk.text, n))
+            for r in ChromaStore(source_settings).visible_records(state, with_text=True) for n in range(copies)]
+
+
+def _copied_rows(records, source_settings, state, copies: int):
+    """Rows keyed by (sentence text key, chunk key), repeated for every copy of their chunk."""
+    import numpy as np
+
     from index.chunking import embed_hash
     from index.sentence_vectors import chunk_key, text_key
     from index.sentences import sentence_spans
     from index.store import ChromaStore
 
-    root = se.root(source_settings.chroma_path)
-    stored = se.load(se.path_for(root, state.physical, state.generation))
-    if stored is None:
-        return
-    records = np.asarray(stored.records)
     by_chunk: dict[int, np.ndarray] = {}
     order = np.argsort(records["chunk"], kind="stable")
     chunks_sorted = records["chunk"][order]
-    src = ChromaStore(source_settings)
     parts = []
-    for r in src.visible_records(state, with_text=True):
+    for r in ChromaStore(source_settings).visible_records(state, with_text=True):
         c = r.chunk
         ck = chunk_key(embed_hash(c.title, c.text))
         if ck not in by_chunk:
@@ -150,9 +174,7 @@ def _replicate_entities(source_settings, state, target_settings, physical: str, 
             copy["chunk"] = chunk_key(embed_hash(title, text))
             copy["key"] = [keys.get(int(k), int(k)) for k in rows["key"]]
             parts.append(copy)
-    if parts:
-        target = se.path_for(se.root(target_settings.chroma_path), physical, 1)
-        se.save(target, se.merge([np.concatenate(parts)]))  # one part: merge is per part
+    return np.concatenate(parts) if parts else None
 
 
 def ask_latency(settings, questions: Sequence[str], *, warmup: int = 5) -> dict:

@@ -12,6 +12,7 @@ import numpy as np
 
 from . import bm25, sidecars
 from . import sentence_entities as se
+from . import sentence_parses as sp
 from . import sentence_vectors as sv
 from .chunking import embedding_text
 from .embedder import Embedder
@@ -100,11 +101,12 @@ class GenerationFiles:
         """The sentence entities of generation ``generation``, carried over from ``state``'s
         (None: analyse every chunk, as a full build does) and spaCy for the rest."""
         root = se.root(self.settings.chroma_path)
-        previous = se.load(se.path_for(root, state.physical, state.generation)) if state else None
+        before = se.path_for(root, state.physical, state.generation) if state else None
+        previous, parses = (se.load(before), sp.load(before)) if before else (None, None)
         path = se.path_for(root, physical, generation)
         tick = (lambda done, total: self.progress("analysing sentences", done, total)) if self.progress else None
         self.analysed += se.write(path, {r.embed_hash: texts.get(r.chunk.id, "") for r in visible},
-                                  previous, spans=self.chunk_spans, progress=tick)
+                                  previous, previous_parses=parses, spans=self.chunk_spans, progress=tick)
         return path
 
     def texts(self, physical: str, visible: list[ChunkRecord]) -> dict[str, str]:
@@ -134,7 +136,7 @@ class GenerationFiles:
 
     def ensure_entities(self, state: IndexState, live: list[ChunkRecord]) -> None:
         path = se.path_for(se.root(self.settings.chroma_path), state.physical, state.generation)
-        if se.load(path) is None:
+        if se.load(path) is None or sp.load(path) is None:
             self.write_entities(None, state.physical, state.generation, live, self.texts(state.physical, live))
 
     def prune(self, bm25_dir: Path, sentences: Path | None, entities: Path) -> None:
@@ -142,4 +144,5 @@ class GenerationFiles:
         s = self.settings
         sidecars.prune(s.bm25_dir, s.collection, keep={bm25_dir.name})
         sidecars.prune(s.sentence_dir, s.collection, keep={sentences.name} if sentences else set())
-        sidecars.prune(se.root(s.chroma_path), s.collection, keep={entities.name})
+        sidecars.prune(se.root(s.chroma_path), s.collection,
+                       keep={entities.name} | {p.name for p in sp.paths(entities)})

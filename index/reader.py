@@ -15,13 +15,14 @@ import numpy as np
 
 from . import bm25, environment
 from . import sentence_entities as se
+from . import sentence_parses as sp
 from . import sentence_vectors as sv
 from .cache import LRU, generation_key
 from .chunking import embed_hash, embedding_text
 from .embedder import Embedder, make_embedder
 from .errors import EmbedderMismatch, QAError
 from .models import Chunk, IndexedDocument, ScoredChunk, reading_order
-from .nlp import Entity
+from .nlp import Entity, Token
 from .settings import Settings
 from .records import IndexState
 from .store import ChromaStore
@@ -46,6 +47,7 @@ class IndexReader:
         self._bm25: LRU[tuple, bm25.BM25Index] = LRU(1)
         self._sentences: LRU[tuple, sv.SentenceVectors | None] = LRU(1)
         self._entities: LRU[tuple, se.SentenceEntities | None] = LRU(1)
+        self._parses: LRU[tuple, sp.SentenceParses | None] = LRU(1)
         self._vocab: LRU[tuple, tuple[frozenset[str], tuple[str, ...]]] = LRU(1)
         self._positions: LRU[tuple, dict[str, int]] = LRU(1)
         self._by_source: LRU[tuple, dict[str, np.ndarray]] = LRU(1)  # source → its BM25 positions
@@ -153,6 +155,18 @@ class IndexReader:
             return [None] * len(texts)
         path = se.path_for(se.root(self.settings.chroma_path), state.physical, state.generation)
         stored = self._entities.get_or_make(generation_key(self.store, state), lambda: se.load(path))
+        return stored.lookup(texts) if stored is not None else [None] * len(texts)
+
+    def sentence_parses(self, texts: Sequence[str]) -> list[tuple[Token, ...] | None]:
+        """The parse the build stored for these sentences of indexed chunks (their tokens),
+        None for a text it did not parse: :func:`index.nlp.parse_sentences` takes both."""
+        texts = list(texts)
+        try:
+            state = self.recent_state()
+        except QAError:  # the index moved or is gone: the caller parses
+            return [None] * len(texts)
+        path = se.path_for(se.root(self.settings.chroma_path), state.physical, state.generation)
+        stored = self._parses.get_or_make(generation_key(self.store, state), lambda: sp.load(path))
         return stored.lookup(texts) if stored is not None else [None] * len(texts)
 
     def _source_positions(self, state: IndexState) -> dict[str, np.ndarray]:

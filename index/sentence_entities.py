@@ -1,4 +1,5 @@
-"""Named entities of every sentence, stored with each generation of the index.
+"""Named entities of every sentence, stored with each generation of the index (and, through
+:mod:`index.sentence_parses`, their parse: one spaCy pass writes both).
 
 The answerer checks a sentence's numbers, dates, names and places against the question.
 Running spaCy over the evidence at question time would cost tens of milliseconds per
@@ -23,6 +24,7 @@ from typing import Callable, Iterable, Mapping, Sequence
 import numpy as np
 
 from . import nlp
+from . import sentence_parses as sp
 from .nlp import LABELS, Entity
 from .sentence_vectors import chunk_key, first_per_chunk, path_for, save, text_key  # noqa: F401  (path_for: same layout)
 from .sentences import sentence_spans
@@ -104,18 +106,21 @@ def merge(parts: Iterable[np.ndarray], keep_chunks: Iterable[str] | None = None)
 
 
 def write(path: Path, chunks: Mapping[str, str], previous: SentenceEntities | None = None, *,
+          previous_parses: sp.SentenceParses | None = None,
           spans: Mapping[str, Sequence[tuple[int, int]]] | None = None,
           progress: Callable[[int, int], None] | None = None) -> int:
-    """Save the entities of every sentence of ``chunks`` (embed hash → text) at ``path``;
-    return how many sentences went through spaCy.
+    """Save the entities and the parse of every sentence of ``chunks`` (embed hash → text)
+    at ``path`` and beside it (:mod:`index.sentence_parses`); return how many sentences went
+    through spaCy.
 
-    A chunk ``previous`` holds keeps its rows; the others are split into sentences (or
-    their ``spans`` are used, when the embedding pass split them already) and each
-    distinct sentence that ``previous`` does not know is analysed once, chunks overlap.
+    A chunk both previous files hold keeps its rows; the others are split into sentences (or
+    their ``spans`` are used, when the embedding pass split them already) and each distinct
+    sentence that the previous files do not know is analysed once, chunks overlap.
     ``progress`` receives ``(done, total)`` sentences.
     """
     spans = spans or {}
     have = set(previous.chunk_keys().tolist()) if previous is not None else set()
+    have &= set(previous_parses.chunk_keys().tolist()) if previous_parses is not None else set()
     todo: dict[str, list[str]] = {}  # embed hash → the chunk's sentences
     for h, text in chunks.items():
         if chunk_key(h) not in have:
@@ -123,7 +128,8 @@ def write(path: Path, chunks: Mapping[str, str], previous: SentenceEntities | No
             todo[h] = [text[a:b] for a, b in (sentence_spans(text) if own is None else own)]
     distinct = {text_key(t): t for sentences in todo.values() for t in sentences}
     found = previous.known(distinct) if previous is not None else {}
-    ask = {k: t for k, t in distinct.items() if k not in found}
+    parsed = previous_parses.known(distinct) if previous_parses is not None else {}
+    ask = {k: t for k, t in distinct.items() if k not in found or k not in parsed}
     if ask:
         done = 0
 
@@ -134,10 +140,14 @@ def write(path: Path, chunks: Mapping[str, str], previous: SentenceEntities | No
                 progress(done, len(ask))
 
         tick(0)
-        found.update(zip(ask, nlp.entities(list(ask.values()), progress=tick)))
+        for key, (ents, tokens) in zip(ask, nlp.analyse(list(ask.values()), progress=tick)):
+            found[key], parsed[key] = ents, tokens
     rows = [rows_for(h, sentences, found) for h, sentences in todo.items()]
     parts = [np.concatenate(rows)] if rows else []
     parts += [previous.records] if previous is not None else []
+    strings = sp.Strings(previous_parses.strings if previous_parses is not None else ())
+    sp.write(path, [sp.rows_for(h, sentences, parsed, strings) for h, sentences in todo.items()],
+             previous_parses, chunks, strings)
     save(path, merge(parts, keep_chunks=chunks))
     return len(ask)
 

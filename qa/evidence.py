@@ -56,6 +56,9 @@ class Evidence(Protocol):
     def sentence_entities(self, texts: Sequence[str]) -> list[tuple | None]:
         """The build's named entities of these sentences (``None`` where it has none)."""
 
+    def sentence_parses(self, texts: Sequence[str]) -> list[tuple | None]:
+        """The build's parse (tokens) of these sentences (``None`` where it has none)."""
+
     def vocabulary(self) -> tuple[frozenset[str], tuple[str, ...]]:
         """Every term of the indexed chunks, as a set and sorted (for prefix search)."""
 

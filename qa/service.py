@@ -276,8 +276,11 @@ class Assistant:
         return constraints.agreement(asked, text) == constraints.AGREES
 
     def _parse(self, texts: list[str]) -> list:
-        """Parsed sentences; the entities the build stored spare the recogniser's pass."""
-        return nlp.parse_sentences(texts, self.reader.sentence_entities(texts)) if texts else []
+        """Parsed sentences: those the build analysed are rebuilt from its stored parse and
+        entities, no model runs for them."""
+        if not texts:
+            return []
+        return nlp.parse_sentences(texts, self.reader.sentence_entities(texts), self.reader.sentence_parses(texts))
 
     def _entities(self, texts: list[str]) -> list[tuple]:
         """Entities of sentences: stored by the build, else found now (few sentences)."""

@@ -9,6 +9,7 @@ import pytest
 import index.nlp
 from index import IndexReader, QAError, build_index
 from index import sentence_entities as se
+from index import sentence_parses as sp
 from index import sentence_vectors as sv
 from index.store import ChromaStore
 
@@ -28,13 +29,13 @@ OTHER = (
 def analysed(monkeypatch):
     """Every text the build hands to spaCy (which still runs)."""
     seen: list[str] = []
-    real = index.nlp.entities
+    real = index.nlp.analyse
 
     def counting(texts, **kw):
         seen.extend(texts)
         return real(texts, **kw)
 
-    monkeypatch.setattr(index.nlp, "entities", counting)
+    monkeypatch.setattr(index.nlp, "analyse", counting)
     return seen
 
 
@@ -88,7 +89,8 @@ def test_a_rebuild_reads_only_new_sentences_with_spacy(seeded, embedder, analyse
     assert {("GPE", "Paris"), ("DATE", "1871")} <= {(e.label, "The lens was made in Paris in 1871."[e.start:e.end]) for e in paris}
 
     state = ChromaStore(seeded).require_state()
-    assert _entity_files(seeded) == [se.path_for(se.root(seeded.chroma_path), state.physical, state.generation).name]
+    entity_file = se.path_for(se.root(seeded.chroma_path), state.physical, state.generation)
+    assert _entity_files(seeded) == sorted([entity_file.name] + [p.name for p in sp.paths(entity_file)])
 
 
 def test_a_changed_document_gets_its_new_sentences_analysed_and_loses_its_old(seeded, embedder, analysed):
@@ -133,7 +135,7 @@ def test_another_collections_entities_survive_a_rebuild(seeded, settings_factory
     build_index(seeded, embedder=embedder)
     build_index(seeded, embedder=embedder, full=True)
 
-    assert len(_entity_files(seeded)) == 2
+    assert len(_entity_files(seeded)) == 2 * 3  # each collection's entities and its parse (tokens, strings)
     assert _reader(other, embedder).sentence_entities(["The lens was made in Paris in 1871."])[0]
     assert _reader(seeded, embedder).sentence_entities([EIGHT])[0]
 
@@ -152,3 +154,54 @@ def test_a_missing_model_says_how_to_install_it(monkeypatch):
     monkeypatch.setattr(index.nlp, "MODEL", "en_core_web_sm_not_installed")
     with pytest.raises(QAError, match="make run"):
         index.nlp._Pipeline(()).get()
+
+
+# ---- the stored parse -------------------------------------------------------------------
+
+def _reading(doc) -> list[tuple]:
+    return [(t.idx, t.text, t.whitespace_, t.tag_, t.pos_, t.dep_, t.head.i, t.lemma_) for t in doc] + \
+        [(e.label_, e.start_char, e.end_char) for e in doc.ents]
+
+
+def test_a_stored_sentence_is_rebuilt_exactly_as_spacy_parses_it(seeded, embedder):
+    sentences = list(dict.fromkeys(indexed_sentences(seeded)))
+    reader = _reader(seeded, embedder)
+    tokens, ents = reader.sentence_parses(sentences), reader.sentence_entities(sentences)
+    assert all(t for t in tokens)  # every sentence of the index has its parse
+    rebuilt = index.nlp.parse_sentences(sentences, ents, tokens)
+    parsed = list(index.nlp.parse_pipeline().pipe(sentences))
+    assert [_reading(d) for d in rebuilt] == [_reading(d) for d in parsed]
+    assert any(t.lemma_ == "strike" and t.text == "struck" for d in rebuilt for t in d)  # a stored lemma
+    [one] = index.nlp.parse_sentences([EIGHT], None, reader.sentence_parses([EIGHT]))  # no entities given
+    assert _reading(one) == _reading(index.nlp.parse_pipeline()(EIGHT))
+
+
+def test_stored_tokens_that_do_not_spell_the_sentence_are_parsed_again(seeded, embedder):
+    [tokens] = _reader(seeded, embedder).sentence_parses([EIGHT])
+    wrong = "U.S. Central Command said the attack caused injuries to eight U.S. personnel."
+    [doc] = index.nlp.parse_sentences([wrong], None, [tokens])
+    assert doc.text == wrong and _reading(doc) == _reading(index.nlp.parse_pipeline()(wrong))
+
+
+def test_a_rebuild_keeps_the_parse_of_unchanged_chunks_and_a_damaged_file_reads_as_unknown(seeded, embedder,
+                                                                                          analysed):
+    (seeded.source_dir / "harbour.txt").write_text(OTHER)
+    build_index(seeded, embedder=embedder)
+    reader = _reader(seeded, embedder)
+    assert all(reader.sentence_parses(indexed_sentences(seeded)))  # old and new sentences
+    assert EIGHT not in analysed
+    state = ChromaStore(seeded).require_state()
+    tokens_file, strings_file = sp.paths(se.path_for(se.root(seeded.chroma_path), state.physical, state.generation))
+    strings_file.write_text("[]")  # rows that point past their strings
+    assert _reader(seeded, embedder).sentence_parses([EIGHT]) == [None]
+    tokens_file.write_bytes(b"not a numpy file")
+    assert _reader(seeded, embedder).sentence_parses([EIGHT]) == [None]
+    analysed.clear()
+    build_index(seeded, embedder=embedder)  # written again
+    assert analysed and all(_reader(seeded, embedder).sentence_parses(indexed_sentences(seeded)))
+
+
+def test_forked_workers_parse_as_one_process_does():
+    sentences = list(dict.fromkeys(t for d in covid_docs(12, chars=8000) for t in _split(d["text"])))
+    assert len(sentences) > index.nlp.TASK_SIZE
+    assert index.nlp.analyse(sentences, processes=2) == index.nlp.analyse(sentences, processes=1)
