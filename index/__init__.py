@@ -7,18 +7,18 @@ from __future__ import annotations
 
 from .build import build_index
 from .errors import (
-    BadRequest, BuildInProgress, EmbedderMismatch, EmbedderUnavailable, IndexMissing, QAError,
+    BadRequest, BuildInProgress, EmbedderMismatch, EmbedderUnavailable, IndexMissing, NotFound, QAError,
     StoreUnavailable,
 )
 from .loaders import SUPPORTED_SUFFIXES
-from .models import BuildReport, Chunk, IndexedDocument, ScoredChunk, Skipped, SourceDocument
+from .models import BuildReport, Chunk, DocumentText, IndexedDocument, ScoredChunk, Skipped, SourceDocument
 from .reader import IndexReader, SearchResult, list_documents
 from .settings import Settings
 from .store import ChromaStore
 
 __all__ = [
-    "BadRequest", "BuildInProgress", "BuildReport", "ChromaStore", "Chunk", "EmbedderMismatch",
-    "EmbedderUnavailable", "IndexMissing", "IndexReader", "IndexedDocument",
+    "BadRequest", "BuildInProgress", "BuildReport", "ChromaStore", "Chunk", "DocumentText", "EmbedderMismatch",
+    "EmbedderUnavailable", "IndexMissing", "IndexReader", "IndexedDocument", "NotFound",
     "QAError", "SUPPORTED_SUFFIXES", "ScoredChunk", "SearchResult", "Settings", "Skipped", "SourceDocument",
     "StoreUnavailable", "build_index", "list_documents",
 ]

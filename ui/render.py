@@ -6,7 +6,10 @@ The output never contains a newline: Gradio's Chatbot runs ``inspect.cleandoc`` 
 strings, and line breaks are ``<br>`` anyway.
 
 Anchors: the ``[n]`` markers of the answer to turn ``t`` link to ``#qa-t-n``, the id of the
-n-th entry of that answer's "Sources" block.
+n-th entry of that answer's "Sources" block. Each entry carries its citation's document,
+offsets and page as ``data-`` attributes: the page script (:mod:`ui.assets`) opens the
+document viewer there when a marker or the entry's "open" link is clicked. A long passage is
+shown as the quote with one sentence of context each side, the whole passage under "show more".
 """
 from __future__ import annotations
 
@@ -15,6 +18,7 @@ from collections.abc import Iterable, Sequence
 from html import escape
 
 from index import BuildReport, IndexedDocument
+from index.sentences import sentence_spans
 from qa import markers
 from qa.types import Answer, Citation, Passage
 
@@ -79,14 +83,38 @@ def _locate(citation: Citation, passages: Sequence[Passage]) -> tuple[Passage, i
     return None
 
 
+HIDDEN_MIN_CHARS = 80  # a passage is cut to its quote's context only when that hides more
+
+
+def context_span(text: str, start: int, end: int, sentences: int = 1) -> tuple[int, int]:
+    """``text[start:end]`` widened by ``sentences`` whole sentences of ``text`` a side (and
+    the rest of any sentence the quote starts or ends inside)."""
+    spans = sentence_spans(text)
+    before = [s for s, e in spans if e <= start]
+    after = [e for s, e in spans if s >= end]
+    lo = before[-sentences] if len(before) >= sentences else 0
+    hi = after[sentences - 1] if len(after) >= sentences else len(text)
+    return min(lo, start), max(hi, end)
+
+
+def _marked(text: str, qs: int, qe: int, mark: str = "qa-quote") -> str:
+    return f'{_text(text[:qs])}<mark class="{mark}">{_text(text[qs:qe])}</mark>{_text(text[qe:])}'
+
+
 def _highlighted(citation: Citation, passages: Sequence[Passage]) -> str:
     found = _locate(citation, passages)
     if found is None:  # the passage is not among the retrieved ones: show the quote alone
         return f'<div class="qa-passage"><mark class="qa-quote">{_text(citation.quote)}</mark></div>'
     p, qs, qe = found
+    cs, ce = context_span(p.text, qs, qe)
+    if cs + len(p.text) - ce < HIDDEN_MIN_CHARS:
+        return f'<div class="qa-passage">{_marked(p.text, qs, qe)}</div>'
+    short = p.text[cs:ce]
     return (
-        f'<div class="qa-passage">{_text(p.text[:qs])}<mark class="qa-quote">{_text(p.text[qs:qe])}</mark>'
-        f"{_text(p.text[qe:])}</div>"
+        f'<div class="qa-passage">{"… " if cs else ""}{_marked(short, qs - cs, qe - cs)}'
+        f'{" …" if ce < len(p.text) else ""}</div>'
+        f'<details class="qa-more"><summary>show more</summary>'
+        f'<div class="qa-passage-full">{_marked(p.text, qs, qe, "qa-quote-full")}</div></details>'
     )
 
 
@@ -101,10 +129,14 @@ def _where(source: str, title: str, page: int | None) -> str:
 
 def _citation_entry(c: Citation, turn: int, passages: Sequence[Passage]) -> str:
     check = "" if c.verified else ' <span class="qa-unverified">quote not verified</span>'
+    anchor = anchor_id(turn, c.number)
+    page = f' data-page="{c.page}"' if c.page is not None else ""
     return (
-        f'<li id="{anchor_id(turn, c.number)}" class="qa-source">'
+        f'<li id="{anchor}" class="qa-source" data-source="{escape(c.source)}" data-start="{c.start}" '
+        f'data-end="{c.end}"{page}>'
         f'<div class="qa-source-head"><span class="qa-num">[{c.number}]</span> '
-        f'{_where(c.source, c.title, c.page)} <span class="qa-score">score {c.score:.3f}</span>{check}</div>'
+        f'{_where(c.source, c.title, c.page)} <span class="qa-score">score {c.score:.3f}</span>{check} '
+        f'<a class="qa-open" href="#{anchor}" title="Show the whole document at this quote">open</a></div>'
         f"{_highlighted(c, passages)}</li>"
     )
 
