@@ -107,9 +107,11 @@ HEAD = r"""<script>
     viewer.text = part("div", "qa-viewer-text", root);
     return viewer;
   }
+  function squeeze(text) { return text.replace(/\s+/g, ""); }  // the sources block shows line breaks as <br>
   function show(doc, start, end, page, quote, v) {
     var text = doc.text, s = units(text, start), e = units(text, end);
-    if (quote !== null && text.slice(s, e) !== quote) {  // the document changed since the answer
+    var moved = quote !== null && squeeze(text.slice(s, e)) !== squeeze(quote);
+    if (moved) {  // the document changed since the answer
       var at = text.indexOf(quote);
       if (at >= 0) { s = at; e = at + quote.length; }
       else { s = e = 0; }
@@ -124,7 +126,7 @@ HEAD = r"""<script>
     mark.textContent = text.slice(s, e);
     v.text.appendChild(document.createTextNode(text.slice(e)));
     if (doc.pages.length) {
-      if (page === null || quote !== null && text.slice(units(text, start), units(text, end)) !== quote)
+      if (page === null || moved)
         page = pageAt(doc.pages, Array.from(text.slice(0, s)).length);
       v.page.textContent = page !== null ? "page " + page + " of " + doc.pages.length : "";
     }
@@ -134,8 +136,11 @@ HEAD = r"""<script>
     }
     mark.scrollIntoView({block: "center"});
   }
-  function open(entry) {
-    var d = entry.dataset;
+  function open(entry) {  // the entry's "open" link: #qa-view?source=...&start=...&end=...&page=...
+    var link = entry.querySelector("a.qa-open"), href = link ? link.getAttribute("href") || "" : "";
+    if (href.indexOf("#qa-view?") !== 0) return;
+    var q = new URLSearchParams(href.slice(9)), d = {source: q.get("source"), start: q.get("start"),
+                                                     end: q.get("end"), page: q.get("page")};
     if (!d.source) return;
     var v = panel(), quoteEl = entry.querySelector("mark.qa-quote");
     var page = d.page ? parseInt(d.page, 10) : null, quote = quoteEl ? quoteEl.textContent : null;
@@ -163,7 +168,8 @@ HEAD = r"""<script>
   document.addEventListener("click", function (event) {
     var link = event.target.closest ? event.target.closest("a.qa-marker, a.qa-open") : null;
     if (!link) return;
-    var target = document.getElementById((link.getAttribute("href") || "").slice(1));
+    var target = link.classList.contains("qa-open") ? link.closest("li.qa-source")
+                                                   : document.getElementById((link.getAttribute("href") || "").slice(1));
     if (!target) return;
     event.preventDefault();
     event.stopPropagation();

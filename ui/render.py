@@ -6,9 +6,9 @@ The output never contains a newline: Gradio's Chatbot runs ``inspect.cleandoc`` 
 strings, and line breaks are ``<br>`` anyway.
 
 Anchors: the ``[n]`` markers of the answer to turn ``t`` link to ``#qa-t-n``, the id of the
-n-th entry of that answer's "Sources" block. Each entry carries its citation's document,
-offsets and page as ``data-`` attributes: the page script (:mod:`ui.assets`) opens the
-document viewer there when a marker or the entry's "open" link is clicked. A long passage is
+n-th entry of that answer's "Sources" block. Each entry's "open" link carries its citation's
+document, offsets and page (:func:`viewer_href`): the page script (:mod:`ui.assets`) opens
+the document viewer there when a marker or that link is clicked. A long passage is
 shown as the quote with one sentence of context each side, the whole passage under "show more".
 """
 from __future__ import annotations
@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from html import escape
+from urllib.parse import quote, urlencode
 
 from index import BuildReport, IndexedDocument
 from index.sentences import sentence_spans
@@ -129,16 +130,22 @@ def _where(source: str, title: str, page: int | None) -> str:
 
 def _citation_entry(c: Citation, turn: int, passages: Sequence[Passage]) -> str:
     check = "" if c.verified else ' <span class="qa-unverified">quote not verified</span>'
-    anchor = anchor_id(turn, c.number)
-    page = f' data-page="{c.page}"' if c.page is not None else ""
     return (
-        f'<li id="{anchor}" class="qa-source" data-source="{escape(c.source)}" data-start="{c.start}" '
-        f'data-end="{c.end}"{page}>'
+        f'<li id="{anchor_id(turn, c.number)}" class="qa-source">'
         f'<div class="qa-source-head"><span class="qa-num">[{c.number}]</span> '
         f'{_where(c.source, c.title, c.page)} <span class="qa-score">score {c.score:.3f}</span>{check} '
-        f'<a class="qa-open" href="#{anchor}" title="Show the whole document at this quote">open</a></div>'
-        f"{_highlighted(c, passages)}</li>"
+        f'<a class="qa-open" href="{escape(viewer_href(c))}" title="Show the whole document at this quote">'
+        f"open</a></div>{_highlighted(c, passages)}</li>"
     )
+
+
+def viewer_href(c: Citation) -> str:
+    """The "open" link's target: what the viewer needs, in the one place the page's HTML
+    sanitizer keeps (it drops ``data-`` attributes): ``#qa-view?source=…&start=…&end=…&page=…``."""
+    fields = {"source": c.source, "start": c.start, "end": c.end}
+    if c.page is not None:
+        fields["page"] = c.page
+    return "#qa-view?" + urlencode(fields, quote_via=quote)
 
 
 def _passage_entry(p: Passage) -> str:
