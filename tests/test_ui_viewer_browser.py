@@ -135,3 +135,22 @@ def test_offsets_past_characters_outside_the_bmp(page, indexed):
     expect(viewer.locator(".qa-viewer-page")).to_have_text("")  # a text file has no pages
     expect(viewer.get_by_role("link", name="open original")).to_have_attribute(
         "href", "/api/documents/launch_log.txt/file")
+
+
+def test_a_long_passage_shows_its_quote_in_context_and_the_rest_on_show_more(page, indexed):
+    reply = b.ask(page, "how many personnel were injured?")
+    reply.locator("details.qa-sources > summary").click()
+    entry = reply.locator("li.qa-source").first
+    short, full = entry.locator(".qa-passage"), entry.locator(".qa-passage-full")
+    expect(short).to_be_visible()
+    expect(full).to_be_hidden()
+    quote = entry.locator("mark.qa-quote").inner_text()
+    shown = short.inner_text()
+    assert quote in shown and shown.startswith("…") and len(shown) < len(full.text_content())
+    entry.get_by_role("link", name="show more").click()
+    expect(full).to_be_visible()
+    expect(short).to_be_hidden()
+    assert quote in full.inner_text() and full.inner_text().replace("\n", " ") in b.SEED_TEXT.replace("\n", " ")
+    entry.get_by_role("link", name="show less").click()
+    expect(short).to_be_visible()
+    assert b.finished_count(page) == 1 and page.locator("#qa-viewer").count() == 0  # no viewer, no new answer

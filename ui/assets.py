@@ -36,9 +36,11 @@ mark.qa-quote { background: #fde047; color: #111; padding: 0 2px; }
 .qa-rejected { color: #b91c1c; }
 .qa-cursor { opacity: 0.5; }
 a.qa-open { margin-left: 8px; font-size: 0.95em; }
-.qa-more > summary { cursor: pointer; font-size: 0.8em; opacity: 0.75; margin-top: 2px; }
-.qa-passage-full { font-size: 0.9em; margin-top: 4px; padding: 6px 8px; border-left: 3px solid #9ca3af;
-                   background: rgba(127, 127, 127, 0.08); }
+a.qa-more { font-size: 0.8em; opacity: 0.8; }
+.qa-passage-full { display: none; font-size: 0.9em; margin-top: 4px; padding: 6px 8px;
+                   border-left: 3px solid #9ca3af; background: rgba(127, 127, 127, 0.08); }
+.qa-source.qa-expanded .qa-passage-full { display: block; }
+.qa-source.qa-expanded .qa-passage { display: none; }
 mark.qa-quote-full, mark.qa-view-quote { background: #fde047; color: #111; padding: 0 2px; }
 .qa-viewer { position: fixed; top: 0; right: 0; bottom: 0; width: min(48vw, 760px); z-index: 1000;
              display: flex; flex-direction: column; background: var(--background-fill-primary, #fff);
@@ -59,6 +61,7 @@ mark.qa-quote-full, mark.qa-view-quote { background: #fde047; color: #111; paddi
 # A click on an [n] marker opens the "Sources" block it points into and scrolls to the entry
 # (the target is inside a closed <details>, and the page's URL should not change), then opens
 # the viewer at the entry's quote; so does the entry's "open" link. Escape or × closes it.
+# "show more" under a long passage swaps the quote in its context for the whole passage.
 HEAD = r"""<script>
 (function () {
   function docUrl(source, what) {
@@ -166,8 +169,14 @@ HEAD = r"""<script>
       .catch(function (err) { v.text.textContent = ""; v.notice.textContent = "The document could not be loaded: " + err; });
   }
   document.addEventListener("click", function (event) {
-    var link = event.target.closest ? event.target.closest("a.qa-marker, a.qa-open") : null;
+    var link = event.target.closest ? event.target.closest("a.qa-marker, a.qa-open, a.qa-more") : null;
     if (!link) return;
+    if (link.classList.contains("qa-more")) {  // a long passage: the quote in context <-> the whole passage
+      event.preventDefault();
+      var item = link.closest("li.qa-source");
+      if (item) link.textContent = item.classList.toggle("qa-expanded") ? "show less" : "show more";
+      return;
+    }
     var target = link.classList.contains("qa-open") ? link.closest("li.qa-source")
                                                    : document.getElementById((link.getAttribute("href") || "").slice(1));
     if (!target) return;

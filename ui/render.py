@@ -9,7 +9,8 @@ Anchors: the ``[n]`` markers of the answer to turn ``t`` link to ``#qa-t-n``, th
 n-th entry of that answer's "Sources" block. Each entry's "open" link carries its citation's
 document, offsets and page (:func:`viewer_href`): the page script (:mod:`ui.assets`) opens
 the document viewer there when a marker or that link is clicked. A long passage is
-shown as the quote with one sentence of context each side, the whole passage under "show more".
+shown as the quote with one sentence of context each side; "show more" (the page script: a
+nested ``<details>`` would be one more ``summary`` in the sources block) shows it whole.
 """
 from __future__ import annotations
 
@@ -114,8 +115,8 @@ def _highlighted(citation: Citation, passages: Sequence[Passage]) -> str:
     return (
         f'<div class="qa-passage">{"… " if cs else ""}{_marked(short, qs - cs, qe - cs)}'
         f'{" …" if ce < len(p.text) else ""}</div>'
-        f'<details class="qa-more"><summary>show more</summary>'
-        f'<div class="qa-passage-full">{_marked(p.text, qs, qe, "qa-quote-full")}</div></details>'
+        f'<div class="qa-passage-full">{_marked(p.text, qs, qe, "qa-quote-full")}</div>'
+        f'<a class="qa-more" href="#qa-more" title="Show the whole passage">show more</a>'
     )
 
 
