@@ -21,7 +21,7 @@ from typing import Callable
 import numpy as np
 from filelock import FileLock, Timeout
 
-from . import environment
+from . import document_texts, environment
 from .chunking import chunk_document, embed_hash
 from .embedder import Embedder, make_embedder
 from .errors import BadRequest, BuildInProgress, EmbedderMismatch
@@ -149,13 +149,21 @@ class _Build:
         # Another chunking (chunk size, overlap, chunker version) re-chunks every document, so
         # every file is read again: unchanged files' stand-ins carry no text to chunk.
         rechunk_all = fresh or (state is not None and state.chunking != signature)
-        known_files, previous_docs = self._unchanged_file_stand_ins(live_by_source)
+        # A file is parsed again when a document of it has no whole text kept yet (an index
+        # from before the viewer, a lost file), so the text is written below.
+        texts_dir = document_texts.root(s.chroma_path, s.collection)
+        known_files, previous_docs = self._unchanged_file_stand_ins(
+            live_by_source, lambda doc_hash: document_texts.has(texts_dir, doc_hash))
         loaded = load_documents(
             self.source,
             known_file_hashes=None if rechunk_all else known_files,
             previous=None if rechunk_all else (lambda rel: previous_docs.get(rel, [])),
         )
         docs = {d.source: d for d in loaded.documents}
+        for doc in docs.values():  # before the switch: a reader of the new generation finds them
+            if doc.text:  # (an unchanged file's stand-ins carry none: theirs are kept already)
+                document_texts.write(texts_dir, doc)
+        keep_texts = {d.content_hash for d in docs.values()}
 
         added, changed, unchanged = [], [], []
         for src, doc in docs.items():
@@ -174,6 +182,7 @@ class _Build:
             self.files.ensure_bm25(state, live)
             self.files.ensure_sentences(state, live)
             self.files.ensure_entities(state, live)
+            document_texts.prune(texts_dir, keep_texts)
             recorded = replace(state, source_dir=self._source_dir, documents=len(docs), chunks=len(live))
             if recorded != state:  # an index from before these were recorded, or built from elsewhere
                 store.write_state(recorded)  # (same generation: readers see no change)
@@ -241,6 +250,7 @@ class _Build:
                                      [{"doc_hash": d.doc_hash, "file_hash": d.file_hash, "file": d.file}
                                       for _, d in restamp])
         self.files.prune(new_dir, sentences, entities)
+        document_texts.prune(texts_dir, keep_texts)
         deleted = len(retired) if not fresh else (len(live) if state else 0)
         return self._report(
             loaded, added, changed, removed, len(unchanged), self._embedded, self._reused,
@@ -254,10 +264,11 @@ class _Build:
         return str(Path(self.source).resolve())
 
     @staticmethod
-    def _unchanged_file_stand_ins(live_by_source):
+    def _unchanged_file_stand_ins(live_by_source, text_kept=lambda doc_hash: True):
         """Per file: its indexed hash, and text-less stand-ins for its documents, so the
         loader need not parse an unchanged file again. A file whose records disagree
-        (a build died half-way through its bookkeeping) gets none and is parsed again."""
+        (a build died half-way through its bookkeeping), or with a document whose whole
+        text is not kept (``text_kept(doc_hash)``), gets none and is parsed again."""
         by_file: dict[str, list[SourceDocument]] = defaultdict(list)
         file_hashes: dict[str, set[str]] = defaultdict(set)
         inconsistent: set[str] = set()
@@ -265,7 +276,7 @@ class _Build:
             r = recs[0]
             for x in recs:
                 file_hashes[x.file].add(x.file_hash)
-            if any(x.doc_hash != r.doc_hash or x.file != r.file for x in recs):
+            if any(x.doc_hash != r.doc_hash or x.file != r.file for x in recs) or not text_kept(r.doc_hash):
                 inconsistent.add(r.file)
             by_file[r.file].append(SourceDocument(src, r.chunk.title, "", r.file, r.file_hash, r.doc_hash))
         known = {f: next(iter(h)) for f, h in file_hashes.items() if len(h) == 1 and f not in inconsistent}

@@ -6,6 +6,7 @@
     ├── EmbedderUnavailable  the OpenAI-compatible embeddings endpoint failed
     ├── BuildInProgress      another build holds the lock
     ├── StoreUnavailable     Chroma (server or path) cannot be reached/opened
+    ├── NotFound             no such document or conversation (the viewer, an export)
     └── BadRequest           invalid input or settings
 
 Answering adds its own child (``qa.errors.LLMUnavailable``); ``qa.errors`` shows the
@@ -38,6 +39,10 @@ class BuildInProgress(QAError):
 
 class StoreUnavailable(QAError):
     pass
+
+
+class NotFound(QAError):
+    """A named thing (a document) is not in the index; the message says what there is."""
 
 
 class BadRequest(QAError):

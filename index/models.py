@@ -6,6 +6,7 @@ what the rest of the code sees is one of these.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from pathlib import Path
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,41 @@ class SourceDocument:
     file_hash: str
     content_hash: str
     pages: tuple[Page, ...] = ()
+
+
+@dataclass(frozen=True)
+class DocumentText:
+    """An indexed document's whole text, as indexed: citation offsets index into ``text``.
+
+    ``pages`` are its pages (PDFs; empty otherwise); ``path`` the file it was read from when
+    the document is that whole file (None for a line of a ``.jsonl`` corpus). ``exact`` is
+    False when the text was pieced together from the chunks (an index built before the
+    build kept whole texts): every chunk's text is at its offsets, and the whitespace
+    between two chunks that do not overlap is shown as spaces.
+    """
+
+    source: str
+    title: str
+    text: str
+    pages: tuple[Page, ...] = ()
+    path: Path | None = None
+    exact: bool = True
+
+    def page_at(self, offset: int) -> int | None:
+        """The page holding ``offset`` (None for a document without pages)."""
+        page = None
+        for p in self.pages:
+            if p.start > offset:
+                break
+            page = p.number
+        return page
+
+    def to_dict(self) -> dict:
+        return {
+            "source": self.source, "title": self.title, "text": self.text,
+            "pages": [{"page": p.number, "start": p.start, "end": p.end} for p in self.pages],
+            "exact": self.exact, "has_file": self.path is not None,
+        }
 
 
 @dataclass(frozen=True)

@@ -13,15 +13,15 @@ from typing import Sequence
 
 import numpy as np
 
-from . import bm25, environment
+from . import bm25, document_texts, environment
 from . import sentence_entities as se
 from . import sentence_parses as sp
 from . import sentence_vectors as sv
 from .cache import LRU, generation_key
 from .chunking import embed_hash, embedding_text
 from .embedder import Embedder, make_embedder
-from .errors import EmbedderMismatch, QAError
-from .models import Chunk, IndexedDocument, ScoredChunk, reading_order
+from .errors import EmbedderMismatch, NotFound, QAError
+from .models import Chunk, DocumentText, IndexedDocument, Page, ScoredChunk, reading_order
 from .nlp import Entity, Token
 from .settings import Settings
 from .records import IndexState
@@ -52,6 +52,7 @@ class IndexReader:
         self._positions: LRU[tuple, dict[str, int]] = LRU(1)
         self._by_source: LRU[tuple, dict[str, np.ndarray]] = LRU(1)  # source → its BM25 positions
         self._documents: LRU[tuple, list[Chunk]] = LRU(128)  # by generation and source
+        self._texts: LRU[tuple, DocumentText] = LRU(8)  # whole texts (the viewer), by generation and source
         self._queries: LRU[str, np.ndarray] = LRU(64)  # by text (one embedder per reader)
         self._last_state: IndexState | None = None
         self._bm25_lock = threading.Lock()  # one thread loads (or builds) a generation's BM25
@@ -256,8 +257,54 @@ class IndexReader:
         key = (*generation_key(self.store, state), source)
         return list(self._documents.get_or_make(key, lambda: self.store.document_chunks(state, source)))
 
+    def document_text(self, source: str) -> DocumentText:
+        """The whole text of document ``source`` at the live generation, as indexed (the
+        build keeps it: :mod:`index.document_texts`), with its pages and the file it came
+        from; pieced together from its chunks (``exact=False``) when the build kept none.
+        Raises :class:`NotFound` for a name that is not an indexed document."""
+        state = self.state()
+        key = (*generation_key(self.store, state), source)
+        return self._texts.get_or_make(key, lambda: self._read_text(state, source))
+
+    def _read_text(self, state: IndexState, source: str) -> DocumentText:
+        records = [r for r in self.store.records(state.physical, where={"source": source})
+                   if r.visible_at(state.generation)]
+        if not records:
+            raise NotFound(f"No indexed document is called {source!r}: "
+                           "`python -m index status` lists the indexed documents.")
+        first = records[0]
+        folder = document_texts.root(self.settings.chroma_path, self.settings.collection)
+        kept = document_texts.load(folder, first.doc_hash)
+        # a document that is a whole file (not a line of a .jsonl corpus) can be opened as it is
+        path = self.settings.source_dir / first.file if first.file == source else None
+        if kept is not None:
+            text, pages = kept
+            return DocumentText(source, first.chunk.title, text, pages, path)
+        text, pages = _pieced(self.document_chunks(source))
+        return DocumentText(source, first.chunk.title, text, pages, path, exact=False)
+
     def documents(self) -> list[IndexedDocument]:
         return list_documents(self.store)
+
+
+def _pieced(chunks: Sequence[Chunk]) -> tuple[str, tuple[Page, ...]]:
+    """A document's text from its chunks (each at its offsets, spaces between those that do
+    not meet) and its pages as far as the chunks show them (a page seems to start at the
+    first chunk offset known to be on it)."""
+    size = max((c.end for c in chunks), default=0)
+    text = [" "] * size
+    starts: dict[int, int] = {}
+    for c in sorted(chunks, key=lambda c: c.start):
+        text[c.start:c.end] = c.text
+        marks = ([(c.start, c.page)] if c.page is not None else []) + list(c.page_breaks)
+        for offset, number in marks:
+            starts[number] = min(offset, starts.get(number, offset))
+    ordered = sorted((offset, number) for number, offset in starts.items())
+    if ordered:  # the text before the first chunk is on the first page
+        ordered[0] = (0, ordered[0][1])
+    pages = tuple(Page(number, offset, ordered[i + 1][0] if i + 1 < len(ordered) else size)
+                  for i, (offset, number) in enumerate(ordered))
+    return "".join(text), pages
 
 
 def list_documents(store: ChromaStore) -> list[IndexedDocument]:

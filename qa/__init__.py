@@ -4,6 +4,7 @@
     a = answer("how many personnel were injured?")
     a.text        # "U.S. Central Command said ... eight U.S. personnel ... [1]"
     a.citations   # (Citation(number=1, source=..., quote=..., start=..., end=...),)
+    document_text(a.citations[0].source).text   # the whole document the offsets index into
 
 :func:`answer` and :func:`stream_answer` read the settings from ``.env`` and the
 environment (once) and keep one :class:`Assistant` per settings. Code that manages its
@@ -17,17 +18,18 @@ settings), :class:`IndexMissing` (no index and no documents to build it from),
 :class:`EmbedderMismatch` (the index was built with another embedder),
 :class:`EmbedderUnavailable` (the ``openai:`` embedder's endpoint failed),
 :class:`LLMUnavailable` (never raised by ``answer``: it falls back to the extractive
-answer with a ``notice``).
+answer with a ``notice``), :class:`NotFound` (:func:`document_text` of a name not indexed).
 """
 from __future__ import annotations
 
 import threading
 from typing import Iterator, Sequence
 
-from index import environment
+from index import DocumentText, environment
 
+from . import documents
 from .errors import (
-    BadRequest, EmbedderMismatch, EmbedderUnavailable, IndexMissing, LLMUnavailable, QAError,
+    BadRequest, EmbedderMismatch, EmbedderUnavailable, IndexMissing, LLMUnavailable, NotFound, QAError,
 )
 from .export import export_json, export_markdown
 from .service import Assistant
@@ -35,9 +37,10 @@ from .settings import Settings
 from .types import Answer, Citation, Passage, ShortAnswer, Turn
 
 __all__ = [
-    "Answer", "Assistant", "BadRequest", "Citation", "EmbedderMismatch", "EmbedderUnavailable", "IndexMissing",
-    "LLMUnavailable", "Passage", "QAError", "Settings", "ShortAnswer", "Turn", "answer", "as_query_engine",
-    "as_retriever", "ensure_index", "export_json", "export_markdown", "stream_answer",
+    "Answer", "Assistant", "BadRequest", "Citation", "DocumentText", "EmbedderMismatch",
+    "EmbedderUnavailable", "IndexMissing", "LLMUnavailable", "NotFound", "Passage", "QAError", "Settings",
+    "ShortAnswer", "Turn", "answer", "as_query_engine", "as_retriever", "document_text", "ensure_index",
+    "export_json", "export_markdown", "stream_answer",
 ]
 
 _assistants: dict[Settings, Assistant] = {}
@@ -104,6 +107,17 @@ def stream_answer(
     notice = ensure_index(assistant)
     for item in assistant.stream(question, history, answerer=answerer, top_k=top_k, sources=sources):
         yield item.with_notice(notice) if isinstance(item, Answer) else item
+
+
+def document_text(source: str, settings: Settings | None = None, *,
+                  assistant: Assistant | None = None) -> DocumentText:
+    """The whole text of indexed document ``source``, exactly as indexed: a citation's
+    ``start``/``end`` index into ``.text`` (``text[c.start:c.end] == c.quote``), ``.pages`` are a
+    PDF's pages (``number``, ``start``, ``end``: the citation's page holds its start) and
+    ``.path`` the file it was read from. A name that is not indexed is a :class:`NotFound`.
+    ``settings`` and ``assistant`` as for :func:`as_retriever`."""
+    assistant = assistant if assistant is not None else _assistant(settings)
+    return documents.document_text(assistant.reader, source)
 
 
 def as_retriever(settings: Settings | None = None, top_k: int | None = None, *,

@@ -6,6 +6,7 @@
     ├── EmbedderUnavailable  the OpenAI-compatible embeddings endpoint failed
     ├── BuildInProgress      another build holds the lock
     ├── StoreUnavailable     Chroma (server or path) cannot be reached/opened
+    ├── NotFound             no such document or conversation
     ├── LLMUnavailable       the OpenAI-compatible chat endpoint failed (answering falls back
     │                        to the extractive answer with a notice)
     └── BadRequest           invalid input or settings
@@ -13,13 +14,13 @@
 from __future__ import annotations
 
 from index.errors import (
-    BadRequest, BuildInProgress, EmbedderMismatch, EmbedderUnavailable, IndexMissing, QAError,
+    BadRequest, BuildInProgress, EmbedderMismatch, EmbedderUnavailable, IndexMissing, NotFound, QAError,
     StoreUnavailable,
 )
 
 __all__ = [
     "BadRequest", "BuildInProgress", "EmbedderMismatch", "EmbedderUnavailable", "IndexMissing",
-    "LLMUnavailable", "QAError", "StoreUnavailable",
+    "LLMUnavailable", "NotFound", "QAError", "StoreUnavailable",
 ]
 
 

@@ -21,7 +21,7 @@ from contextlib import closing, contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
-from .errors import BadRequest, QAError
+from .errors import BadRequest, NotFound
 from .types import Answer
 
 __all__ = ["History", "NotFound", "RATINGS"]
@@ -54,10 +54,6 @@ CREATE TABLE IF NOT EXISTS feedback (
     FOREIGN KEY (conversation_id, turn) REFERENCES turns(conversation_id, turn)
 );
 """
-
-
-class NotFound(QAError):
-    """No conversation with that id (in this history file)."""
 
 
 def _now() -> str:

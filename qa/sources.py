@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 from index import BadRequest
 
-__all__ = ["listed", "resolve", "resolve_for", "takes_sources"]
+__all__ = ["listed", "resolve", "resolve_for", "takes_sources", "unknown"]
 
 _GLOB = frozenset("*?[")
 _SHOWN = 8  # names listed in a message before "and N more"
@@ -41,7 +41,7 @@ def resolve(requested: str | Sequence[str] | None, available: Sequence[str]) -> 
             continue
         matched = fnmatch.filter(names, name) if _GLOB & set(name) else []
         if not matched:
-            raise BadRequest(_unknown(name, names))
+            raise BadRequest(unknown(name, names))
         out.update(dict.fromkeys(matched))
     return tuple(out)
 
@@ -55,7 +55,8 @@ def resolve_for(requested, reader) -> tuple[str, ...]:
     return resolve(requested, names())
 
 
-def _unknown(name: str, names: list[str]) -> str:
+def unknown(name: str, names: list[str]) -> str:
+    """What to say about ``name``, which is not among the indexed ``names`` (sorted)."""
     what = "matches" if _GLOB & set(name) else "is called"
     head = f"No indexed document {what} {name!r}."
     if not names:

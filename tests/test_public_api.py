@@ -6,8 +6,9 @@ import index
 
 def test_index_exports():
     assert sorted(index.__all__) == sorted([
-        "BadRequest", "BuildInProgress", "BuildReport", "ChromaStore", "Chunk", "EmbedderMismatch",
-        "EmbedderUnavailable", "IndexMissing", "IndexReader", "IndexedDocument", "KnowledgeBase",
+        "BadRequest", "BuildInProgress", "BuildReport", "ChromaStore", "Chunk", "DocumentText",
+        "EmbedderMismatch", "EmbedderUnavailable", "IndexMissing", "IndexReader", "IndexedDocument",
+        "KnowledgeBase", "NotFound",
         "QAError", "SUPPORTED_SUFFIXES", "ScoredChunk", "SearchResult", "Settings", "Skipped", "SourceDocument",
         "StoreUnavailable", "build_index", "check_collection_name", "collection_settings", "list_collections",
         "list_documents",
@@ -20,10 +21,10 @@ def test_qa_exports():
     import qa
 
     assert sorted(qa.__all__) == sorted([
-        "Answer", "Assistant", "BadRequest", "Citation", "EmbedderMismatch", "EmbedderUnavailable",
-        "IndexMissing", "LLMUnavailable", "Passage", "QAError", "Settings", "ShortAnswer", "Turn",
-        "answer", "as_query_engine", "as_retriever", "ensure_index", "export_json", "export_markdown",
-        "stream_answer",
+        "Answer", "Assistant", "BadRequest", "Citation", "DocumentText", "EmbedderMismatch",
+        "EmbedderUnavailable", "IndexMissing", "LLMUnavailable", "NotFound", "Passage", "QAError",
+        "Settings", "ShortAnswer", "Turn", "answer", "as_query_engine", "as_retriever", "document_text",
+        "ensure_index", "export_json", "export_markdown", "stream_answer",
     ])
     for name in qa.__all__:
         assert hasattr(qa, name), name

@@ -145,3 +145,41 @@ def test_upload_report():
     assert "already there: c.md" in html
     assert "rejected &lt;x&gt;.exe" in html and "Rebuild index" in html
     assert not re.search(r"<(?!/?(div|ul|li|span)\b)", html)
+
+
+LONG = ("The report has a long preamble. " * 6 + "It was filed on Monday. "
+        "The strike injured eight personnel. Officials confirmed it later. " + "More text follows here. " * 6)
+
+
+def test_a_long_passage_shows_the_quote_with_a_sentence_each_side_and_the_rest_under_show_more():
+    quote = "The strike injured eight personnel."
+    c = citation(quote=quote, start=100 + LONG.index(quote))
+    html = render.answer_html(answer(citations=(c,), passages=(passage(text=LONG),)), turn=0)
+    short = re.search(r'<div class="qa-passage">(.*?)</div>', html).group(1)
+    assert short == f'… It was filed on Monday. <mark class="qa-quote">{quote}</mark> Officials confirmed it later. …'
+    full = re.search(r'<div class="qa-passage-full">(.*?)</div><a class="qa-more" href="#qa-more"', html).group(1)
+    assert full == render._marked(LONG, LONG.index(quote), LONG.index(quote) + len(quote), "qa-quote-full")
+    assert html.count('<mark class="qa-quote">') == 1  # one highlight per entry outside "show more"
+
+
+def test_context_span_takes_whole_sentences_and_the_rest_of_a_cut_one():
+    text = "One. Two is here. Three. Four."
+    at = text.index("Two")
+    assert render.context_span(text, at, at + len("Two is here.")) == (0, text.index(" Four"))
+    mid = text.index("is here.")  # a quote starting inside a sentence keeps that sentence's start
+    assert render.context_span(text, mid, mid + len("is here.")) == (0, text.index(" Four"))
+    assert render.context_span(text, 0, 4) == (0, text.index(" Three"))
+
+
+def test_each_source_entry_opens_the_viewer_at_its_quote():
+    from urllib.parse import parse_qsl
+
+    c = Citation(number=2, source="reports/Q3 & Q4.pdf", title="Q3", quote=QUOTE, start=126, end=126 + len(QUOTE),
+                 score=0.5, verified=True, chunk_id="c1", page=3)
+    html = render.answer_html(answer(text="Eight [2].", citations=(c,)), turn=1)
+    href = re.search(r'<a class="qa-open" href="([^"]+)"', html).group(1)
+    assert href.startswith("#qa-view?") and "&amp;" in href  # escaped in the attribute
+    fields = dict(parse_qsl(href.replace("&amp;", "&").removeprefix("#qa-view?")))
+    assert fields == {"source": "reports/Q3 & Q4.pdf", "start": "126", "end": str(126 + len(QUOTE)), "page": "3"}
+    no_page = render.viewer_href(Citation(1, "a.txt", "", "q", 0, 1, 0.1, True))
+    assert no_page == "#qa-view?source=a.txt&start=0&end=1"

@@ -6,15 +6,21 @@ The output never contains a newline: Gradio's Chatbot runs ``inspect.cleandoc`` 
 strings, and line breaks are ``<br>`` anyway.
 
 Anchors: the ``[n]`` markers of the answer to turn ``t`` link to ``#qa-t-n``, the id of the
-n-th entry of that answer's "Sources" block.
+n-th entry of that answer's "Sources" block. Each entry's "open" link carries its citation's
+document, offsets and page (:func:`viewer_href`): the page script (:mod:`ui.assets`) opens
+the document viewer there when a marker or that link is clicked. A long passage is
+shown as the quote with one sentence of context each side; "show more" (the page script: a
+nested ``<details>`` would be one more ``summary`` in the sources block) shows it whole.
 """
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
 from html import escape
+from urllib.parse import quote, urlencode
 
 from index import BuildReport, IndexedDocument
+from index.sentences import sentence_spans
 from qa import markers
 from qa.types import Answer, Citation, Passage
 
@@ -79,14 +85,38 @@ def _locate(citation: Citation, passages: Sequence[Passage]) -> tuple[Passage, i
     return None
 
 
+HIDDEN_MIN_CHARS = 80  # a passage is cut to its quote's context only when that hides more
+
+
+def context_span(text: str, start: int, end: int, sentences: int = 1) -> tuple[int, int]:
+    """``text[start:end]`` widened by ``sentences`` whole sentences of ``text`` a side (and
+    the rest of any sentence the quote starts or ends inside)."""
+    spans = sentence_spans(text)
+    before = [s for s, e in spans if e <= start]
+    after = [e for s, e in spans if s >= end]
+    lo = before[-sentences] if len(before) >= sentences else 0
+    hi = after[sentences - 1] if len(after) >= sentences else len(text)
+    return min(lo, start), max(hi, end)
+
+
+def _marked(text: str, qs: int, qe: int, mark: str = "qa-quote") -> str:
+    return f'{_text(text[:qs])}<mark class="{mark}">{_text(text[qs:qe])}</mark>{_text(text[qe:])}'
+
+
 def _highlighted(citation: Citation, passages: Sequence[Passage]) -> str:
     found = _locate(citation, passages)
     if found is None:  # the passage is not among the retrieved ones: show the quote alone
         return f'<div class="qa-passage"><mark class="qa-quote">{_text(citation.quote)}</mark></div>'
     p, qs, qe = found
+    cs, ce = context_span(p.text, qs, qe)
+    if cs + len(p.text) - ce < HIDDEN_MIN_CHARS:
+        return f'<div class="qa-passage">{_marked(p.text, qs, qe)}</div>'
+    short = p.text[cs:ce]
     return (
-        f'<div class="qa-passage">{_text(p.text[:qs])}<mark class="qa-quote">{_text(p.text[qs:qe])}</mark>'
-        f"{_text(p.text[qe:])}</div>"
+        f'<div class="qa-passage">{"… " if cs else ""}{_marked(short, qs - cs, qe - cs)}'
+        f'{" …" if ce < len(p.text) else ""}</div>'
+        f'<div class="qa-passage-full">{_marked(p.text, qs, qe, "qa-quote-full")}</div>'
+        f'<a class="qa-more" href="#qa-more" title="Show the whole passage">show more</a>'
     )
 
 
@@ -104,9 +134,19 @@ def _citation_entry(c: Citation, turn: int, passages: Sequence[Passage]) -> str:
     return (
         f'<li id="{anchor_id(turn, c.number)}" class="qa-source">'
         f'<div class="qa-source-head"><span class="qa-num">[{c.number}]</span> '
-        f'{_where(c.source, c.title, c.page)} <span class="qa-score">score {c.score:.3f}</span>{check}</div>'
-        f"{_highlighted(c, passages)}</li>"
+        f'{_where(c.source, c.title, c.page)} <span class="qa-score">score {c.score:.3f}</span>{check} '
+        f'<a class="qa-open" href="{escape(viewer_href(c))}" title="Show the whole document at this quote">'
+        f"open</a></div>{_highlighted(c, passages)}</li>"
     )
+
+
+def viewer_href(c: Citation) -> str:
+    """The "open" link's target: what the viewer needs, in the one place the page's HTML
+    sanitizer keeps (it drops ``data-`` attributes): ``#qa-view?source=…&start=…&end=…&page=…``."""
+    fields = {"source": c.source, "start": c.start, "end": c.end}
+    if c.page is not None:
+        fields["page"] = c.page
+    return "#qa-view?" + urlencode(fields, quote_via=quote)
 
 
 def _passage_entry(p: Passage) -> str:

@@ -14,7 +14,7 @@ from starlette.routing import Mount
 
 from index import environment
 
-from . import api
+from . import api, documents_api
 from .app import create_app, mount
 from .handlers import Handlers
 from .settings import Settings, parse_auth
@@ -36,6 +36,7 @@ def create_server(settings: Settings, *, assistant=None) -> FastAPI:
         return next((r.app for r in server.routes if isinstance(r, Mount) and r.path == ""), None)
 
     server.include_router(api.router(settings, handlers, gradio_app))
+    server.include_router(documents_api.router(settings, handlers, gradio_app))
     return mount(server, create_app(settings, handlers=handlers), settings)
 
 
