@@ -64,8 +64,9 @@ mark.qa-quote-full, mark.qa-view-quote { background: #fde047; color: #111; paddi
 # "show more" under a long passage swaps the quote in its context for the whole passage.
 HEAD = r"""<script>
 (function () {
-  function docUrl(source, what) {
-    return "/api/documents/" + source.split("/").map(encodeURIComponent).join("/") + "/" + what;
+  function docUrl(source, what, collection) {
+    return "/api/documents/" + source.split("/").map(encodeURIComponent).join("/") + "/" + what +
+      (collection ? "?collection=" + encodeURIComponent(collection) : "");
   }
   function units(text, points) {  // a code-point offset (Python's) as a UTF-16 index (JavaScript's)
     if (!/[\uD800-\uDFFF]/.test(text)) return points;
@@ -111,7 +112,7 @@ HEAD = r"""<script>
     return viewer;
   }
   function squeeze(text) { return text.replace(/\s+/g, ""); }  // the sources block shows line breaks as <br>
-  function show(doc, start, end, page, quote, v) {
+  function show(doc, start, end, page, quote, v, collection) {
     var text = doc.text, s = units(text, start), e = units(text, end);
     var moved = quote !== null && squeeze(text.slice(s, e)) !== squeeze(quote);
     if (moved) {  // the document changed since the answer
@@ -134,7 +135,7 @@ HEAD = r"""<script>
       v.page.textContent = page !== null ? "page " + page + " of " + doc.pages.length : "";
     }
     if (doc.has_file) {
-      v.original.href = docUrl(doc.source, "file") + (page !== null && doc.pages.length ? "#page=" + page : "");
+      v.original.href = docUrl(doc.source, "file", collection) + (page !== null && doc.pages.length ? "#page=" + page : "");
       v.original.hidden = false;
     }
     mark.scrollIntoView({block: "center"});
@@ -143,7 +144,8 @@ HEAD = r"""<script>
     var link = entry.querySelector("a.qa-open"), href = link ? link.getAttribute("href") || "" : "";
     if (href.indexOf("#qa-view?") !== 0) return;
     var q = new URLSearchParams(href.slice(9)), d = {source: q.get("source"), start: q.get("start"),
-                                                     end: q.get("end"), page: q.get("page")};
+                                                     end: q.get("end"), page: q.get("page"),
+                                                     collection: q.get("collection")};
     if (!d.source) return;
     var v = panel(), quoteEl = entry.querySelector("mark.qa-quote");
     var page = d.page ? parseInt(d.page, 10) : null, quote = quoteEl ? quoteEl.textContent : null;
@@ -155,7 +157,7 @@ HEAD = r"""<script>
     v.original.removeAttribute("href");
     v.text.textContent = "Loading\u2026";
     v.root.dataset.source = d.source;
-    fetch(docUrl(d.source, "text"), {credentials: "same-origin", headers: {Accept: "application/json"}})
+    fetch(docUrl(d.source, "text", d.collection), {credentials: "same-origin", headers: {Accept: "application/json"}})
       .then(function (r) { return r.json().then(function (body) { return {ok: r.ok, body: body}; }); })
       .then(function (res) {
         if (v.root.dataset.source !== d.source) return;  // another document was opened meanwhile
@@ -164,7 +166,7 @@ HEAD = r"""<script>
           v.notice.textContent = (res.body && res.body.detail) || "The document could not be loaded.";
           return;
         }
-        show(res.body, parseInt(d.start, 10), parseInt(d.end, 10), page, quote, v);
+        show(res.body, parseInt(d.start, 10), parseInt(d.end, 10), page, quote, v, d.collection);
       })
       .catch(function (err) { v.text.textContent = ""; v.notice.textContent = "The document could not be loaded: " + err; });
   }

@@ -53,9 +53,9 @@ class DocumentTextModel(BaseModel):
     has_file: bool  # whether /file can serve it (False for a line of a .jsonl corpus)
 
 
-def _text(handlers: Handlers, source: str):
+def _text(handlers: Handlers, source: str, collection: str | None):
     try:
-        return document_text(source, assistant=handlers.assistant)
+        return document_text(source, assistant=handlers.on(collection).assistant)
     except NotFound as exc:
         raise HTTPException(404, str(exc)) from exc
     except BadRequest as exc:
@@ -92,18 +92,19 @@ def router(settings: Settings, handlers: Handlers, gradio_app: Callable[[], obje
     @api.get("/{source:path}/text", summary="A document's whole text, as indexed",
              response_model=DocumentTextModel,
              responses={404: {"description": "No indexed document has that name"}})
-    def text(source: str) -> dict:
+    def text(source: str, collection: str | None = None) -> dict:
         """The text citation offsets index into (``text[start:end]`` is a citation's quote),
-        with the pages of a PDF (a citation's page holds its start)."""
-        return _text(handlers, source).to_dict()
+        with the pages of a PDF (a citation's page holds its start). ``collection``: the
+        knowledge base (default: ``QA_COLLECTION``'s)."""
+        return _text(handlers, source, collection).to_dict()
 
     @api.get("/{source:path}/file", summary="The original file of a document", response_class=FileResponse,
              responses={200: {"content": {"application/pdf": {}}},
                         404: {"description": "Not an indexed document, or its file is gone"}})
-    def file(source: str) -> FileResponse:
-        """The file from the source folder (a PDF opens inline: add ``#page=N``)."""
-        doc = _text(handlers, source)
-        path = original_file(settings, source, doc.path)
+    def file(source: str, collection: str | None = None) -> FileResponse:
+        """The file from the knowledge base's source folder (a PDF opens inline: add ``#page=N``)."""
+        doc = _text(handlers, source, collection)
+        path = original_file(handlers.on(collection).settings, source, doc.path)
         suffix = path.suffix.lower()
         media = CONTENT_TYPES.get(suffix) or mimetypes.guess_type(path.name)[0] or "application/octet-stream"
         inline = suffix in CONTENT_TYPES

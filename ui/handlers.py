@@ -218,7 +218,8 @@ class Handlers:
             messages[-1] = {"role": "assistant", "content": render.error_html(UNEXPECTED)}
             yield "", messages, turns
             return
-        messages[-1] = {"role": "assistant", "content": render.answer_html(answer, turn)}
+        shown_kb = None if collection in (None, self._root.settings.collection) else collection
+        messages[-1] = {"role": "assistant", "content": render.answer_html(answer, turn, shown_kb)}
         if on_answer is not None:
             on_answer(answer)
         yield "", messages, turns + [Turn(question, answer.text)]

@@ -129,23 +129,26 @@ def _where(source: str, title: str, page: int | None) -> str:
     return " ".join(parts)
 
 
-def _citation_entry(c: Citation, turn: int, passages: Sequence[Passage]) -> str:
+def _citation_entry(c: Citation, turn: int, passages: Sequence[Passage], collection: str | None = None) -> str:
     check = "" if c.verified else ' <span class="qa-unverified">quote not verified</span>'
     return (
         f'<li id="{anchor_id(turn, c.number)}" class="qa-source">'
         f'<div class="qa-source-head"><span class="qa-num">[{c.number}]</span> '
         f'{_where(c.source, c.title, c.page)} <span class="qa-score">score {c.score:.3f}</span>{check} '
-        f'<a class="qa-open" href="{escape(viewer_href(c))}" title="Show the whole document at this quote">'
+        f'<a class="qa-open" href="{escape(viewer_href(c, collection))}" title="Show the whole document at this quote">'
         f"open</a></div>{_highlighted(c, passages)}</li>"
     )
 
 
-def viewer_href(c: Citation) -> str:
+def viewer_href(c: Citation, collection: str | None = None) -> str:
     """The "open" link's target: what the viewer needs, in the one place the page's HTML
-    sanitizer keeps (it drops ``data-`` attributes): ``#qa-view?source=…&start=…&end=…&page=…``."""
+    sanitizer keeps (it drops ``data-`` attributes): ``#qa-view?source=…&start=…&end=…&page=…``
+    (and ``&collection=…``, the knowledge base, when not the default)."""
     fields = {"source": c.source, "start": c.start, "end": c.end}
     if c.page is not None:
         fields["page"] = c.page
+    if collection:
+        fields["collection"] = collection
     return "#qa-view?" + urlencode(fields, quote_via=quote)
 
 
@@ -157,7 +160,7 @@ def _passage_entry(p: Passage) -> str:
     )
 
 
-def sources_html(answer: Answer, turn: int) -> str:
+def sources_html(answer: Answer, turn: int, collection: str | None = None) -> str:
     """The collapsible block under an answer: its citations, or for a refusal the nearest passages."""
     if answer.refused or not answer.citations:
         if not answer.passages:
@@ -167,7 +170,7 @@ def sources_html(answer: Answer, turn: int) -> str:
             f'<details class="qa-sources qa-nearest" open><summary>Nearest passages ({len(answer.passages)})'
             f'</summary><ol class="qa-source-list">{items}</ol></details>'
         )
-    items = "".join(_citation_entry(c, turn, answer.passages) for c in answer.citations)
+    items = "".join(_citation_entry(c, turn, answer.passages, collection) for c in answer.citations)
     return (
         f'<details class="qa-sources"><summary>Sources ({len(answer.citations)})</summary>'
         f'<ol class="qa-source-list">{items}</ol></details>'
@@ -199,9 +202,9 @@ def meta_html(answer: Answer) -> str:
             f'{answer.retrieval_seconds:.2f} s · answered in {answering:.2f} s</div>')
 
 
-def answer_html(answer: Answer, turn: int) -> str:
+def answer_html(answer: Answer, turn: int, collection: str | None = None) -> str:
     """A finished answer: its short answer in bold above the quotes (markers linked), any
-    notice, and its sources block."""
+    notice, and its sources block (``collection``: the knowledge base its viewer links read)."""
     numbers = [c.number for c in answer.citations]
     lead, rest = _short_lead(answer)
     body = link_markers(_text(rest), turn, numbers)
@@ -214,11 +217,11 @@ def answer_html(answer: Answer, turn: int) -> str:
     if answer.refused:
         return (
             f'<div class="qa-answer qa-refused"><div class="qa-refused-label">Not found in the documents</div>'
-            f'<div class="qa-text">{body}</div>{notice}{sources_html(answer, turn)}{meta}</div>'
+            f'<div class="qa-text">{body}</div>{notice}{sources_html(answer, turn, collection)}{meta}</div>'
         )
     return (
         f'<div class="qa-answer"><div class="qa-text">{body}</div>{notice}'
-        f"{sources_html(answer, turn)}{meta}</div>"
+        f"{sources_html(answer, turn, collection)}{meta}</div>"
     )
 
 
