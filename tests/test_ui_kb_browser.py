@@ -63,6 +63,11 @@ def test_a_new_knowledge_base_from_an_upload_answers_then_switching_back_cites_t
             assert "qa-error" not in (reply.get_attribute("class") or ""), app.log_tail()
             expect(reply.locator(".qa-text")).to_contain_text("312")
             assert cited_files(reply) == {"larkspur_minutes.txt"}
+            reply.locator("a.qa-open").first.click()  # the viewer reads this knowledge base's document
+            viewer = page.locator("#qa-viewer")
+            expect(viewer.locator("mark.qa-view-quote")).to_contain_text("312 pear trees")
+            assert viewer.locator(".qa-viewer-text").text_content() == ORCHARD
+            page.keyboard.press("Escape")
             reply = b.ask(page, SEED_QUESTION)  # the seeds are not in this knowledge base
             expect(reply).to_contain_text("Not found in the documents")
 

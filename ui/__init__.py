@@ -5,9 +5,10 @@
 
 :class:`Settings` is ``qa.Settings`` plus the web app's (host, port, login, upload limit).
 
-Only :mod:`ui.app` imports gradio and only :mod:`ui.api` fastapi (both are loaded on first
-use); :mod:`ui.server` puts them on one uvicorn server. :mod:`ui.handlers`, :mod:`ui.render`
-and :mod:`ui.uploads` stay importable (and testable) without them.
+Only :mod:`ui.app` imports gradio, and the routes of the JSON API are :mod:`ui.api` and
+:mod:`ui.documents_api` (fastapi); :mod:`ui.server` puts them on one uvicorn server. The rest
+(:mod:`ui.handlers`, :mod:`ui.conversations`, :mod:`ui.render`, :mod:`ui.uploads`) stays
+importable (and testable) without gradio.
 """
 from __future__ import annotations
 
