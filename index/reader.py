@@ -35,6 +35,9 @@ class SearchResult:
     generation: int
 
 
+CHUNK_CACHE = 10_000
+
+
 class IndexReader:
     """One per process is enough; thread-safe. Expensive parts can be passed in."""
 
@@ -54,6 +57,8 @@ class IndexReader:
         self._documents: LRU[tuple, list[Chunk]] = LRU(128)  # by generation and source
         self._texts: LRU[tuple, DocumentText] = LRU(8)  # whole texts (the viewer), by generation and source
         self._queries: LRU[str, np.ndarray] = LRU(64)  # by text (one embedder per reader)
+        # chunks read by id (hits, neighbours), by generation and id: ~20 MB at most
+        self._chunk_cache: LRU[tuple, Chunk] = LRU(CHUNK_CACHE)
         self._last_state: IndexState | None = None
         self._bm25_lock = threading.Lock()  # one thread loads (or builds) a generation's BM25
 
@@ -208,12 +213,29 @@ class IndexReader:
             else:
                 hits = self._keyword_index(state).search(query, keyword_k)
             chunks = {h.chunk.id: h.chunk for h in dense}  # read already: fetch only the others
-            chunks.update(self.store.chunks(state, [i for i, _ in hits if i not in chunks]))
+            chunks.update(self._read_chunks(state, [i for i, _ in hits if i not in chunks]))
             keyword = [ScoredChunk(chunks[i], s) for i, s in hits if i in chunks]
             if self.store.require_state().generation == state.generation and len(keyword) == len(hits):
                 self._last_state = state
                 return SearchResult(tuple(dense), tuple(keyword), state.generation)
         return SearchResult(tuple(dense), tuple(keyword), state.generation)
+
+    def _read_chunks(self, state: IndexState, ids: Sequence[str]) -> dict[str, Chunk]:
+        """The chunks of these ids visible at ``state``'s generation: those read for an
+        earlier question of the same generation from memory, the rest from the store."""
+        key = generation_key(self.store, state)
+        out, missing = {}, []
+        for i in ids:
+            chunk = self._chunk_cache.get((key, i))
+            if chunk is None:
+                missing.append(i)
+            else:
+                out[i] = chunk
+        if missing:
+            for i, chunk in self.store.chunks(state, missing).items():
+                self._chunk_cache.put((key, i), chunk)
+                out[i] = chunk
+        return out
 
     def neighbourhoods(self, chunks: Sequence[Chunk], window: int) -> dict[str, list[Chunk] | None]:
         """Per source of ``chunks``: those chunks and up to ``window`` chunks before and
@@ -234,7 +256,7 @@ class IndexReader:
             i = positions.get(c.id)
             if i is not None:
                 wanted.update(ids[max(0, i - window) : i + window + 1])
-        found = self.store.chunks(state, sorted(wanted)) if window and wanted else {}
+        found = self._read_chunks(state, sorted(wanted)) if window and wanted else {}
         asked: dict[str, list[Chunk]] = {}
         for c in chunks:
             asked.setdefault(c.source, []).append(c)

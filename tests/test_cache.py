@@ -105,3 +105,24 @@ def test_an_index_deleted_and_rebuilt_under_its_name_serves_only_the_new_documen
         assert all(v is None for v in a_vectors) and all(v is not None for v in b_vectors)
         a_entities, b_entities = entities[: len(a_sentences)], entities[len(a_sentences):]
         assert all(e is None for e in a_entities) and all(e is not None for e in b_entities)
+
+
+def test_chunks_read_by_id_are_read_once_per_generation(qa_settings_factory, embedder, monkeypatch):
+    s = qa_settings_factory(collection="chunk-cache", chunk_size=64, chunk_overlap=16)
+    corpus = s.source_dir / "corpus.jsonl"
+    write_jsonl(corpus, A)
+    build_index(s, embedder=embedder, show_progress=False)
+    reader = IndexReader(s, embedder=embedder)
+    read: list[str] = []
+    real = reader.store.chunks
+    monkeypatch.setattr(reader.store, "chunks", lambda state, ids: read.extend(ids) or real(state, ids))
+    question = "What happened in the eruption, and how long does the soup cook?"
+    first = retrieve(reader, question, 3)
+    assert read  # keyword hits and neighbours come from the store ...
+    read.clear()
+    assert retrieve(reader, question, 3) == first and read == []  # ... once
+
+    write_jsonl(corpus, [A[0], {**A[1], "text": "The northern island has three harbours now."}])
+    build_index(s, embedder=embedder, show_progress=False)  # a new generation: read again
+    around = reader.neighbourhoods(reader.document_chunks("more"), 1)
+    assert [c.text for c in around["more"]] == ["The northern island has three harbours now."]
