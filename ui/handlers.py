@@ -8,6 +8,7 @@ so it sees every rebuild) and a store for the documents list.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
@@ -21,6 +22,7 @@ from .uploads import save_uploads
 
 log = logging.getLogger(__name__)
 
+ASK_CONCURRENCY = 4  # questions answered at once, across the page, Gradio's /ask and /api/ask
 UNEXPECTED = "Something went wrong on the server; its log has the details. Please try again."
 
 Progress = Callable[..., Any]  # progress(value_or_(done, total)_or_None, desc=...)
@@ -45,6 +47,8 @@ class Handlers:
         self.settings = settings
         self.assistant = assistant
         self._store = store
+        # one limiter for every way in, so a burst of API calls queues behind the page's turns
+        self.asking = threading.BoundedSemaphore(ASK_CONCURRENCY)
 
     @property
     def store(self) -> ChromaStore:
@@ -74,15 +78,16 @@ class Handlers:
         yield "", messages, turns
         partial, answer = "", None
         try:
-            notice = ensure_index(self.assistant)
-            for piece in self.assistant.stream(question, tuple(turns), answerer=answerer, top_k=int(top_k),
-                                               sources=list(sources or ()) or None):
-                if isinstance(piece, Answer):
-                    answer = piece.with_notice(notice)
-                else:
-                    partial += piece
-                    messages[-1] = {"role": "assistant", "content": render.streaming_html(partial)}
-                    yield "", messages, turns
+            with self.asking:
+                notice = ensure_index(self.assistant)
+                for piece in self.assistant.stream(question, tuple(turns), answerer=answerer, top_k=int(top_k),
+                                                   sources=list(sources or ()) or None):
+                    if isinstance(piece, Answer):
+                        answer = piece.with_notice(notice)
+                    else:
+                        partial += piece
+                        messages[-1] = {"role": "assistant", "content": render.streaming_html(partial)}
+                        yield "", messages, turns
             if answer is None:
                 raise RuntimeError("the assistant's stream ended without an Answer")
         except QAError as exc:
@@ -105,9 +110,10 @@ class Handlers:
         if not question:
             raise BadRequest("Type a question.")
         try:
-            notice = ensure_index(self.assistant)
-            answer = self.assistant.ask(question, tuple(history), answerer=answerer or None,
-                                        top_k=top_k or None, sources=sources or None)
+            with self.asking:
+                notice = ensure_index(self.assistant)
+                answer = self.assistant.ask(question, tuple(history), answerer=answerer or None,
+                                            top_k=top_k or None, sources=sources or None)
             return answer.with_notice(notice).to_dict()
         except QAError:
             raise
