@@ -47,7 +47,7 @@ class Handlers:
         self.settings = settings
         self.assistant = assistant
         self._store = store
-        # one limiter for every way in, so a burst of API calls queues behind the page's turns
+        # one limit for every way in, so a burst of API calls waits its turn behind the page's
         self.asking = threading.BoundedSemaphore(ASK_CONCURRENCY)
 
     @property
@@ -55,6 +55,12 @@ class Handlers:
         if self._store is None:
             self._store = ChromaStore(self.settings)
         return self._store
+
+    def limited(self, pieces: Iterator) -> Iterator:
+        """``pieces`` (an answer being streamed) produced while holding one of the
+        :data:`ASK_CONCURRENCY` slots; the slot is given back when it ends or is closed."""
+        with self.asking:
+            yield from pieces
 
     # ---- chat ----------------------------------------------------------------------------
     def chat(
@@ -78,16 +84,15 @@ class Handlers:
         yield "", messages, turns
         partial, answer = "", None
         try:
-            with self.asking:
-                notice = ensure_index(self.assistant)
-                for piece in self.assistant.stream(question, tuple(turns), answerer=answerer, top_k=int(top_k),
-                                                   sources=list(sources or ()) or None):
-                    if isinstance(piece, Answer):
-                        answer = piece.with_notice(notice)
-                    else:
-                        partial += piece
-                        messages[-1] = {"role": "assistant", "content": render.streaming_html(partial)}
-                        yield "", messages, turns
+            notice = ensure_index(self.assistant)
+            for piece in self.limited(self.assistant.stream(question, tuple(turns), answerer=answerer,
+                                                            top_k=int(top_k), sources=list(sources or ()) or None)):
+                if isinstance(piece, Answer):
+                    answer = piece.with_notice(notice)
+                else:
+                    partial += piece
+                    messages[-1] = {"role": "assistant", "content": render.streaming_html(partial)}
+                    yield "", messages, turns
             if answer is None:
                 raise RuntimeError("the assistant's stream ended without an Answer")
         except QAError as exc:
@@ -110,8 +115,8 @@ class Handlers:
         if not question:
             raise BadRequest("Type a question.")
         try:
+            notice = ensure_index(self.assistant)
             with self.asking:
-                notice = ensure_index(self.assistant)
                 answer = self.assistant.ask(question, tuple(history), answerer=answerer or None,
                                             top_k=top_k or None, sources=sources or None)
             return answer.with_notice(notice).to_dict()
