@@ -390,3 +390,23 @@ def test_an_error_after_the_first_delta_is_an_error_event(ui_settings_factory, t
     assert stream[1][1] == {"detail": "The LLM stopped answering; check OPENAI_BASE_URL and try again.", "status": 503}
     # the limiter slot was given back
     assert all(handlers.asking.acquire(timeout=1) for _ in range(4))
+
+
+def test_an_llm_answer_streams_piece_by_piece(ui_settings_factory, tmp_path, llm_server):
+    import shutil
+
+    shutil.copytree(b.SEEDS, tmp_path / "docs")
+    settings = ui_settings_factory(openai_base_url=llm_server.base_url, openai_api_key=llm_server.api_key,
+                                   llm_model="smollm2", top_k=2)
+    client, _ = _client(settings)
+    with client.stream("POST", "/api/ask/stream", json={"question": QUESTION, "answerer": "llm"}) as r:
+        assert r.status_code == 200
+        stream = events(r.read().decode())
+    kinds = [k for k, _ in stream]
+    assert kinds[-1] == "answer" and kinds.count("delta") >= 2 and set(kinds[:-1]) == {"delta"}
+    final = stream[-1][1]
+    assert final["answerer"] == "llm" and "LLM" not in (final["notice"] or ""), final  # not the fallback
+    assert final["notice"].startswith("There was no index yet")  # this app built it for the question
+    assert final["citations"] and "[1]" in final["text"]
+    for c in final["citations"]:  # whatever the small model wrote, it quotes the document verbatim
+        assert c["verified"] and b.SEED_TEXT[c["start"]:c["end"]] == c["quote"]
