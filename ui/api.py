@@ -21,7 +21,7 @@ import logging
 import secrets
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict
 from pathlib import Path
 from typing import Literal
@@ -39,6 +39,7 @@ from index import (
     BadRequest, BuildInProgress, BuildReport, EmbedderMismatch, EmbedderUnavailable, IndexMissing,
     QAError, StoreUnavailable, build_index, list_documents,
 )
+from qa import ensure_index
 from qa.errors import LLMUnavailable
 from qa.types import Answer, Turn
 
@@ -197,25 +198,17 @@ HTTP error as for `/api/ask`; after it, `event: error` with `{"detail": "...", "
 
 # ---- streaming ---------------------------------------------------------------------------------
 
-_END = object()
-
-
-def _next(pieces):
-    return next(pieces, _END)
-
-
 def _sse(event: str, data: dict) -> bytes:
     return f"event: {event}\ndata: {json.dumps(data)}\n\n".encode()
 
 
-def _answer_pieces(handlers: Handlers, body: AskRequest):
-    """Text deltas, then the final answer's dict (what ``Handlers.ask`` returns)."""
+def _answer_pieces(handlers: Handlers, body: AskRequest) -> Iterator[str | dict]:
+    """Text deltas, then the final answer's dict (what ``Handlers.ask`` returns); it raises
+    rather than end without one."""
     question = body.question.strip()
     if not question:
         raise BadRequest("Type a question.")
     with handlers.asking:  # the same limit as the page's questions
-        from qa import ensure_index
-
         notice = ensure_index(handlers.assistant)
         for piece in handlers.assistant.stream(question, body.turns(), answerer=body.answerer,
                                                top_k=body.top_k, sources=body.sources or None):
@@ -226,23 +219,20 @@ def _answer_pieces(handlers: Handlers, body: AskRequest):
     raise RuntimeError("the assistant's stream ended without an Answer")
 
 
-async def _events(first, pieces):
+async def _events(first: str | dict, pieces: Iterator[str | dict]):
+    """The server-sent events of an answer whose first piece is ``first``."""
     piece = first
     try:
-        while piece is not _END:
-            if isinstance(piece, dict):
-                yield _sse("answer", piece)
-                return
+        while not isinstance(piece, dict):
             yield _sse("delta", {"text": piece})
             try:
-                piece = await run_in_threadpool(_next, pieces)
+                piece = await run_in_threadpool(next, pieces)  # the assistant is synchronous
             except Exception as exc:
                 status, message = error_status(exc)
                 yield _sse("error", {"detail": message, "status": status})
                 return
-        status, message = error_status(RuntimeError("the answer stream ended without an answer"))
-        yield _sse("error", {"detail": message, "status": status})
-    finally:  # a client gone mid-answer: release the limiter now (nothing is running in it here)
+        yield _sse("answer", piece)
+    finally:  # a client gone mid-answer: give the slot back now (nothing runs in ``pieces`` here)
         pieces.close()
 
 
@@ -274,7 +264,7 @@ def router(settings: Settings, handlers: Handlers, gradio_app: Callable[[], obje
                   "description": "delta events, then one answer event"}))
     async def ask_stream(body: AskRequest) -> StreamingResponse:
         pieces = _answer_pieces(handlers, body)
-        first = await run_in_threadpool(_next, pieces)  # an error here is an HTTP error
+        first = await run_in_threadpool(next, pieces)  # an error here is an HTTP error
         return StreamingResponse(_events(first, pieces), media_type="text/event-stream",
                                  headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 
