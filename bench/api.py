@@ -102,6 +102,9 @@ questions twice over between them. Produced by `{command}` ({when}; load average
 |---|---|---|---|---|---|---|
 {row(1, one)}
 {row(8, eight)}
+
+With more clients than cores (and than answering slots) a request mostly waits for the others:
+its latency is about clients / requests per second; requests per second is what more clients buy.
 """
 
 
