@@ -24,7 +24,7 @@ import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import asdict
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, File, HTTPException, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
@@ -280,7 +280,7 @@ def router(settings: Settings, handlers: Handlers, gradio_app: Callable[[], obje
               "A file already there with the same bytes is `unchanged`; another file with the same "
               "name is kept, the new one saved as `name-2`.",
               response_model=None, responses=_errors(400, ok={"model": UploadResult}))
-    def upload(files: list[UploadFile] = File(description="One or more files")) -> dict:
+    def upload(files: Annotated[list[UploadFile], File(description="One or more files")]) -> dict:
         return asdict(_save(files, settings))
 
     @api.post("/rebuild", summary="Bring the index up to date with the source folder",
