@@ -10,6 +10,10 @@ temporary one under bench/out/):
   (d) one changed document: chunks re-embedded vs the document's chunks
   (e) peak RSS of the full build (its own subprocess)
   (f) Assistant.ask latency (extractive) on the covid-qa index and on a ~100k-chunk copy
+  API latency: POST /api/ask of the running app, 1 and 8 concurrent clients (bench/api.py)
+
+``--only api`` runs the API latency alone (building the covid-qa index first unless
+``--workdir`` already holds it) and replaces its section of the report.
 
 ``--quick`` is a smoke test: 8 documents, a 10k-chunk copy, 30 questions. The scratch
 folder is removed at the end unless ``--keep`` or ``--workdir`` is given.
@@ -26,6 +30,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from . import api
 from .ingest import ROOT, run_worker
 
 DATASETS = ROOT.parent / "shared" / "datasets" / "covid-qa"
@@ -96,6 +101,8 @@ class Bench:
                                  embed_batch_size=base.embed_batch_size)
         self.rows: list[tuple[str, str, str, str]] = []  # figure, value, target, command
         self.results: dict = {}
+        self.command = "python -m bench"
+        self.api_section = ""
 
     def figure(self, name: str, value: str, target: str, command: str) -> None:
         self.rows.append((name, value, target, command))
@@ -159,6 +166,27 @@ class Bench:
         self.results = {"full": full, "raw": raw, "llama": llama, "noop": noop, "changed": changed,
                         "changed_doc_chunks": doc_chunks, "latency": small, "retrieval_latency": small_r,
                         "big": big, "big_latency": large, "big_retrieval_latency": large_r}
+        self.results["api"] = self.api_latency(corpus, questions)
+        return self.results
+
+    def api_latency(self, corpus: Path, questions: list[str]) -> dict:
+        """``POST /api/ask`` of ``python -m ui`` serving the covid-qa index (bench/api.py)."""
+        started, load = time.strftime("%Y-%m-%d %H:%M"), os.getloadavg()
+        result = api.api_latency(dict(self.params, source=str(corpus)), corpus,
+                                 questions[: 20 if self.args.quick else self.args.api_questions], self.work)
+        self.api_section = api.section(result, self.command, started, load)
+        print(self.api_section, flush=True)
+        return result
+
+    def run_api_only(self) -> dict:
+        a = self.args
+        corpus = self.work / "src" / "corpus.jsonl"
+        if not corpus.exists():
+            _copy_corpus(a.corpus, corpus, 8 if a.quick else None)
+        build = run_worker("build", **dict(self.params, source=str(corpus)))  # incremental: a no-op when built
+        print(f"covid-qa index: {build['chunks_total']} chunks ({build['seconds']:.1f} s to build or check)", flush=True)
+        questions = [json.loads(line)["question"] for line in a.questions.read_text(encoding="utf-8").splitlines() if line.strip()]
+        self.results = {"api": self.api_latency(corpus, questions)}
         return self.results
 
 
@@ -203,7 +231,8 @@ Raw results:
 ```json
 {json.dumps(bench.results, indent=2)}
 ```
-"""
+
+{bench.api_section}"""
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -217,6 +246,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--questions", type=Path, default=DATASETS / "questions.jsonl")
     p.add_argument("--big-chunks", type=int, default=100_000)
     p.add_argument("--latency-questions", type=int, default=200)
+    p.add_argument("--api-questions", type=int, default=100, help="questions for the API latency")
+    p.add_argument("--only", choices=["api"], help="run only this part (api: the API latency)")
     p.add_argument("--workdir", type=Path, help="scratch folder (default: a new one under bench/out/)")
     p.add_argument("--keep", action="store_true", help="keep the scratch folder (kept anyway with --workdir)")
     p.add_argument("--out", type=Path, help="markdown report (default docs/benchmarks.md; --quick: none)")
@@ -227,8 +258,9 @@ def main(argv: list[str] | None = None) -> int:
     info = machine()
     print(f"machine: {info}", flush=True)
     bench = Bench(args)
+    bench.command = command
     try:
-        bench.run()
+        bench.run_api_only() if args.only == "api" else bench.run()
     finally:
         if not (args.keep or args.workdir):
             import shutil
@@ -237,7 +269,11 @@ def main(argv: list[str] | None = None) -> int:
     out = args.out or (None if args.quick else ROOT / "docs" / "benchmarks.md")
     if out:
         out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(render(bench, info, command, started), encoding="utf-8")
+        if args.only == "api":  # its own section, the other figures kept
+            old = out.read_text(encoding="utf-8") if out.exists() else "# Benchmarks\n"
+            out.write_text(api.splice(old, bench.api_section), encoding="utf-8")
+        else:
+            out.write_text(render(bench, info, command, started), encoding="utf-8")
         print(f"wrote {out}")
     return 0
 

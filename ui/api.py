@@ -1,6 +1,7 @@
 """The JSON API under ``/api``, beside the Gradio app on the same server (the one fastapi module).
 
-Every route calls the same :class:`ui.handlers.Handlers` the page uses. Who may call it:
+Every route calls the same :class:`ui.handlers.Handlers` (and assistant, and limit on questions
+answered at once) the page uses. Who may call it:
 
 * with a login (``QA_UI_AUTH=user:password``): HTTP Basic with those credentials, or the
   browser's Gradio session cookie (so links from the page work), or ``Authorization: Bearer
@@ -8,23 +9,47 @@ Every route calls the same :class:`ui.handlers.Handlers` the page uses. Who may 
 * without a login: only clients on the loopback address (the UI's default binding), or a
   bearer token when ``QA_API_TOKEN`` is set.
 
-OpenAPI: ``/api/docs`` (the page) and ``/api/openapi.json``.
+Errors are ``{"detail": "<what to do>"}`` with the status :func:`error_status` gives each
+:class:`index.QAError` (the same message the page shows); a body that does not fit the schema
+is FastAPI's 422. OpenAPI: ``/api/docs`` (the page, served offline) and ``/api/openapi.json``.
 """
 from __future__ import annotations
 
 import ipaddress
+import json
+import logging
 import secrets
-from collections.abc import Callable
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator
+from dataclasses import asdict
+from pathlib import Path
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Request
-from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi import APIRouter, Depends, File, HTTPException, Request, UploadFile
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBasic, HTTPBasicCredentials, HTTPBearer
+from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from index import list_documents
+from index import (
+    BadRequest, BuildInProgress, BuildReport, EmbedderMismatch, EmbedderUnavailable, IndexMissing,
+    QAError, StoreUnavailable, build_index, list_documents,
+)
+from qa import ensure_index
+from qa.errors import LLMUnavailable
+from qa.types import Answer, Turn
 
+from . import api_docs
 from .guard import has_session
-from .handlers import Handlers
+from .handlers import UNEXPECTED, Handlers, ServerError
 from .settings import Settings, parse_auth
+from .uploads import UploadResult, save_uploads
+
+log = logging.getLogger(__name__)
 
 _basic = HTTPBasic(auto_error=False, description="QA_UI_AUTH's user and password")
 _bearer = HTTPBearer(auto_error=False, description="QA_API_TOKEN")
@@ -66,20 +91,218 @@ def access(settings: Settings, gradio_app: Callable[[], object | None]):
     return check
 
 
+# ---- errors: the one place that gives each error its HTTP status -------------------------------
+
+_STATUS: tuple[tuple[type[QAError], int], ...] = (
+    (ServerError, 500),
+    (BadRequest, 400),
+    (IndexMissing, 409), (EmbedderMismatch, 409), (BuildInProgress, 409),
+    (LLMUnavailable, 503), (EmbedderUnavailable, 503), (StoreUnavailable, 503),
+)
+
+
+def error_status(exc: Exception) -> tuple[int, str]:
+    """An error's HTTP status and message; anything unexpected is logged and told as
+    :data:`ui.handlers.UNEXPECTED`."""
+    if isinstance(exc, QAError):
+        status = next((code for kind, code in _STATUS if isinstance(exc, kind)), 400)
+        return status, str(exc)
+    log.error("an API request failed", exc_info=exc)
+    return 500, UNEXPECTED
+
+
+class _Route(APIRoute):
+    """A route whose errors become ``{"detail": message}`` with :func:`error_status`'s status."""
+
+    def get_route_handler(self):
+        handler = super().get_route_handler()
+
+        async def route(request: Request):
+            try:
+                return await handler(request)
+            except (StarletteHTTPException, RequestValidationError):
+                raise
+            except Exception as exc:
+                status, message = error_status(exc)
+                return JSONResponse({"detail": message}, status_code=status)
+
+        return route
+
+
+# ---- what goes in and out ---------------------------------------------------------------------
+
+class Error(BaseModel):
+    detail: str = Field(examples=["Type a question."])
+
+
+class Exchange(BaseModel):
+    question: str
+    answer: str = ""
+
+
+class AskRequest(BaseModel):
+    question: str = Field(description="What to ask the documents.",
+                          examples=["how many personnel were injured?"])
+    history: list[Exchange] = Field(default_factory=list, description="Earlier turns, oldest first, "
+                                    "for a follow-up question.")
+    sources: list[str] = Field(default_factory=list, description="Ask only these documents: exact "
+                               "names or glob patterns such as `reports/*.pdf` (empty: all).")
+    top_k: int | None = Field(None, ge=1, le=50, description="Passages retrieved (default: QA_TOP_K).")
+    answerer: Literal["extractive", "llm", "auto"] | None = Field(
+        None, description="`extractive` (offline), `llm` (OPENAI_BASE_URL), `auto` (default: QA_ANSWERER).")
+
+    model_config = {"json_schema_extra": {"examples": [
+        {"question": "how many personnel were injured?", "top_k": 5, "answerer": "extractive"},
+        {"question": "Where were they?", "history": [
+            {"question": "How many militants were killed?", "answer": "Six militants were killed [1]."}]},
+    ]}}
+
+    def turns(self) -> tuple[Turn, ...]:
+        return tuple(Turn(t.question, t.answer) for t in self.history)
+
+
+class Health(BaseModel):
+    status: Literal["ok"] = "ok"
+    documents: int
+    chunks: int
+
+
+class Document(BaseModel):
+    source: str
+    title: str
+    chunks: int
+    indexed_at: str
+
+
+def _errors(*codes: int, ok: dict | None = None) -> dict:
+    described = {400: "A bad request: the message says what to change.",
+                 409: "No index yet (the message says how to build it), or a build is running.",
+                 500: "Unexpected; the server's log has the details.",
+                 503: "The LLM, the embeddings endpoint or Chroma is not answering."}
+    return {code: {"model": Error, "description": described[code]} for code in codes} | ({200: ok} if ok else {})
+
+
+ANSWER_EXAMPLE = {
+    "question": "how many personnel were injured?", "text": "Eight U.S. personnel were injured [1].",
+    "citations": [{"number": 1, "source": "us-strikes.txt", "title": "US strikes", "quote": "...",
+                   "start": 120, "end": 190, "score": 0.82, "verified": True, "chunk_id": "c1", "page": None}],
+    "refused": False, "passages": [], "answerer": "extractive", "notice": None, "seconds": 0.09,
+    "retrieval_query": "how many personnel were injured?", "retrieval_seconds": 0.03, "flags": [],
+    "short_answer": None, "sources": [],
+}
+STREAM_DOC = """Server-sent events: `event: delta` with `{"text": "..."}` per piece of the answer as it is
+written, then `event: answer` with the final answer (as `POST /api/ask` returns it; its text is
+authoritative: checks may drop sentences already streamed). An error before the first event is an
+HTTP error as for `/api/ask`; after it, `event: error` with `{"detail": "...", "status": N}`."""
+
+
+# ---- streaming ---------------------------------------------------------------------------------
+
+def _sse(event: str, data: dict) -> bytes:
+    return f"event: {event}\ndata: {json.dumps(data)}\n\n".encode()
+
+
+def _answer_pieces(handlers: Handlers, body: AskRequest) -> Iterator[str | dict]:
+    """Text deltas, then the final answer's dict (what ``Handlers.ask`` returns); it raises
+    rather than end without one."""
+    question = body.question.strip()
+    if not question:
+        raise BadRequest("Type a question.")
+    with handlers.asking:  # the same limit as the page's questions
+        notice = ensure_index(handlers.assistant)
+        for piece in handlers.assistant.stream(question, body.turns(), answerer=body.answerer,
+                                               top_k=body.top_k, sources=body.sources or None):
+            if isinstance(piece, Answer):
+                yield piece.with_notice(notice).to_dict()
+                return
+            yield piece
+    raise RuntimeError("the assistant's stream ended without an Answer")
+
+
+async def _events(first: str | dict, pieces: Iterator[str | dict]):
+    """The server-sent events of an answer whose first piece is ``first``."""
+    piece = first
+    try:
+        while not isinstance(piece, dict):
+            yield _sse("delta", {"text": piece})
+            try:
+                piece = await run_in_threadpool(next, pieces)  # the assistant is synchronous
+            except Exception as exc:
+                status, message = error_status(exc)
+                yield _sse("error", {"detail": message, "status": status})
+                return
+        yield _sse("answer", piece)
+    finally:  # a client gone mid-answer: give the slot back now (nothing runs in ``pieces`` here)
+        pieces.close()
+
+
+# ---- the routes --------------------------------------------------------------------------------
+
 def router(settings: Settings, handlers: Handlers, gradio_app: Callable[[], object | None]) -> APIRouter:
-    api = APIRouter(prefix="/api", dependencies=[Depends(access(settings, gradio_app))])
+    api = APIRouter(prefix="/api", dependencies=[Depends(access(settings, gradio_app))], route_class=_Route)
+    api_docs.add_routes(api)
 
-    @api.get("/openapi.json", include_in_schema=False)
-    def openapi(request: Request) -> dict:
-        return request.app.openapi()
-
-    @api.get("/docs", include_in_schema=False)
-    def docs():
-        return get_swagger_ui_html(openapi_url="/api/openapi.json", title="Document Q&A API")
-
-    @api.get("/health", summary="Is the app up, and how big is its index")
-    def health() -> dict:
+    @api.get("/health", summary="Is the app up, and how big is its index", response_model=Health)
+    def health() -> Health:
         docs = list_documents(handlers.store) if handlers.store.read_state() is not None else []
-        return {"status": "ok", "documents": len(docs), "chunks": sum(d.chunks for d in docs)}
+        return Health(documents=len(docs), chunks=sum(d.chunks for d in docs))
+
+    @api.post("/ask", summary="Answer a question from the documents, with verified citations",
+              response_model=None, responses=_errors(400, 409, 500, 503, ok={
+                  "model": Answer, "description": "The answer (`Answer.to_dict()`): `text` with [n] "
+                  "markers, `citations` quoting the documents verbatim at character offsets, ...",
+                  "content": {"application/json": {"example": ANSWER_EXAMPLE}}}))
+    def ask(body: AskRequest) -> dict:
+        return handlers.ask(body.question, top_k=body.top_k, answerer=body.answerer,
+                            sources=body.sources or None, history=body.turns())
+
+    @api.post("/ask/stream", summary="The same answer, streamed as server-sent events",
+              description=STREAM_DOC, response_class=StreamingResponse,
+              responses=_errors(400, 409, 500, 503, ok={
+                  "content": {"text/event-stream": {"example": 'event: delta\ndata: {"text": "Eight U.S. '
+                              'personnel were injured [1]."}\n\nevent: answer\ndata: {"question": ...}\n\n'}},
+                  "description": "delta events, then one answer event"}))
+    async def ask_stream(body: AskRequest) -> StreamingResponse:
+        pieces = _answer_pieces(handlers, body)
+        first = await run_in_threadpool(next, pieces)  # an error here is an HTTP error
+        return StreamingResponse(_events(first, pieces), media_type="text/event-stream",
+                                 headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+
+    @api.get("/documents", summary="The indexed documents", response_model=list[Document],
+             responses=_errors(409, 503))
+    def documents() -> list[Document]:
+        return [Document(source=d.source, title=d.title, chunks=d.chunks, indexed_at=d.indexed_at)
+                for d in list_documents(handlers.store)]
+
+    @api.post("/documents", summary="Upload documents into the source folder (then rebuild)",
+              description="The same checks as the page's upload: a type the index reads, not empty, "
+              f"at most QA_UPLOAD_MAX_MB ({settings.upload_max_mb} MB), content matching the type. "
+              "A file already there with the same bytes is `unchanged`; another file with the same "
+              "name is kept, the new one saved as `name-2`.",
+              response_model=None, responses=_errors(400, ok={"model": UploadResult}))
+    def upload(files: Annotated[list[UploadFile], File(description="One or more files")]) -> dict:
+        return asdict(_save(files, settings))
+
+    @api.post("/rebuild", summary="Bring the index up to date with the source folder",
+              response_model=None, responses=_errors(400, 409, 500, 503, ok={"model": BuildReport}))
+    def rebuild() -> dict:
+        return build_index(settings, show_progress=False).to_dict()
 
     return api
+
+
+def _save(files: list[UploadFile], settings: Settings) -> UploadResult:
+    """Each upload in a folder of its own under its uploaded base name, then :func:`save_uploads`."""
+    with tempfile.TemporaryDirectory(prefix="qa-api-upload-") as tmp:
+        paths = []
+        for i, f in enumerate(files):
+            name = (f.filename or "").replace("\\", "/").rsplit("/", 1)[-1].replace("\x00", "")
+            while len(name.encode()) > 240:  # the file system's limit; safe_name shortens it anyway
+                name = name[1:]
+            folder = Path(tmp, str(i))
+            folder.mkdir()
+            path = folder / (name if name not in ("", ".", "..") else "upload")
+            with open(path, "wb") as out:
+                shutil.copyfileobj(f.file, out, 1 << 20)
+            paths.append(path)
+        return save_uploads(paths, settings)

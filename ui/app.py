@@ -19,7 +19,7 @@ from index import ChromaStore, QAError, environment
 
 from .assets import CSS, HEAD
 from .guard import LoginRequired
-from .handlers import Handlers, answerer_choices
+from .handlers import ASK_CONCURRENCY, Handlers, answerer_choices
 from .settings import Settings, parse_auth
 from .uploads import ALLOWED_SUFFIXES, allowed_types
 
@@ -28,7 +28,6 @@ EXAMPLES = (
     "Which group did the U.S. strikes target?",
     "How many U.S. troops are in Iraq and Syria?",
 )
-ASK_CONCURRENCY = 4  # questions answered at once, across all users and the /ask endpoint
 
 
 class _Events:

@@ -36,6 +36,7 @@ from .uploads import UploadResult, save_uploads
 
 log = logging.getLogger(__name__)
 
+ASK_CONCURRENCY = 4  # questions answered at once, across the page, Gradio's /ask and /api/ask
 UNEXPECTED = "Something went wrong on the server; its log has the details. Please try again."
 
 Progress = Callable[..., Any]  # progress(value_or_(done, total)_or_None, desc=...)
@@ -70,6 +71,9 @@ class Handlers:
         self._conversations: Conversations | None = None
         self._others: dict[str, Handlers] = {}
         self._lock = threading.Lock()
+        # one limit for every knowledge base and every way in: a burst of API calls waits its
+        # turn behind the page's
+        self.asking = threading.BoundedSemaphore(ASK_CONCURRENCY)
 
     @property
     def store(self) -> ChromaStore:
@@ -108,7 +112,7 @@ class Handlers:
             found = root._others.get(collection)
             if found is None:
                 found = Handlers(kb_settings, root._assistant_for(kb_settings), store)
-                found._root = root
+                found._root, found.asking = root, root.asking
                 root._others[collection] = found
             return found
 
@@ -173,6 +177,12 @@ class Handlers:
                 f"in {escape(str(self.on(name).settings.source_dir))}.</div>"
                 + render.build_report_html(report) + rejected), name
 
+    def limited(self, pieces: Iterator) -> Iterator:
+        """``pieces`` (an answer being streamed) produced while holding one of the
+        :data:`ASK_CONCURRENCY` slots; the slot is given back when it ends or is closed."""
+        with self.asking:
+            yield from pieces
+
     # ---- chat ----------------------------------------------------------------------------
     def chat(
         self, question: str, messages: list[dict] | None, turns: list[Turn] | None,
@@ -199,8 +209,8 @@ class Handlers:
         try:
             assistant = self.on(collection).assistant
             notice = ensure_index(assistant)
-            for piece in assistant.stream(question, tuple(turns), answerer=answerer, top_k=int(top_k),
-                                               sources=list(sources or ()) or None):
+            for piece in self.limited(assistant.stream(question, tuple(turns), answerer=answerer,
+                                                       top_k=int(top_k), sources=list(sources or ()) or None)):
                 if isinstance(piece, Answer):
                     answer = piece.with_notice(notice)
                 else:
@@ -252,8 +262,9 @@ class Handlers:
         try:
             assistant = self.on(collection).assistant
             notice = ensure_index(assistant)
-            answer = assistant.ask(question, tuple(history), answerer=answerer or None,
-                                        top_k=top_k or None, sources=sources or None)
+            with self.asking:
+                answer = assistant.ask(question, tuple(history), answerer=answerer or None,
+                                       top_k=top_k or None, sources=sources or None)
             return answer.with_notice(notice).to_dict()
         except QAError:
             raise
