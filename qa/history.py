@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import closing, contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
@@ -101,9 +101,11 @@ class History:
             db.execute("INSERT INTO conversations (id, created) VALUES (?, ?)", (conversation_id, _now()))
         return conversation_id
 
-    def add(self, conversation_id: str, answer: Answer, *, collection: str) -> int:
-        """Append ``answer`` as the conversation's next turn; returns its number (0-based)."""
-        data = json.dumps(answer.to_dict(), ensure_ascii=False)
+    def add(self, conversation_id: str, answer: Answer | Mapping, *, collection: str) -> int:
+        """Append ``answer`` (or its ``to_dict()``) as the conversation's next turn; returns its
+        number (0-based)."""
+        record = answer.to_dict() if isinstance(answer, Answer) else dict(answer)
+        data = json.dumps(record, ensure_ascii=False)
         with self._transaction(immediate=True) as db:
             self._require(db, conversation_id)
             (turn,) = db.execute(
@@ -112,7 +114,7 @@ class History:
             db.execute(
                 "INSERT INTO turns (conversation_id, turn, question, answer, answerer, collection, created) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (conversation_id, turn, answer.question, data, answer.answerer, collection, _now()),
+                (conversation_id, turn, record["question"], data, record["answerer"], collection, _now()),
             )
         return turn
 

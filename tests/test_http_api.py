@@ -198,7 +198,68 @@ def test_a_rebuild_while_another_runs_is_409(app, user):
 # ---- OpenAPI and its page ---------------------------------------------------------------------
 
 ROUTES = {("GET", "/api/health"), ("POST", "/api/ask"), ("POST", "/api/ask/stream"), ("GET", "/api/documents"),
-          ("POST", "/api/documents"), ("POST", "/api/rebuild")}
+          ("POST", "/api/documents"), ("POST", "/api/rebuild"), ("POST", "/api/conversations"),
+          ("GET", "/api/knowledge-bases")}
+
+
+def test_a_conversation_is_kept_exported_and_rated(app, user):
+    cid = user.post("/api/conversations").json()["conversation"]
+    first = user.post("/api/ask", json={"question": "How many militants were killed in the two strikes?",
+                                        "conversation": cid}).json()
+    assert first["conversation"] == cid and first["turn"] == 0 and "six militants" in first["text"]
+    follow = user.post("/api/ask/stream", json={"question": "Where were they?", "conversation": cid})
+    (kind, last), = [e for e in events(follow.text) if e[0] != "delta"]
+    assert kind == "answer" and last["turn"] == 1
+    assert last["retrieval_query"] != "Where were they?"  # the stored first turn was its history
+
+    md = user.get("/api/export", params={"conversation": cid, "format": "md"})
+    assert md.status_code == 200 and md.headers["content-type"].startswith("text/markdown")
+    assert "attachment" in md.headers["content-disposition"]
+    footnotes = re.findall(r"^\[\^\d+-(\d+)\]: .*?characters (\d+)–(\d+)", md.text, re.M)
+    assert footnotes, md.text
+    for _, start, end in footnotes:
+        assert b.SEED_TEXT[int(start):int(end)] in md.text  # each footnote quotes the document verbatim
+    exported = user.get("/api/export", params={"conversation": cid, "format": "json"}).json()
+    assert [a["question"] for a in exported] == ["How many militants were killed in the two strikes?",
+                                                 "Where were they?"]
+
+    r = user.post("/api/feedback", json={"conversation": cid, "turn": 1, "rating": "down", "comment": "vague"})
+    assert r.status_code == 200 and r.json() == {"ok": True}
+    import sqlite3
+
+    with sqlite3.connect(app.source_dir.parent / "chroma" / "history.sqlite3") as db:
+        assert db.execute("SELECT turn, rating, comment FROM feedback WHERE conversation_id = ?",
+                          (cid,)).fetchall() == [(1, "down", "vague")]
+    assert user.post("/api/feedback", json={"conversation": cid, "turn": 7, "rating": "up"}).status_code == 400
+    assert user.post("/api/feedback", json={"conversation": cid, "turn": 0, "rating": "meh"}).status_code == 422
+    for r in (user.get("/api/export", params={"conversation": "nope"}),
+              user.post("/api/ask", json={"question": QUESTION, "conversation": "nope"}),
+              user.post("/api/feedback", json={"conversation": "nope", "turn": 0, "rating": "up"})):
+        assert r.status_code == 404 and "no conversation" in r.json()["detail"], r.text
+
+
+def test_a_knowledge_base_over_http(app, user):
+    text = b"The Wexcombe lighthouse keeper logged 57 storms during the winter of 1911."
+    r = user.post("/api/knowledge-bases", data={"name": "lighthouse-logs"},
+                  files=[("files", ("keeper log.txt", text, "text/plain"))])
+    assert r.status_code == 200, r.text
+    assert r.json()["build"]["files_added"] == ["keeper_log.txt"]
+    names = {kb["name"]: kb for kb in user.get("/api/knowledge-bases").json()}
+    assert names["lighthouse-logs"]["documents"] == 1 and "documents" in names
+    kb = {"collection": "lighthouse-logs"}
+    answer = user.post("/api/ask", json={"question": "How many storms did the keeper log?", **kb}).json()
+    assert "57" in answer["text"] and {c["source"] for c in answer["citations"]} == {"keeper_log.txt"}
+    assert [d["source"] for d in user.get("/api/documents", params=kb).json()] == ["keeper_log.txt"]
+    assert user.get("/api/health", params=kb).json()["documents"] == 1
+    doc = user.get("/api/documents/keeper_log.txt/text", params=kb).json()
+    assert doc["text"] == text.decode()
+    assert user.get("/api/documents/keeper_log.txt/text").status_code == 404  # not in the default one
+    assert user.post("/api/rebuild", params=kb).json()["files_unchanged"] == 1
+    again = user.post("/api/knowledge-bases", data={"name": "lighthouse-logs"},
+                      files=[("files", ("x.txt", b"more", "text/plain"))])
+    assert again.status_code == 400 and "already exists" in again.json()["detail"]
+    bad = user.post("/api/ask", json={"question": QUESTION, "collection": "no-such-base"})
+    assert bad.status_code == 400 and "no knowledge base named" in bad.json()["detail"]
 
 
 def test_openapi_documents_every_route(user):

@@ -24,26 +24,27 @@ import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import asdict
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, HTTPException, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, StreamingResponse
 from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBasic, HTTPBasicCredentials, HTTPBearer
-from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from index import (
     BadRequest, BuildInProgress, BuildReport, EmbedderMismatch, EmbedderUnavailable, IndexMissing,
-    QAError, StoreUnavailable, build_index, list_documents,
+    NotFound, QAError, StoreUnavailable, list_documents,
 )
 from qa import ensure_index
 from qa.errors import LLMUnavailable
 from qa.types import Answer, Turn
 
 from . import api_docs
+from .api_models import ANSWER_EXAMPLE, STREAM_DOC, AskRequest, Document, Health
+from .api_models import errors as _errors
 from .guard import has_session
 from .handlers import UNEXPECTED, Handlers, ServerError
 from .settings import Settings, parse_auth
@@ -95,7 +96,7 @@ def access(settings: Settings, gradio_app: Callable[[], object | None]):
 
 _STATUS: tuple[tuple[type[QAError], int], ...] = (
     (ServerError, 500),
-    (BadRequest, 400),
+    (BadRequest, 400), (NotFound, 404),
     (IndexMissing, 409), (EmbedderMismatch, 409), (BuildInProgress, 409),
     (LLMUnavailable, 503), (EmbedderUnavailable, 503), (StoreUnavailable, 503),
 )
@@ -111,7 +112,7 @@ def error_status(exc: Exception) -> tuple[int, str]:
     return 500, UNEXPECTED
 
 
-class _Route(APIRoute):
+class ErrorRoute(APIRoute):
     """A route whose errors become ``{"detail": message}`` with :func:`error_status`'s status."""
 
     def get_route_handler(self):
@@ -129,73 +130,6 @@ class _Route(APIRoute):
         return route
 
 
-# ---- what goes in and out ---------------------------------------------------------------------
-
-class Error(BaseModel):
-    detail: str = Field(examples=["Type a question."])
-
-
-class Exchange(BaseModel):
-    question: str
-    answer: str = ""
-
-
-class AskRequest(BaseModel):
-    question: str = Field(description="What to ask the documents.",
-                          examples=["how many personnel were injured?"])
-    history: list[Exchange] = Field(default_factory=list, description="Earlier turns, oldest first, "
-                                    "for a follow-up question.")
-    sources: list[str] = Field(default_factory=list, description="Ask only these documents: exact "
-                               "names or glob patterns such as `reports/*.pdf` (empty: all).")
-    top_k: int | None = Field(None, ge=1, le=50, description="Passages retrieved (default: QA_TOP_K).")
-    answerer: Literal["extractive", "llm", "auto"] | None = Field(
-        None, description="`extractive` (offline), `llm` (OPENAI_BASE_URL), `auto` (default: QA_ANSWERER).")
-
-    model_config = {"json_schema_extra": {"examples": [
-        {"question": "how many personnel were injured?", "top_k": 5, "answerer": "extractive"},
-        {"question": "Where were they?", "history": [
-            {"question": "How many militants were killed?", "answer": "Six militants were killed [1]."}]},
-    ]}}
-
-    def turns(self) -> tuple[Turn, ...]:
-        return tuple(Turn(t.question, t.answer) for t in self.history)
-
-
-class Health(BaseModel):
-    status: Literal["ok"] = "ok"
-    documents: int
-    chunks: int
-
-
-class Document(BaseModel):
-    source: str
-    title: str
-    chunks: int
-    indexed_at: str
-
-
-def _errors(*codes: int, ok: dict | None = None) -> dict:
-    described = {400: "A bad request: the message says what to change.",
-                 409: "No index yet (the message says how to build it), or a build is running.",
-                 500: "Unexpected; the server's log has the details.",
-                 503: "The LLM, the embeddings endpoint or Chroma is not answering."}
-    return {code: {"model": Error, "description": described[code]} for code in codes} | ({200: ok} if ok else {})
-
-
-ANSWER_EXAMPLE = {
-    "question": "how many personnel were injured?", "text": "Eight U.S. personnel were injured [1].",
-    "citations": [{"number": 1, "source": "us-strikes.txt", "title": "US strikes", "quote": "...",
-                   "start": 120, "end": 190, "score": 0.82, "verified": True, "chunk_id": "c1", "page": None}],
-    "refused": False, "passages": [], "answerer": "extractive", "notice": None, "seconds": 0.09,
-    "retrieval_query": "how many personnel were injured?", "retrieval_seconds": 0.03, "flags": [],
-    "short_answer": None, "sources": [],
-}
-STREAM_DOC = """Server-sent events: `event: delta` with `{"text": "..."}` per piece of the answer as it is
-written, then `event: answer` with the final answer (as `POST /api/ask` returns it; its text is
-authoritative: checks may drop sentences already streamed). An error before the first event is an
-HTTP error as for `/api/ask`; after it, `event: error` with `{"detail": "...", "status": N}`."""
-
-
 # ---- streaming ---------------------------------------------------------------------------------
 
 def _sse(event: str, data: dict) -> bytes:
@@ -208,15 +142,33 @@ def _answer_pieces(handlers: Handlers, body: AskRequest) -> Iterator[str | dict]
     question = body.question.strip()
     if not question:
         raise BadRequest("Type a question.")
+    assistant = handlers.on(body.collection).assistant
+    history = _history(handlers, body)
     with handlers.asking:  # the same limit as the page's questions
-        notice = ensure_index(handlers.assistant)
-        for piece in handlers.assistant.stream(question, body.turns(), answerer=body.answerer,
-                                               top_k=body.top_k, sources=body.sources or None):
+        notice = ensure_index(assistant)
+        for piece in assistant.stream(question, history, answerer=body.answerer,
+                                      top_k=body.top_k, sources=body.sources or None):
             if isinstance(piece, Answer):
-                yield piece.with_notice(notice).to_dict()
+                yield _recorded(handlers, body, piece.with_notice(notice).to_dict())
                 return
             yield piece
     raise RuntimeError("the assistant's stream ended without an Answer")
+
+
+def _history(handlers: Handlers, body: AskRequest) -> tuple[Turn, ...]:
+    """The turns a question follows: ``history`` as given, else its conversation's."""
+    if body.history or body.conversation is None:
+        return body.turns()
+    return tuple(Turn(a["question"], a["text"]) for a in handlers.conversations.history.answers(body.conversation))
+
+
+def _recorded(handlers: Handlers, body: AskRequest, answer: dict) -> dict:
+    """``answer``, added to the request's conversation (with ``conversation`` and ``turn``) if any."""
+    if body.conversation is None:
+        return answer
+    kb = handlers.on(body.collection).settings.collection
+    turn = handlers.conversations.history.add(body.conversation, answer, collection=kb)
+    return {**answer, "conversation": body.conversation, "turn": turn}
 
 
 async def _events(first: str | dict, pieces: Iterator[str | dict]):
@@ -239,12 +191,14 @@ async def _events(first: str | dict, pieces: Iterator[str | dict]):
 # ---- the routes --------------------------------------------------------------------------------
 
 def router(settings: Settings, handlers: Handlers, gradio_app: Callable[[], object | None]) -> APIRouter:
-    api = APIRouter(prefix="/api", dependencies=[Depends(access(settings, gradio_app))], route_class=_Route)
+    api = APIRouter(prefix="/api", dependencies=[Depends(access(settings, gradio_app))], route_class=ErrorRoute)
     api_docs.add_routes(api)
 
     @api.get("/health", summary="Is the app up, and how big is its index", response_model=Health)
-    def health() -> Health:
-        docs = list_documents(handlers.store) if handlers.store.read_state() is not None else []
+    def health(collection: str | None = None) -> Health:
+        """``collection``: a knowledge base (default: QA_COLLECTION's)."""
+        store = handlers.on(collection).store if collection else handlers.store
+        docs = list_documents(store) if store.read_state() is not None else []
         return Health(documents=len(docs), chunks=sum(d.chunks for d in docs))
 
     @api.post("/ask", summary="Answer a question from the documents, with verified citations",
@@ -253,8 +207,12 @@ def router(settings: Settings, handlers: Handlers, gradio_app: Callable[[], obje
                   "markers, `citations` quoting the documents verbatim at character offsets, ...",
                   "content": {"application/json": {"example": ANSWER_EXAMPLE}}}))
     def ask(body: AskRequest) -> dict:
-        return handlers.ask(body.question, top_k=body.top_k, answerer=body.answerer,
-                            sources=body.sources or None, history=body.turns())
+        if body.conversation is not None:
+            handlers.conversations.history.answers(body.conversation)  # 404 before answering
+        answer = handlers.ask(body.question, top_k=body.top_k, answerer=body.answerer,
+                              sources=body.sources or None, history=_history(handlers, body),
+                              collection=body.collection)
+        return _recorded(handlers, body, answer)
 
     @api.post("/ask/stream", summary="The same answer, streamed as server-sent events",
               description=STREAM_DOC, response_class=StreamingResponse,
@@ -270,9 +228,10 @@ def router(settings: Settings, handlers: Handlers, gradio_app: Callable[[], obje
 
     @api.get("/documents", summary="The indexed documents", response_model=list[Document],
              responses=_errors(409, 503))
-    def documents() -> list[Document]:
+    def documents(collection: str | None = None) -> list[Document]:
+        """``collection``: a knowledge base (default: QA_COLLECTION's)."""
         return [Document(source=d.source, title=d.title, chunks=d.chunks, indexed_at=d.indexed_at)
-                for d in list_documents(handlers.store)]
+                for d in list_documents(handlers.on(collection).store)]
 
     @api.post("/documents", summary="Upload documents into the source folder (then rebuild)",
               description="The same checks as the page's upload: a type the index reads, not empty, "
@@ -280,29 +239,36 @@ def router(settings: Settings, handlers: Handlers, gradio_app: Callable[[], obje
               "A file already there with the same bytes is `unchanged`; another file with the same "
               "name is kept, the new one saved as `name-2`.",
               response_model=None, responses=_errors(400, ok={"model": UploadResult}))
-    def upload(files: Annotated[list[UploadFile], File(description="One or more files")]) -> dict:
-        return asdict(_save(files, settings))
+    def upload(files: Annotated[list[UploadFile], File(description="One or more files")],
+               collection: str | None = None) -> dict:
+        return asdict(_save(files, handlers.on(collection).settings))
 
     @api.post("/rebuild", summary="Bring the index up to date with the source folder",
               response_model=None, responses=_errors(400, 409, 500, 503, ok={"model": BuildReport}))
-    def rebuild() -> dict:
-        return build_index(settings, show_progress=False).to_dict()
+    def rebuild(collection: str | None = None) -> dict:
+        """``collection``: a knowledge base, rebuilt from its own folder (default: QA_COLLECTION's)."""
+        return handlers.build(collection).to_dict()
 
     return api
 
 
 def _save(files: list[UploadFile], settings: Settings) -> UploadResult:
-    """Each upload in a folder of its own under its uploaded base name, then :func:`save_uploads`."""
     with tempfile.TemporaryDirectory(prefix="qa-api-upload-") as tmp:
-        paths = []
-        for i, f in enumerate(files):
-            name = (f.filename or "").replace("\\", "/").rsplit("/", 1)[-1].replace("\x00", "")
-            while len(name.encode()) > 240:  # the file system's limit; safe_name shortens it anyway
-                name = name[1:]
-            folder = Path(tmp, str(i))
-            folder.mkdir()
-            path = folder / (name if name not in ("", ".", "..") else "upload")
-            with open(path, "wb") as out:
-                shutil.copyfileobj(f.file, out, 1 << 20)
-            paths.append(path)
-        return save_uploads(paths, settings)
+        return save_uploads(stage_uploads(files, Path(tmp)), settings)
+
+
+def stage_uploads(files: list[UploadFile], tmp: Path) -> list[Path]:
+    """Each upload in a folder of its own under ``tmp``, under its uploaded base name (for
+    :func:`ui.uploads.save_uploads`, which checks and names it)."""
+    paths = []
+    for i, f in enumerate(files):
+        name = (f.filename or "").replace("\\", "/").rsplit("/", 1)[-1].replace("\x00", "")
+        while len(name.encode()) > 240:  # the file system's limit; safe_name shortens it anyway
+            name = name[1:]
+        folder = tmp / str(i)
+        folder.mkdir()
+        path = folder / (name if name not in ("", ".", "..") else "upload")
+        with open(path, "wb") as out:
+            shutil.copyfileobj(f.file, out, 1 << 20)
+        paths.append(path)
+    return paths

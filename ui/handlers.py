@@ -314,6 +314,11 @@ class Handlers:
             return render.error_html(UNEXPECTED), self.documents(collection)
         return render.build_report_html(result), kb.documents()
 
+    def build(self, collection: str | None = None, progress: Progress | None = None) -> BuildReport:
+        """Bring knowledge base ``collection`` up to date with its folder (raises :class:`index.QAError`)."""
+        kb = self.on(collection)
+        return kb._build(kb.settings, progress, store=kb.store)
+
     def _build(self, settings: Settings, progress: Progress | None, store: ChromaStore) -> BuildReport:
         def report(stage: str, done: int, total: int) -> None:
             if progress is not None:

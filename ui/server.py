@@ -14,7 +14,7 @@ from starlette.routing import Mount
 
 from index import environment
 
-from . import api, documents_api
+from . import api, conversations_api, documents_api, knowledge_bases_api
 from .app import create_app, mount
 from .handlers import Handlers
 from .settings import Settings, parse_auth
@@ -37,6 +37,8 @@ def create_server(settings: Settings, *, assistant=None) -> FastAPI:
 
     server.include_router(api.router(settings, handlers, gradio_app))
     server.include_router(documents_api.router(settings, handlers, gradio_app))
+    server.include_router(conversations_api.router(settings, handlers, gradio_app))
+    server.include_router(knowledge_bases_api.router(settings, handlers, gradio_app))
     return mount(server, create_app(settings, handlers=handlers), settings)
 
 
