@@ -154,25 +154,22 @@ class IndexReader:
         """The named entities the build stored for these sentences of indexed chunks: ``()``
         for one without any, None for a text it did not analyse (not a sentence of the
         index, or no file was written): the caller runs :func:`index.nlp.entities` on those."""
+        return self._analysed(texts, self._entities, se.load)
+
+    def sentence_parses(self, texts: Sequence[str]) -> list[tuple[Token, ...] | None]:
+        """The parse the build stored for these sentences of indexed chunks (their tokens),
+        None for a text it did not parse: :func:`index.nlp.parse_sentences` takes both."""
+        return self._analysed(texts, self._parses, sp.load)
+
+    def _analysed(self, texts: Sequence[str], cache: LRU, load) -> list:
+        """What the live generation's analysis file (read by ``load``) holds for ``texts``."""
         texts = list(texts)
         try:
             state = self.recent_state()
         except QAError:  # the index moved or is gone: the caller analyses
             return [None] * len(texts)
         path = se.path_for(se.root(self.settings.chroma_path), state.physical, state.generation)
-        stored = self._entities.get_or_make(generation_key(self.store, state), lambda: se.load(path))
-        return stored.lookup(texts) if stored is not None else [None] * len(texts)
-
-    def sentence_parses(self, texts: Sequence[str]) -> list[tuple[Token, ...] | None]:
-        """The parse the build stored for these sentences of indexed chunks (their tokens),
-        None for a text it did not parse: :func:`index.nlp.parse_sentences` takes both."""
-        texts = list(texts)
-        try:
-            state = self.recent_state()
-        except QAError:  # the index moved or is gone: the caller parses
-            return [None] * len(texts)
-        path = se.path_for(se.root(self.settings.chroma_path), state.physical, state.generation)
-        stored = self._parses.get_or_make(generation_key(self.store, state), lambda: sp.load(path))
+        stored = cache.get_or_make(generation_key(self.store, state), lambda: load(path))
         return stored.lookup(texts) if stored is not None else [None] * len(texts)
 
     def _source_positions(self, state: IndexState) -> dict[str, np.ndarray]:

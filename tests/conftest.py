@@ -88,3 +88,16 @@ def llm_server(tmp_path_factory):
     require_llama_cpp()
     with llama_server(tmp_path_factory.mktemp("llama")) as server:
         yield server
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    """Debian's Chromium under Playwright, one per test module (tests/browser.py)."""
+    from playwright.sync_api import sync_playwright
+
+    from .browser import launch_chromium
+
+    with sync_playwright() as p:
+        browser = launch_chromium(p)
+        yield browser
+        browser.close()

@@ -11,7 +11,7 @@ import pytest
 
 pytest.importorskip("playwright")
 
-from playwright.sync_api import expect, sync_playwright  # noqa: E402
+from playwright.sync_api import expect  # noqa: E402
 
 from tests import browser as b  # noqa: E402
 
@@ -33,14 +33,6 @@ PAYLOAD = (
 def app(tmp_path_factory):
     with b.running_app(tmp_path_factory.mktemp("ui-browser")) as running:
         yield running
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    with sync_playwright() as p:
-        browser = b.launch_chromium(p)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture

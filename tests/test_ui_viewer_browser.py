@@ -11,7 +11,7 @@ import pytest
 
 pytest.importorskip("playwright")
 
-from playwright.sync_api import expect, sync_playwright  # noqa: E402
+from playwright.sync_api import expect  # noqa: E402
 
 from tests import browser as b  # noqa: E402
 from tests.pdfs import SENTENCE, safety_manual_pdf  # noqa: E402
@@ -26,14 +26,6 @@ ROCKET = ("🚀 Launch log 🛰️\n\n"
 def app(tmp_path_factory):
     with b.running_app(tmp_path_factory.mktemp("ui-viewer")) as running:
         yield running
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    with sync_playwright() as p:
-        browser = b.launch_chromium(p)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture(scope="module")
