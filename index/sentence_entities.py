@@ -65,7 +65,7 @@ class SentenceEntities:
 
     def __init__(self, records: np.ndarray):
         self.records = records  # sorted by (key, chunk, start)
-        self._keys = records["key"]
+        self._keys = np.ascontiguousarray(records["key"])  # searched per question: not a strided view
 
     def __len__(self) -> int:
         return len(self.records)

@@ -7,11 +7,14 @@ and head of every word of the sentences it may quote. The build parses every sen
 the question only: a stored sentence's ``Doc`` is rebuilt from its tokens in a fraction of
 a millisecond (:func:`index.nlp.parse_sentences`), against ~4 ms to parse it again.
 
-Two files per generation, beside the entity file: ``<physical>-g<generation>.parses.npy``,
+Three files per generation, beside the entity file: ``<physical>-g<generation>.parses.npy``,
 a structured array memory-mapped by readers (one row per token, sorted by the sentence's
-text key, then chunk, then position, so a lookup is a binary search), and
-``….parses.json``, the strings its rows point into (tags, parts of speech, dependency
-labels, the lemmas that are neither the word nor its lower case). Strings are only ever
+text key, then chunk, then position); ``….parses.index.npy``, three contiguous rows (each
+sentence's key, sorted, and its first and past-last token row), so a lookup is a binary
+search that touches a few pages even at 100k chunks (a search over the token file's key
+column would copy the whole column on every call); and ``….parses.json``, the strings its
+rows point into (tags, parts of speech, dependency labels, the lemmas that are neither the
+word nor its lower case). Strings are only ever
 appended, so a rebuild keeps the previous file's rows as they are. Like the entity file,
 rows name their chunk (its ``embed_hash``) and a sentence in two chunks is stored for each;
 the files are an accelerator, never the truth: a reader without them parses what it needs.
@@ -34,10 +37,10 @@ DTYPE = np.dtype([("key", "<u8"), ("chunk", "<u8"), ("start", "<i4"), ("end", "<
 SAME, LOWER = -1, -2  # a lemma that is the word itself, or its lower case
 
 
-def paths(entity_path: Path) -> tuple[Path, Path]:
-    """The token file and its strings, beside a generation's entity file."""
+def paths(entity_path: Path) -> tuple[Path, Path, Path]:
+    """The token file, its sentence index and its strings, beside a generation's entity file."""
     stem = Path(entity_path).with_suffix("")
-    return stem.with_name(stem.name + ".parses.npy"), stem.with_name(stem.name + ".parses.json")
+    return tuple(stem.with_name(stem.name + suffix) for suffix in (".parses.npy", ".parses.index.npy", ".parses.json"))
 
 
 class Strings:
@@ -76,10 +79,10 @@ def rows_for(embed_hash: str, sentences: Sequence[str], found: Mapping[int, tupl
 class SentenceParses:
     """Read side: the tokens of sentences by their text."""
 
-    def __init__(self, records: np.ndarray, strings: Sequence[str]):
+    def __init__(self, records: np.ndarray, strings: Sequence[str], index: np.ndarray | None = None):
         self.records = records  # sorted by (key, chunk, start)
         self.strings = list(strings)
-        self._keys = records["key"]
+        self.index = _index(records) if index is None else index  # (3, sentences): key, first row, end
 
     def __len__(self) -> int:
         return len(self.records)
@@ -95,21 +98,24 @@ class SentenceParses:
         keys = list(texts)
         if not keys or not len(self.records):
             return {}
-        wanted = np.array(keys, dtype="<u8")
-        lo = np.searchsorted(self._keys, wanted, side="left").tolist()
-        hi = np.searchsorted(self._keys, wanted, side="right").tolist()
+        sentence_keys = self.index[0]
+        at = np.searchsorted(sentence_keys, np.array(keys, dtype="<u8")).tolist()
         s, out = self.strings, {}
-        for key, a, b in zip(keys, lo, hi):
-            if a < b:
-                rows = np.asarray(self.records[a:b])
-                rows = rows[rows["chunk"] == rows["chunk"][0]]  # a sentence in two chunks: once
-                text = texts[key]
+        for key, i in zip(keys, at):
+            if i >= len(sentence_keys) or int(sentence_keys[i]) != key:
+                continue
+            rows = np.asarray(self.records[int(self.index[1][i]):int(self.index[2][i])])
+            rows = rows[rows["chunk"] == rows["chunk"][0]]  # a sentence in two chunks: once
+            text = texts[key]
+            try:
                 out[key] = tuple(
                     Token(start, end, bool(space), s[tag], s[pos], s[dep], head,
                           text[start:end] if lemma == SAME else text[start:end].lower() if lemma == LOWER
                           else s[lemma])
                     for _, _, start, end, space, tag, pos, dep, head, lemma in rows.tolist()
                 )
+            except IndexError:  # rows and strings of different writes: parse it instead
+                continue
         return out
 
     def chunk_keys(self) -> np.ndarray:
@@ -120,17 +126,29 @@ def _sorted(records: np.ndarray) -> np.ndarray:
     return records[np.lexsort((records["start"], records["chunk"], records["key"]))]
 
 
+def _index(records: np.ndarray) -> np.ndarray:
+    """Each sentence's key and its rows ``[first, end)`` in ``records`` (sorted by key)."""
+    keys = np.asarray(records["key"])
+    if not len(keys):
+        return np.zeros((3, 0), dtype="<u8")
+    starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
+    ends = np.r_[starts[1:], len(keys)]
+    return np.ascontiguousarray(np.stack([keys[starts], starts.astype("<u8"), ends.astype("<u8")]))
+
+
 def write(entity_path: Path, rows: Iterable[np.ndarray], previous: SentenceParses | None,
           keep_chunks: Iterable[str], strings: Strings) -> None:
     """Save this build's ``rows`` (coded with ``strings``, which extend the previous file's)
     and the previous file's rows of the chunks still kept."""
-    npy, strings_path = paths(entity_path)
+    npy, index_path, strings_path = paths(entity_path)
     parts = [r for r in rows if len(r)]
     parts = [np.concatenate(parts)] if parts else []
     parts += [previous.records] if previous is not None else []
     kept = first_per_chunk(parts, keep_chunks)
+    records = _sorted(np.concatenate(kept)) if kept else np.zeros(0, dtype=DTYPE)
     _save_json(strings_path, strings.values)  # first: the rows never point past the strings
-    save(npy, _sorted(np.concatenate(kept)) if kept else np.zeros(0, dtype=DTYPE))
+    save(index_path, _index(records))
+    save(npy, records)
 
 
 def _save_json(path: Path, values: list[str]) -> None:
@@ -147,15 +165,16 @@ def _save_json(path: Path, values: list[str]) -> None:
 
 def load(entity_path: Path) -> SentenceParses | None:
     """The saved tokens, memory-mapped; None when missing or unreadable (then callers parse)."""
-    npy, strings_path = paths(entity_path)
+    npy, index_path, strings_path = paths(entity_path)
     try:
         records = np.load(npy, mmap_mode="r", allow_pickle=False)
+        # a file written before the index was: made here, one pass over the keys
+        index = np.load(index_path, mmap_mode="r", allow_pickle=False) if index_path.exists() else _index(records)
         strings = json.loads(strings_path.read_text(encoding="utf-8"))
-        if records.dtype != DTYPE or not isinstance(strings, list):
+        if records.dtype != DTYPE or not isinstance(strings, list) or index.ndim != 2 or index.shape[0] != 3:
             return None
-        if len(records) and max(int(records["tag"].max()), int(records["pos"].max()), int(records["dep"].max()),
-                                int(records["lemma"].max())) >= len(strings):
-            return None  # the strings of another write: parse instead
-        return SentenceParses(records, strings)
+        if index.shape[1] and int(index[2][-1]) != len(records):
+            return None  # the index of another write
+        return SentenceParses(records, strings, index)
     except (OSError, ValueError):
         return None

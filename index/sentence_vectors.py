@@ -68,7 +68,9 @@ class SentenceVectors:
         keys = np.asarray(records["key"])
         self._by_key = np.argsort(keys, kind="stable")
         self._keys_sorted = keys[self._by_key]
-        self._chunks = np.asarray(records["chunk"])  # sorted at save time
+        # sorted at save time; contiguous: a binary search over the memory-mapped column (a
+        # strided view) would copy the whole column on every call
+        self._chunks = np.ascontiguousarray(records["chunk"])
 
     def __len__(self) -> int:
         return len(self.records)

@@ -135,7 +135,7 @@ def test_another_collections_entities_survive_a_rebuild(seeded, settings_factory
     build_index(seeded, embedder=embedder)
     build_index(seeded, embedder=embedder, full=True)
 
-    assert len(_entity_files(seeded)) == 2 * 3  # each collection's entities and its parse (tokens, strings)
+    assert len(_entity_files(seeded)) == 2 * 4  # each collection's entities and parse (tokens, index, strings)
     assert _reader(other, embedder).sentence_entities(["The lens was made in Paris in 1871."])[0]
     assert _reader(seeded, embedder).sentence_entities([EIGHT])[0]
 
@@ -191,8 +191,10 @@ def test_a_rebuild_keeps_the_parse_of_unchanged_chunks_and_a_damaged_file_reads_
     assert all(reader.sentence_parses(indexed_sentences(seeded)))  # old and new sentences
     assert EIGHT not in analysed
     state = ChromaStore(seeded).require_state()
-    tokens_file, strings_file = sp.paths(se.path_for(se.root(seeded.chroma_path), state.physical, state.generation))
+    tokens_file, index_file, strings_file = sp.paths(se.path_for(se.root(seeded.chroma_path), state.physical, state.generation))
     strings_file.write_text("[]")  # rows that point past their strings
+    assert _reader(seeded, embedder).sentence_parses([EIGHT]) == [None]
+    index_file.write_bytes(b"not a numpy file")
     assert _reader(seeded, embedder).sentence_parses([EIGHT]) == [None]
     tokens_file.write_bytes(b"not a numpy file")
     assert _reader(seeded, embedder).sentence_parses([EIGHT]) == [None]
