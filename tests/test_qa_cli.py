@@ -32,6 +32,7 @@ def test_public_surface_is_pinned():
         "answer", "stream_answer", "Assistant", "Answer", "Citation", "Passage", "ShortAnswer", "Turn",
         "QAError", "BadRequest", "IndexMissing", "LLMUnavailable", "EmbedderMismatch", "EmbedderUnavailable",
         "Settings", "as_retriever", "as_query_engine", "ensure_index", "export_json", "export_markdown",
+        "DocumentText", "NotFound", "document_text",
     ])
     for name in qa.__all__:
         assert getattr(qa, name) is not None
