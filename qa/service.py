@@ -276,11 +276,9 @@ class Assistant:
         return constraints.agreement(asked, text) == constraints.AGREES
 
     def _parse(self, texts: list[str]) -> list:
-        """Parsed sentences: those the build analysed are rebuilt from its stored parse and
-        entities, no model runs for them."""
-        if not texts:
-            return []
-        return nlp.parse_sentences(texts, self.reader.sentence_entities(texts), self.reader.sentence_parses(texts))
+        """Parsed sentences (those the build analysed rebuilt from its stored parse)."""
+        r = self.reader
+        return nlp.parse_sentences(texts, r.sentence_entities(texts), r.sentence_parses(texts)) if texts else []
 
     def _entities(self, texts: list[str]) -> list[tuple]:
         """Entities of sentences: stored by the build, else found now (few sentences)."""
