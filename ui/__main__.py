@@ -6,12 +6,15 @@ import logging
 import sys
 
 EPILOG = """examples:
-  python -m ui                        http://127.0.0.1:7860
-  python -m ui --host 0.0.0.0 --port 8080
+  python -m ui                        http://127.0.0.1:7860 (the chat) and /api (JSON, docs at /api/docs)
+  python -m ui --host 0.0.0.0 --port 8080    (set QA_UI_AUTH first: without a login /api
+                                              answers loopback clients only)
 
 Settings come from .env and the environment (see .env.example): QA_UI_HOST, QA_UI_PORT,
-QA_UI_AUTH=user:password (login), QA_UPLOAD_MAX_MB, QA_SOURCE_DIR, QA_CHROMA_PATH, QA_TOP_K,
-QA_ANSWERER, OPENAI_BASE_URL / OPENAI_API_KEY (LLM answers), ...
+QA_UI_AUTH=user:password (login), QA_API_TOKEN (bearer token for /api), QA_UPLOAD_MAX_MB,
+QA_SOURCE_DIR, QA_CHROMA_PATH, QA_COLLECTION, QA_KB_ROOT (new knowledge bases' folders),
+QA_HISTORY_PATH (conversations and feedback), QA_TOP_K, QA_ANSWERER,
+OPENAI_BASE_URL / OPENAI_API_KEY (LLM answers), ...
 """
 
 
