@@ -119,45 +119,45 @@ def _replicate_entities(source_settings, state, target_settings, physical: str, 
 
     from index import sentence_entities as se
     from index import sentence_parses as sp
+    from index.store import ChromaStore
 
+    chunks = [r.chunk for r in ChromaStore(source_settings).visible_records(state, with_text=True)]
     root = se.root(source_settings.chroma_path)
     source = se.path_for(root, state.physical, state.generation)
     target = se.path_for(se.root(target_settings.chroma_path), physical, 1)
     stored = se.load(source)
     if stored is not None:
-        rows = _copied_rows(np.asarray(stored.records), source_settings, state, copies)
+        rows = _copied_rows(np.asarray(stored.records), chunks, copies)
         if rows is not None:
             se.save(target, se.merge([rows]))  # one part: merge is per part
     parses = sp.load(source)
     if parses is not None:
-        rows = _copied_rows(np.asarray(parses.records), source_settings, state, copies)
+        rows = _copied_rows(np.asarray(parses.records), chunks, copies)
         if rows is not None:
-            sp.write(target, [rows], None, _copy_hashes(source_settings, state, copies), sp.Strings(parses.strings))
+            sp.write(target, [rows], None, _copy_hashes(chunks, copies), sp.Strings(parses.strings))
 
 
-def _copy_hashes(source_settings, state, copies: int) -> list[str]:
+def _copy_hashes(chunks, copies: int) -> list[str]:
+    """The embed hash of every copy of every chunk."""
     from index.chunking import embed_hash
-    from index.store import ChromaStore
 
-    return [embed_hash(r.chunk.title if n == 0 else f"{r.chunk.title} ({n})", _shift_digits(r.chunk.text, n))
-            for r in ChromaStore(source_settings).visible_records(state, with_text=True) for n in range(copies)]
+    return [embed_hash(c.title if n == 0 else f"{c.title} ({n})", _shift_digits(c.text, n))
+            for c in chunks for n in range(copies)]
 
 
-def _copied_rows(records, source_settings, state, copies: int):
+def _copied_rows(records, chunks, copies: int):
     """Rows keyed by (sentence text key, chunk key), repeated for every copy of their chunk."""
     import numpy as np
 
     from index.chunking import embed_hash
     from index.sentence_vectors import chunk_key, text_key
     from index.sentences import sentence_spans
-    from index.store import ChromaStore
 
     by_chunk: dict[int, np.ndarray] = {}
     order = np.argsort(records["chunk"], kind="stable")
     chunks_sorted = records["chunk"][order]
     parts = []
-    for r in ChromaStore(source_settings).visible_records(state, with_text=True):
-        c = r.chunk
+    for c in chunks:
         ck = chunk_key(embed_hash(c.title, c.text))
         if ck not in by_chunk:
             lo, hi = np.searchsorted(chunks_sorted, ck, "left"), np.searchsorted(chunks_sorted, ck, "right")

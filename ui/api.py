@@ -156,10 +156,12 @@ def _answer_pieces(handlers: Handlers, body: AskRequest) -> Iterator[str | dict]
 
 
 def _history(handlers: Handlers, body: AskRequest) -> tuple[Turn, ...]:
-    """The turns a question follows: ``history`` as given, else its conversation's."""
-    if body.history or body.conversation is None:
+    """The turns a question follows: ``history`` as given, else its conversation's (an unknown
+    conversation is a 404 before anything is answered)."""
+    if body.conversation is None:
         return body.turns()
-    return tuple(Turn(a["question"], a["text"]) for a in handlers.conversations.history.answers(body.conversation))
+    stored = handlers.conversations.history.answers(body.conversation)
+    return body.turns() or tuple(Turn(a["question"], a["text"]) for a in stored)
 
 
 def _recorded(handlers: Handlers, body: AskRequest, answer: dict) -> dict:
@@ -207,8 +209,6 @@ def router(settings: Settings, handlers: Handlers, gradio_app: Callable[[], obje
                   "markers, `citations` quoting the documents verbatim at character offsets, ...",
                   "content": {"application/json": {"example": ANSWER_EXAMPLE}}}))
     def ask(body: AskRequest) -> dict:
-        if body.conversation is not None:
-            handlers.conversations.history.answers(body.conversation)  # 404 before answering
         answer = handlers.ask(body.question, top_k=body.top_k, answerer=body.answerer,
                               sources=body.sources or None, history=_history(handlers, body),
                               collection=body.collection)

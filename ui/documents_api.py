@@ -12,7 +12,6 @@ served with a sandboxing Content-Security-Policy, so an HTML document never runs
 """
 from __future__ import annotations
 
-import logging
 import mimetypes
 from collections.abc import Callable
 from pathlib import Path
@@ -21,11 +20,10 @@ from fastapi import APIRouter, Depends, HTTPException
 from fastapi.responses import FileResponse
 from pydantic import BaseModel
 
-from index import BadRequest, IndexMissing, NotFound, QAError
 from qa import document_text
 
-from .api import access
-from .handlers import Handlers, ServerError
+from .api import ErrorRoute, access
+from .handlers import Handlers
 from .settings import Settings
 
 # What the browser is told each indexed file type is (anything else: a download).
@@ -34,7 +32,6 @@ CONTENT_TYPES = {
     ".html": "text/html; charset=utf-8", ".htm": "text/html; charset=utf-8",
     ".jsonl": "text/plain; charset=utf-8",
 }
-log = logging.getLogger(__name__)
 SANDBOX = "sandbox; default-src 'none'; img-src data:; style-src 'unsafe-inline'"
 
 
@@ -54,19 +51,9 @@ class DocumentTextModel(BaseModel):
 
 
 def _text(handlers: Handlers, source: str, collection: str | None):
-    try:
-        return document_text(source, assistant=handlers.on(collection).assistant)
-    except NotFound as exc:
-        raise HTTPException(404, str(exc)) from exc
-    except BadRequest as exc:
-        raise HTTPException(400, str(exc)) from exc
-    except IndexMissing as exc:
-        raise HTTPException(409, str(exc)) from exc
-    except QAError as exc:  # Chroma unreachable, another embedder: the page shows the message
-        raise HTTPException(503, str(exc)) from exc
-    except Exception as exc:
-        log.exception("reading the text of %r failed", source)
-        raise HTTPException(500, str(ServerError())) from exc
+    """The document's text; its errors (404 not indexed, 409 no index, ...) are mapped by
+    the API's one place, :func:`ui.api.error_status`."""
+    return document_text(source, assistant=handlers.on(collection).assistant)
 
 
 def original_file(settings: Settings, source: str, path: Path | None) -> Path:
@@ -86,7 +73,7 @@ def original_file(settings: Settings, source: str, path: Path | None) -> Path:
 
 
 def router(settings: Settings, handlers: Handlers, gradio_app: Callable[[], object | None]) -> APIRouter:
-    api = APIRouter(prefix="/api/documents", tags=["documents"],
+    api = APIRouter(prefix="/api/documents", tags=["documents"], route_class=ErrorRoute,
                     dependencies=[Depends(access(settings, gradio_app))])
 
     @api.get("/{source:path}/text", summary="A document's whole text, as indexed",

@@ -37,7 +37,7 @@ class EvalQuestion:
         return not self.unanswerable
 
 
-def _read_jsonl(path: Path) -> Iterable[tuple[int, dict]]:
+def read_jsonl(path: Path) -> Iterable[tuple[int, dict]]:
     try:
         lines = Path(path).read_text(encoding="utf-8").splitlines()
     except OSError as exc:
@@ -57,7 +57,7 @@ def _read_jsonl(path: Path) -> Iterable[tuple[int, dict]]:
 def load_corpus(path: Path) -> dict[str, str]:
     """``doc_id`` → text, as the index loads it (blank or duplicate lines are the loader's to skip)."""
     corpus: dict[str, str] = {}
-    for lineno, obj in _read_jsonl(path):
+    for lineno, obj in read_jsonl(path):
         doc_id, text = obj.get("doc_id"), obj.get("text")
         if not isinstance(doc_id, str) or not isinstance(text, str):
             raise BadRequest(f"{path}:{lineno} needs a string doc_id and text.")
@@ -100,7 +100,7 @@ def load_questions(paths: Sequence[Path], *, unanswerable: Sequence[Path] = (),
     out: list[EvalQuestion] = []
     seen: set[str] = set()
     for path, force in [(Path(p), False) for p in paths] + [(Path(p), True) for p in unanswerable]:
-        for n, (lineno, obj) in enumerate(_read_jsonl(path)):
+        for n, (lineno, obj) in enumerate(read_jsonl(path)):
             if limit is not None and n >= limit:
                 break
             q = _question(obj, f"{path}:{lineno}", force)

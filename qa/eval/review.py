@@ -9,11 +9,12 @@ the user's comment; every text is HTML-escaped.
 from __future__ import annotations
 
 import html
-import json
 from collections.abc import Sequence
 from pathlib import Path
 
 from qa.errors import BadRequest
+
+from .data import read_jsonl
 
 __all__ = ["REVIEW_HEADING", "load_feedback", "review_html", "thumbs_down"]
 
@@ -23,20 +24,9 @@ _FIELDS = ("question", "answer", "rating")
 
 def load_feedback(path: Path) -> list[dict]:
     """The JSON lines of ``python -m qa feedback --export`` (blank lines skipped)."""
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except OSError as exc:
-        raise BadRequest(f"Cannot read the feedback file {path}: {exc.strerror or exc}.") from exc
     rows = []
-    for number, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except ValueError as exc:
-            raise BadRequest(f"{path}, line {number}, is not JSON ({exc}); "
-                             "make the file with `python -m qa feedback --export`.") from exc
-        if not isinstance(row, dict) or any(not isinstance(row.get(f), str) for f in _FIELDS):
+    for number, row in read_jsonl(path):
+        if any(not isinstance(row.get(f), str) for f in _FIELDS):
             raise BadRequest(f"{path}, line {number}, needs \"question\", \"answer\" and \"rating\": "
                              "make the file with `python -m qa feedback --export`.")
         rows.append(row)
