@@ -145,3 +145,10 @@ def test_the_phrase_the_likely_candidates_agree_on_wins_and_keeps_the_best_score
     # with one likely candidate far ahead, it stays first
     ranked = consensus([cand("Great Exhibition", 5.0), *scored[1:]], doc, 100)
     assert ranked[0].text == "Great Exhibition"
+
+
+def test_training_reads_as_many_other_sentences_as_asked(tmp_path):
+    corpus, questions = _corpus(tmp_path)
+    counts = [sum(len(c) for _, _, c in train_spans.examples(corpus, questions, progress=False, distractors=n))
+              for n in (0, 1, None)]
+    assert counts[0] < counts[1] < counts[2]  # the gold sentence alone, one more, all three
