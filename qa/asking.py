@@ -183,6 +183,8 @@ def ask(question: str) -> Asked:
         kind, labels = PLACE, PLACE_LABELS | {"ORG"}
     elif wh == "why":
         kind = REASON
+    elif wh in ("what", "which") and wh_tok.dep_ in ("dobj", "attr") and wh_tok.head.lemma_.lower() == "do":
+        pass  # "what did the company do", "what do pharmacies do": a clause answers (kind None)
     elif wh in ("what", "which"):
         root_verb = next((t.lemma_.lower() for t in toks if t.dep_ == "ROOT"), None)
         head = wh_tok.head if wh_tok.dep_ == "det" else None

@@ -7,22 +7,33 @@ its ends ("electric" of "electric heating element" for "what type of heating ele
 and, for a number, with the "about" in front of it. A typed question ("how many", "who",
 "when", "where") gets only entities of its kind, each also with the rest of its noun phrase
 ("Major General James Abercrombie") and, for a date, its year alone ("1943" of "7 January
-1943"). A candidate that only repeats the question is no answer. The rest are scored by the span model (:mod:`qa.span_model`) from
-what they look like next to the question (:mod:`qa.span_features`), best first.
+1943"). A question a clause answers ("how did X …", "what did X do", "why …") gets, beside
+the noun phrases, verb phrases, clauses and prepositional phrases (:func:`_clauses`). A
+candidate that only repeats the question is no answer. The rest are scored by the span
+model (:mod:`qa.span_model`) from what they look like next to the question
+(:mod:`qa.span_features`), and ranked by what the likely ones agree on (:func:`consensus`).
 """
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, replace
 
 from . import span_model
-from .asking import NUMBER, PHRASE, Asked
+from .asking import NUMBER, PHRASE, REASON, Asked
 from .span_features import Span, echoes, features, glued, said, sentence
 
 _DETERMINERS = frozenset("the a an this that these those its their his her our some any".split())
 _UNIT_TOKENS = frozenset("% ° °C °F °c °f km m cm mm kg g mg lb lbs mph km/h ft mi ha acres percent".split())
 _APPROX = frozenset("about around approximately nearly almost roughly some over under".split())
-_CUTTABLE = frozenset("NP NPX DATE TIME CARDINAL QUANTITY ORDINAL".split())  # "20th" of "20th century"
+_CUTTABLE = frozenset("NP NPX VP CL PP DATE TIME CARDINAL QUANTITY ORDINAL".split())  # "20th" of "20th century"
+_CLAUSE_WH = frozenset("how what which why".split())  # "how did X …", "what did X do", "why …"
+_CLAUSE_DEPS = frozenset("advcl ccomp xcomp pcomp conj relcl acl".split())
+_PREP_DEPS = frozenset("prep agent".split())
+_WORD_POS = frozenset("VERB ADJ ADV".split())  # "asphyxiated", "homologous", "individually"
+MAX_CLAUSE = 20  # tokens: a clause longer than this is most of the sentence
+TEMPERATURE = 0.5  # of the softmax that weighs candidates by consensus (5-fold CV by document: 0.2-0.7 all help)
+CONSENSUS_TOP = 10  # candidates weighed against each other
 _YEARISH = re.compile(r"^\d{4}s?$")  # 1954, 1970s
 MAX_PHRASE = 14  # tokens: a noun with its modifiers longer than this is a clause, not an answer
 
@@ -122,10 +133,35 @@ def _unechoed(asked: Asked, toks: list) -> list:
 
 
 
+def _clauses(doc) -> list:
+    """What answers "how did X …", "what did X do", "why …": a verb with what follows it
+    ("installed electrical arc light based illumination systems"), a clause ("to coordinate
+    the response", "because one can include …") also without its "because", a
+    prepositional phrase ("by erosion", "with common rules for coal and steel") also
+    without its preposition, and a lone verb, adjective or adverb ("failed", "homologous")."""
+    out = []
+    for t in doc:
+        if t.pos_ in ("VERB", "AUX") and t.right_edge.i > t.i and t.right_edge.i - t.i < MAX_CLAUSE:
+            out.append((doc[t.i : t.right_edge.i + 1], "VP"))
+        if t.dep_ in _CLAUSE_DEPS and t.pos_ in ("VERB", "AUX"):
+            left, right = t.left_edge.i, t.right_edge.i
+            if right - left < MAX_CLAUSE:
+                out.append((doc[left : right + 1], "CL"))
+                if doc[left].dep_ in ("mark", "aux") and doc[left].lower_ != "to" and right > left:
+                    out.append((doc[left + 1 : right + 1], "CL"))
+        if t.dep_ in _PREP_DEPS and t.right_edge.i > t.i and t.right_edge.i - t.i < MAX_CLAUSE:
+            out.append((doc[t.i : t.right_edge.i + 1], "PP"))
+            out.append((doc[t.i + 1 : t.right_edge.i + 1], "PP"))
+        if t.pos_ in _WORD_POS and not t.is_stop:
+            out.append((doc[t.i : t.i + 1], t.pos_))
+    return out
+
+
 def spans(asked: Asked, doc) -> list[Span]:
     """Every candidate span of one parsed sentence, once each (an entity's label wins over
     a noun chunk's)."""
-    if asked.kind is None or asked.kind == "reason":
+    clause = asked.kind is None or asked.kind == REASON
+    if clause and asked.wh not in _CLAUSE_WH:
         return []
     typed = bool(asked.labels) and asked.kind != PHRASE  # a number, a date, a name, a place
     raw = [(e, e.label_) for e in doc.ents if not typed or e.label_ in asked.labels]
@@ -148,6 +184,8 @@ def spans(asked: Asked, doc) -> list[Span]:
                 left, right = t.left_edge.i, t.right_edge.i
                 if right - left < MAX_PHRASE:
                     raw.append((doc[left : right + 1], "NPX"))
+        if clause:
+            raw += _clauses(doc)
     out: dict[tuple[int, int], Span] = {}
 
     def add(toks, label, **how) -> None:
@@ -188,8 +226,36 @@ def spans(asked: Asked, doc) -> list[Span]:
 def candidates(asked: Asked, doc, offset: int) -> list[Candidate]:
     """The answer candidates of one parsed sentence (``doc``), best first; ``offset`` is the
     sentence's start in its document."""
-    scored = [replace(c, score=round(span_model.score(f), 4)) for c, f in observations(asked, doc, offset)]
-    return sorted(scored, key=lambda c: -c.score)
+    scored = [replace(c, score=span_model.score(f)) for c, f in observations(asked, doc, offset)]
+    return [replace(c, score=round(c.score, 4)) for c in consensus(scored, doc, offset)]
+
+
+def consensus(scored: list[Candidate], doc, offset: int) -> list[Candidate]:
+    """``scored`` best first by the answer a reader expects to match most: each of the top
+    candidates is weighed by how much it overlaps the others (token F1), each of those by
+    the span model's probability (a softmax of its log-odds over :data:`TEMPERATURE`), so
+    that "Great Exhibition of 1851" beats "Great Exhibition" when "Exhibition of 1851"
+    is likely too (minimum Bayes risk decoding). The best keeps the sentence's best score,
+    so sentences still compare by the span model; the others lose ``TEMPERATURE·log`` of
+    their share of the best one's expected overlap."""
+    ranked = sorted(scored, key=lambda c: -c.score)
+    top, rest = ranked[:CONSENSUS_TOP], ranked[CONSENSUS_TOP:]
+    if len(top) < 2:
+        return ranked
+    words = [{t.i for t in doc if not t.is_punct and c.start <= offset + t.idx < c.end} for c in top]
+    best = top[0].score
+    weight = [math.exp((c.score - best) / TEMPERATURE) for c in top]
+
+    def overlap(a: set, b: set) -> float:
+        both = len(a & b)
+        return 2 * both / (len(a) + len(b)) if both else 0.0
+
+    expected = [sum(w * overlap(a, b) for w, b in zip(weight, words)) for a in words]
+    most = max(expected)
+    rescored = [replace(c, score=best + TEMPERATURE * math.log(e / most)) if e > 0 else replace(c, score=c.score - 99)
+                for c, e in zip(top, expected)]
+    floor = min(c.score for c in rescored)
+    return sorted(rescored, key=lambda c: -c.score) + [replace(c, score=min(c.score, floor)) for c in rest]
 
 
 def observations(asked: Asked, doc, offset: int) -> list[tuple[Candidate, dict[str, float]]]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .asking import NUMBER, PHRASE, PLACE, Asked, role, unit_forms
+from .asking import NUMBER, PHRASE, PLACE, REASON, Asked, role, unit_forms
 
 _LOCATIVE = frozenset("in at near from outside inside within across around throughout into on to".split())
 _NAMING = frozenset("called named known termed dubbed titled as".split())
@@ -116,7 +116,7 @@ def features(asked: Asked, seen: Sentence, span: Span) -> dict[str, float]:
     first, last = toks[0], toks[-1]
     root = doc[first.i : last.i + 1].root
     trees = {a: tree_distance(root, doc[a]) for a in near}  # each anchor's edges to the span
-    kind = asked.kind or "none"
+    kind = asked.kind if asked.kind not in (None, REASON) else "clause"
     wh = asked.wh or "none"
     f: dict[str, float] = {"bias": 1.0, f"label={span.label}": 1.0, f"{kind}:{span.label}": 1.0,
                            f"{wh}:{span.label}": 1.0}
@@ -241,4 +241,21 @@ def features(asked: Asked, seen: Sentence, span: Span) -> dict[str, float]:
         f["place_entity"] = 1.0
     if asked.kind == PHRASE and span.label in ("NP", "NPX") and n > 6:
         f["long_phrase"] = 1.0
+    if kind == "clause":
+        _clause_features(asked, span, root, f)
     return f
+
+
+_OPENERS = frozenset("by because to with through for as from in due since so using".split())
+
+
+def _clause_features(asked: Asked, span: Span, root, f: dict[str, float]) -> None:
+    """How a phrase answers "how did X …", "what did X do", "why …": what it opens with
+    ("by …", "because …", "to …"), and whether it hangs on the question's verb."""
+    first = span.toks[0]
+    wh = asked.wh or "none"
+    f[f"{wh}:opens={first.lower_ if first.lower_ in _OPENERS else first.pos_}"] = 1.0
+    if asked.root and root.head.lemma_.lower() == asked.root and root.head.i != root.i:
+        f[f"{wh}:on_verb"] = 1.0  # "formed *by erosion*" for "how was it formed"
+    if asked.root and root.lemma_.lower() == asked.root:
+        f[f"{wh}:is_verb"] = 1.0

@@ -37,6 +37,8 @@ def test_a_unit_and_the_constraints_are_read():
 def test_clause_questions_want_no_phrase():
     assert ask("What happened to the U.S. contractor?").kind is None
     assert ask("What did the Pentagon do after the attacks?").kind is None
+    assert ask("What did the company do?").kind is None  # not "which company"
+    assert ask("What do some community pharmacies do?").kind is None
 
 
 @pytest.mark.parametrize("text, verdict", [

@@ -10,7 +10,7 @@ from index import nlp
 from qa import span_model
 from qa.asking import ask
 from qa.eval import train_spans
-from qa.short_answer import candidates, observations
+from qa.short_answer import Candidate, candidates, consensus, observations
 
 
 def _texts(question: str, sentence: str) -> list[str]:
@@ -102,3 +102,53 @@ def test_the_answer_stands_where_the_wh_word_stands():
     assert (asked.wh_role, asked.wh_prep, asked.wh_head) == ("prep", "in", "close")
     feats = {c.text: f for c, f in observations(asked, nlp.parse_sentences(["The station closed in 1998."])[0], 0)}
     assert "role_same" in feats["1998"]
+
+
+def test_a_clause_question_gets_verb_phrases_clauses_and_prepositional_phrases():
+    # "how …", "why …", "what did X do": no entity or noun phrase kind answers them
+    texts = _texts("How was the Rhine Gorge formed?", "The Rhine Gorge was formed by erosion during the uplift.")
+    assert {"erosion", "by erosion"} <= set(texts)  # the preposition's object, with and without "by"
+    texts = _texts("Why was the organization created?",
+                   "The organization was created to coordinate the response to the embargo.")
+    assert "to coordinate the response to the embargo" in texts
+    texts = _texts("Why is the collection dominated by clothes for special occasions?",
+                   "The collection is dominated by clothes for special occasions because everyday clothing "
+                   "has not survived.")
+    assert {"because everyday clothing has not survived", "everyday clothing has not survived"} <= set(texts)
+    texts = _texts("What did the company do?", "The company installed arc light systems designed by Tesla.")
+    assert "installed arc light systems designed by Tesla" in texts
+    assert _texts("What happened to the crew?", "The crew asphyxiated.") == ["asphyxiated"]
+    # a question without a wh-word ("Does the deal include video?") still gets none
+    assert _texts("Does the new deal include video on demand?", "The deal includes video on demand.") == []
+
+
+def test_a_clause_candidate_is_observed_with_what_it_opens_with_and_the_verb_it_hangs_on():
+    asked = ask("How was the Rhine Gorge formed?")
+    obs = {c.text: f for c, f in observations(asked, nlp.parse_sentences(["The Rhine Gorge was formed by erosion."])[0], 0)}
+    assert obs["by erosion"]["how:opens=by"] == 1.0 and obs["by erosion"]["how:on_verb"] == 1.0
+    assert obs["erosion"]["clause:NP"] == 1.0 and "how:opens=by" not in obs["erosion"]
+
+
+def test_the_phrase_the_likely_candidates_agree_on_wins_and_keeps_the_best_score():
+    sentence = "The museum grew out of the Great Exhibition of 1851."
+    doc = nlp.parse_sentences([sentence])[0]
+
+    def cand(text: str, score: float) -> Candidate:
+        at = sentence.index(text)
+        return Candidate(100 + at, 100 + at + len(text), text, "NP", score)
+
+    scored = [cand("Great Exhibition", 1.0), cand("Great Exhibition of 1851", 0.9), cand("Exhibition of 1851", 0.8),
+              cand("museum", -3.0)]
+    ranked = consensus(scored, doc, 100)
+    assert [c.text for c in ranked][:2] == ["Great Exhibition of 1851", "Great Exhibition"]
+    assert ranked[0].score == 1.0 and all(c.score < 1.0 for c in ranked[1:])
+    # with one likely candidate far ahead, it stays first
+    ranked = consensus([cand("Great Exhibition", 5.0), *scored[1:]], doc, 100)
+    assert ranked[0].text == "Great Exhibition"
+
+
+def test_training_reads_as_many_other_sentences_as_asked(tmp_path):
+    corpus, questions = _corpus(tmp_path)
+    counts = [sum(len(c) for _, _, c in train_spans.examples(corpus, questions, progress=False, distractors=n))
+              for n in (0, 1, None)]
+    assert counts[0] < counts[1] < counts[2]  # the gold sentence alone, one more, all three

@@ -38,8 +38,9 @@ def _words(text: str) -> set[str]:
     return {w.lower() for w in _WORD.findall(text) if len(w) > 2}
 
 
-def examples(corpus: Path, questions: Path, progress: bool = True):
-    """(group, golds, [(candidate text, features)]) for every question with a gold start."""
+def examples(corpus: Path, questions: Path, progress: bool = True, distractors: int | None = DISTRACTORS):
+    """(group, golds, [(candidate text, features)]) for every question with a gold start;
+    ``distractors``: how many other sentences of the document are read (None: all)."""
     docs = {}
     for line in corpus.read_text(encoding="utf-8").splitlines():
         if line.strip():
@@ -62,7 +63,7 @@ def examples(corpus: Path, questions: Path, progress: bool = True):
         others = sorted((sp for sp in spans if sp != gold), key=lambda sp: -len(words & _words(text[sp[0]:sp[1]])))
         asked = ask(q["question"])
         cands = []
-        for s, e in [gold, *others[:DISTRACTORS]]:
+        for s, e in [gold, *others[:distractors]]:
             cands += [(c.text, f) for c, f in observations(asked, parsed[(doc_id, s, e)], s)]
         out.append((doc_id, q["answers"], cands))
         if progress and n % 200 == 0:
@@ -136,6 +137,9 @@ def main(argv=None) -> int:
     ap.add_argument("--out", type=Path, default=PATH, help=f"where to write the weights (default {PATH})")
     ap.add_argument("--folds", type=int, default=5, help="cross-validation folds, by document (default 5)")
     ap.add_argument("--c", type=float, default=0.1, help="inverse L2 regularisation strength (default 0.1)")
+    ap.add_argument("--distractors", type=int, default=DISTRACTORS,
+                    help=f"other sentences of the document read beside the gold one, most shared words first "
+                         f"(default {DISTRACTORS}; -1: all of them)")
     ap.add_argument("--dry-run", action="store_true", help="report the cross-validation only; write nothing")
     args = ap.parse_args(argv)
     for p in (args.corpus, args.questions):
@@ -146,7 +150,7 @@ def main(argv=None) -> int:
     except ImportError:
         ap.error("training needs scikit-learn (a test extra): run `make train-spans`, "
                  "or `.venv/bin/pip install 'scikit-learn>=1.5,<2'`")
-    data = examples(args.corpus, args.questions)
+    data = examples(args.corpus, args.questions, distractors=None if args.distractors < 0 else args.distractors)
     if not data:
         ap.error(f"no question of {args.questions} has a gold answer start in {args.corpus}")
     oracle = float(np.mean([any(exact_match(t, golds) for t, _ in cands) for _, golds, cands in data]))
