@@ -63,6 +63,9 @@ class Weights:
 
 
 WEIGHTS = Weights()
+# The same rules on the sentence ranker's probabilities (:mod:`qa.reading`): a second sentence
+# is quoted when it is at least a fifth as likely to answer as the best one (see docs).
+RANKED = replace(WEIGHTS, second_close=0.2, second_for_type=0.15, continuation=0.3)
 
 
 @dataclass(frozen=True)
