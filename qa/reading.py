@@ -11,8 +11,8 @@ read for what the question asks (:mod:`qa.asking`):
    the passage's rank. A sentence that states another year or quarter than the asked one
    loses to one that agrees (:mod:`qa.constraints`); when every close sentence
    contradicts, the answer is a refusal that says what the documents do give.
-3. **How many to quote**: the best sentence, and a second one when its probability is not
-   far below (:data:`qa.extractive.RANKED`).
+3. **How many to quote**: the best sentence, and a second one when it is at least a tenth
+   as likely to answer (:data:`qa.extractive.RANKED`).
 4. **Neighbours**: when the answer phrase is not in the chosen sentence but in the one just
    before or after, or the chosen sentence refers back ("the command said …"), that
    sentence is quoted too.
