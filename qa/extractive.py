@@ -63,6 +63,11 @@ class Weights:
 
 
 WEIGHTS = Weights()
+# The same rules on the sentence ranker's probabilities (:mod:`qa.reading`): a second sentence
+# is quoted when it is at least a tenth as likely to answer as the best one. Lower quotes two
+# more often: covid contains 0.521 at 0.2, 0.531 at 0.15, 0.541 at 0.1 for 1.45, 1.52, 1.63
+# sentences an answer (xquad 0.862, 0.868, 0.875; docs/evaluation.md).
+RANKED = replace(WEIGHTS, second_close=0.1, second_for_type=0.1, continuation=0.3)
 
 
 @dataclass(frozen=True)

@@ -5,11 +5,14 @@ read for what the question asks (:mod:`qa.asking`):
 
 1. **Never quote** a question, a heading or navigation line, a reference-list entry, a
    caption the document repeats, or a fragment without a verb.
-2. **Constraints**: a sentence that states another year or quarter than the asked one
+2. **The sentence ranker** (:mod:`qa.sentence_model`) re-scores the best sentences as the
+   probability that each holds the answer, from what :mod:`qa.sentence_features` observes:
+   meaning, shared words, the answer kind (a number for "how many", a place for "where"),
+   the passage's rank. A sentence that states another year or quarter than the asked one
    loses to one that agrees (:mod:`qa.constraints`); when every close sentence
    contradicts, the answer is a refusal that says what the documents do give.
-3. **Answer kind**: a sentence holding an entity of the asked kind (a number for "how
-   many", a place for "where") gains over one that does not.
+3. **How many to quote**: the best sentence, and a second one when it is at least a tenth
+   as likely to answer (:data:`qa.extractive.RANKED`).
 4. **Neighbours**: when the answer phrase is not in the chosen sentence but in the one just
    before or after, or the chosen sentence refers back ("the command said …"), that
    sentence is quoted too.
@@ -22,16 +25,13 @@ import re
 from dataclasses import dataclass, replace
 from typing import Callable, Sequence
 
-from . import constraints
+from . import constraints, sentence_features, sentence_model
 from .asking import DATE, PERSON, PLACE, Asked
 from .extractive import ANAPHOR, Extraction, Scored, Sentence
 from .support import gives_orders
 from .short_answer import Candidate, candidates
 
-POOL = 10  # ranked sentences re-read
-KIND_BONUS = 0.12  # holds an entity of the asked kind
-AGREES_BONUS = 0.05
-CONTRADICTS_PENALTY = 0.6
+POOL = 20  # ranked sentences re-read by the sentence ranker
 BEST_SENTENCE_BONUS = 0.5  # log-odds of the span model
 NEIGHBOUR_MIN = 0.0  # a neighbour's phrase must be likelier the answer than not (span-model log-odds)
 
@@ -80,13 +80,17 @@ def _has_verb(doc) -> bool:
     return any(t.pos_ in ("VERB", "AUX") for t in doc)
 
 
-def _label_found(asked: Asked, text: str, ents: Sequence) -> bool:
-    for label, s, e in ents:
-        if label in asked.labels:
-            words = set(text[s:e].lower().split())
-            if not words <= asked.words:
-                return True
-    return False
+def observe(asked: Asked, ex: Extraction, entities_of: EntitiesOf) -> list[tuple[Scored, dict[str, float]]]:
+    """The sentences the ranker re-reads (the best :data:`POOL` of ``ex`` that may be
+    quoted) with their features (:func:`qa.sentence_features.observe`)."""
+    counts: dict[tuple[str, str], int] = {}
+    for s in ex.sentences:
+        counts[(s.passage.source, s.text)] = counts.get((s.passage.source, s.text), 0) + 1
+    pool = [c for c in ex.ranked[:POOL]
+            if not unquotable(c.sentence.text, counts.get((c.sentence.passage.source, c.sentence.text), 1) > 1)]
+    pool = pool or list(ex.ranked[:1])
+    ents = entities_of([c.sentence.text for c in pool])
+    return list(zip(pool, sentence_features.observe(asked, ex, pool, ents)))
 
 
 def read(asked: Asked, ex: Extraction, entities_of: EntitiesOf, parse: Parse,
@@ -99,23 +103,11 @@ def read(asked: Asked, ex: Extraction, entities_of: EntitiesOf, parse: Parse,
     refuse; a document that never names the year is about other years)."""
     if not ex.ranked:
         return Reading((), None, None, not asked.labels)
-    counts: dict[tuple[str, str], int] = {}
-    for s in ex.sentences:
-        counts[(s.passage.source, s.text)] = counts.get((s.passage.source, s.text), 0) + 1
-    pool = [c for c in ex.ranked[:POOL]
-            if not unquotable(c.sentence.text, counts.get((c.sentence.passage.source, c.sentence.text), 1) > 1)]
-    if not pool:
-        pool = list(ex.ranked[:1])
-    ents = entities_of([c.sentence.text for c in pool])
-    rescored, verdicts = [], {}
-    for c, e in zip(pool, ents):
-        v = constraints.agreement(asked, c.sentence.text)
-        verdicts[_place(c)] = v
-        bonus = (KIND_BONUS if asked.labels and _label_found(asked, c.sentence.text, e) else 0.0)
-        bonus += AGREES_BONUS if v == constraints.AGREES else 0.0
-        bonus -= CONTRADICTS_PENALTY if v == constraints.CONTRADICTS else 0.0
-        rescored.append(replace(c, score=c.score + bonus))
-    rescored.sort(key=lambda c: -c.score)
+    # the sentence ranker's probability replaces the extractive score from here on
+    observed = observe(asked, ex, entities_of)
+    verdicts = {_place(c): constraints.agreement(asked, c.sentence.text) for c, _ in observed}
+    rescored = sorted((replace(c, score=sentence_model.probability(f)) for c, f in observed),
+                      key=lambda c: -c.score)
     # a fragment without a verb is no answer: parse the leaders until one has a verb
     docs = _Docs(parse)
     verbless = set()

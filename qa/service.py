@@ -34,7 +34,7 @@ from . import composing, constraints, followup, markers, reading, refusal
 from .errors import LLMUnavailable
 from .asking import ask, looks_asked
 from .citations import Claim, compose
-from .extractive import WEIGHTS, choose, extract
+from .extractive import RANKED, choose, extract
 from .question import analyse
 from .evidence import Evidence, Retriever
 from .retrieval import retrieve
@@ -237,7 +237,7 @@ class Assistant:
                      term_weights=resolved.term_weights, embed=self._embed, stored=self._stored)
         asked = ask(question if question == resolved.query or looks_asked(question) else resolved.query)
         read = reading.read(asked, ex, self._entities, self._parse,
-                            lambda ranked: choose(ranked, q, WEIGHTS), self._covered)
+                            lambda ranked: choose(ranked, q, RANKED), self._covered)
         cell = find_cell(question, passages)
         if read.conflict and cell is None:
             return refusal.refused(base, *refusal.conflict(read.conflict))
