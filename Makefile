@@ -12,7 +12,7 @@ export ANONYMIZED_TELEMETRY := False
 export GRADIO_ANALYTICS_ENABLED := False
 export ORT_DISABLE_TELEMETRY := 1
 
-.PHONY: run test index bench eval train-spans reliability clean help
+.PHONY: run test index bench eval train-spans train-sentences reliability clean help
 
 help:
 	@echo "make run    set up and start the app (http://127.0.0.1:7860)"
@@ -21,6 +21,7 @@ help:
 	@echo "make bench  ingest and query benchmarks -> docs/benchmarks.md"
 	@echo "make eval   evaluation on ../shared/datasets -> docs/evaluation.md"
 	@echo "make train-spans  retrain the short-answer span model on xquad-en -> qa/span_model.json"
+	@echo "make train-sentences  retrain the sentence ranker on xquad-en + covid-qa -> qa/sentence_model.json"
 	@echo "make reliability  long fault, load, bad-input and 100k-chunk scale runs -> docs/reliability.md"
 
 $(VENV)/.app: pyproject.toml
@@ -65,6 +66,9 @@ bench: $(VENV)/.test
 
 train-spans: $(VENV)/.test
 	$(PY) -m qa.eval.train_spans --corpus ../shared/datasets/xquad-en/corpus.jsonl --questions ../shared/datasets/xquad-en/questions.jsonl
+
+train-sentences: $(VENV)/.test
+	$(PY) -m qa.eval.train_sentences --set ../shared/datasets/xquad-en/corpus.jsonl ../shared/datasets/xquad-en/questions.jsonl --set ../shared/datasets/covid-qa/corpus.jsonl ../shared/datasets/covid-qa/questions.jsonl
 
 eval: $(VENV)/.baseline
 	$(PY) -m qa.eval --corpus ../shared/datasets/xquad-en/corpus.jsonl --questions ../shared/datasets/xquad-en/questions.jsonl --unanswerable tests/unanswerable_xquad.jsonl --baselines --json docs/eval-xquad.json
