@@ -72,6 +72,34 @@ def _evidence_terms(ex: Extraction) -> set[str]:
     return out
 
 
+_LINKS = r"(?:\W+(?:of|the|and|for|on|de|du|des|la|le))*\W+"  # "United States *of* America"
+
+
+def _spelled_out(written: str, ex: Extraction) -> bool:
+    """``written`` is an acronym ("AAA", "U.S.", "UMC") and a passage spells it out, each
+    letter opening a capitalised word ("American Automobile Association")."""
+    letters = written.replace(".", "")
+    if not (2 <= len(letters) <= 6 and letters.isalpha() and letters.isupper()):
+        return False
+    pattern = re.compile(r"\b" + _LINKS.join(f"{c}[a-z]+" for c in letters) + r"\b")
+    texts = {s.sentence.passage.chunk_id: s.sentence.passage.text for s in ex.ranked}
+    return any(pattern.search(t) for t in texts.values())
+
+
+_NAME = re.compile(r"[A-Z][\w'’.-]*(?:\s+(?:of\s+|the\s+|de\s+)?[A-Z][\w'’.-]*)+")  # "Graham Twigg", "Mask of Anarchy"
+
+
+def _partly_named(term: str, question: str, found: dict) -> bool:
+    """``term`` is one word of a name of several that the passages hold another word of:
+    "Graham Twigg" where they say "Twigg", "The Mark of Anarchy" (sic) where they say
+    "The Mask of Anarchy"."""
+    for m in _NAME.finditer(question):
+        terms = tokenizer.terms(m.group(0))
+        if term in terms and any(found.get(t) for t in terms if t != term):
+            return True
+    return False
+
+
 def _focus_missing(q, chosen_text: str) -> bool:
     """The chosen sentences don't name what the question asks about ("how many *civilians*").
 
@@ -95,7 +123,8 @@ def judge(ex: Extraction, key_words: dict[str, str] | None = None, unknown: tupl
     best = ex.chosen[0]
     evidence = _evidence_terms(ex)
     found = term_matches(sorted(q.key_terms), evidence, typos=True)  # a misspelt name is still the name
-    missing = tuple(t for t in _in_question_order(q) if t in found and not found[t])
+    missing = tuple(t for t in _in_question_order(q) if t in found and not found[t]
+                    and not _spelled_out((key_words or {}).get(t, ""), ex) and not _partly_named(t, q.text, found))
     typed = any(c.typed for c in ex.chosen)
     focus_missing = _focus_missing(q, " ".join(c.sentence.text for c in ex.chosen))
     unknown = tuple(t for t in unknown if t not in missing)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from types import SimpleNamespace
+
 import pytest
 
 from index import IndexReader, build_index
@@ -167,3 +169,35 @@ def test_a_pdf_sentence_is_cited_with_the_page_that_holds_it(manual):
 ])
 def test_near_miss_questions_are_refused(seeded, question):
     assert seeded.ask(question).refused
+
+
+FUEL = ("Fuel shortage of 1974\n\nThe American Automobile Association reported that in the last week of "
+        "February 1974, 20% of American gasoline stations had no fuel. Long queues formed in many states.\n")
+
+
+@pytest.fixture(scope="module")
+def fuel(tmp_path_factory, embedder):
+    root = tmp_path_factory.mktemp("reading-fuel")
+    (root / "docs").mkdir()
+    (root / "docs" / "fuel.txt").write_text(FUEL)
+    return _assistant(Settings(source_dir=root / "docs", chroma_path=root / "chroma"), embedder)
+
+
+def test_an_acronym_the_document_spells_out_is_not_a_missing_name(fuel):
+    from qa import refusal
+
+    a = fuel.ask("According to the AAA, how many American gasoline stations had no fuel in February 1974?")
+    assert not a.refused, a.text
+    assert "20%" in a.text and a.citations[0].source == "fuel.txt"
+    ex = SimpleNamespace(ranked=[SimpleNamespace(sentence=SimpleNamespace(passage=p)) for p in a.passages])
+    assert refusal._spelled_out("AAA", ex) and not refusal._spelled_out("U.S", SimpleNamespace(ranked=[]))
+    assert not refusal._spelled_out("AAB", ex) and not refusal._spelled_out("Fuel", ex)
+
+
+def test_one_word_of_a_name_the_passages_hold_another_word_of_is_not_missing():
+    from qa.refusal import _partly_named
+
+    found = {"graham": frozenset(), "twigg": frozenset({"twigg"}), "zeira": frozenset()}
+    assert _partly_named("graham", "What does Graham Twigg propose about the spread of disease?", found)
+    assert not _partly_named("zeira", "When did the attack on Zeira happen?", found)
+    assert not _partly_named("graham", "What did Graham propose?", found)  # a name of one word
