@@ -105,7 +105,9 @@ def read(asked: Asked, ex: Extraction, entities_of: EntitiesOf, parse: Parse,
         return Reading((), None, None, not asked.labels)
     # the sentence ranker's probability replaces the extractive score from here on
     observed = observe(asked, ex, entities_of)
-    verdicts = {_place(c): constraints.agreement(asked, c.sentence.text) for c, _ in observed}
+    # each sentence's year / quarter verdict, as its features observed it
+    verdicts = {_place(c): constraints.AGREES if f["agrees"] else constraints.CONTRADICTS
+                if f["contradicts"] else constraints.NEUTRAL for c, f in observed}
     rescored = sorted((replace(c, score=sentence_model.probability(f)) for c, f in observed),
                       key=lambda c: -c.score)
     # a fragment without a verb is no answer: parse the leaders until one has a verb

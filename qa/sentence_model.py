@@ -12,31 +12,21 @@ year too rarely to teach it, and the question's constraints must hold (:mod:`qa.
 """
 from __future__ import annotations
 
-import json
-import math
-from functools import lru_cache
 from pathlib import Path
+
+from .logistic import Weights
 
 PATH = Path(__file__).with_name("sentence_model.json")
 FIXED = {"contradicts": -3.0, "agrees": 0.5}
+_MODEL = Weights(PATH, FIXED)
+combined = _MODEL.combined  # learned weights with the fixed ones on top
+log_odds = _MODEL.log_odds
 
 
-def combined(learned: dict[str, float]) -> dict[str, float]:
-    """Learned weights with the fixed ones on top."""
-    return {**learned, **FIXED}
-
-
-@lru_cache(maxsize=1)
 def weights() -> dict[str, float]:
-    return combined(json.loads(PATH.read_text(encoding="utf-8"))["weights"])
-
-
-def log_odds(features: dict[str, float], w: dict[str, float] | None = None) -> float:
-    w = weights() if w is None else w
-    return sum(w.get(name, 0.0) * value for name, value in features.items())
+    return _MODEL.shipped
 
 
 def probability(features: dict[str, float], w: dict[str, float] | None = None) -> float:
     """The chance that the sentence holds the answer (``w``: weights of a training fold)."""
-    z = log_odds(features, w)
-    return 1.0 / (1.0 + math.exp(-max(min(z, 30.0), -30.0)))
+    return _MODEL.probability(features, w)

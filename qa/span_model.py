@@ -12,26 +12,21 @@ the counted noun ("23 … and 25 … personnel").
 """
 from __future__ import annotations
 
-import json
-from functools import lru_cache
 from pathlib import Path
+
+from .logistic import Weights
 
 PATH = Path(__file__).with_name("span_model.json")
 FIXED = {"unit_match": 1.0, "unit_miss": -1.5, "several_counts": -1.0}
+_MODEL = Weights(PATH, FIXED)
+combined = _MODEL.combined  # learned weights with the fixed ones on top
 
 
-def combined(learned: dict[str, float]) -> dict[str, float]:
-    """Learned weights with the fixed ones on top."""
-    return {**learned, **FIXED}
-
-
-@lru_cache(maxsize=1)
 def weights() -> dict[str, float]:
-    return combined(json.loads(PATH.read_text(encoding="utf-8"))["weights"])
+    return _MODEL.shipped
 
 
 def score(features: dict[str, float], w: dict[str, float] | None = None) -> float:
     """The log-odds of ``features`` under the shipped weights, or under ``w`` (training:
     :func:`combined` weights of a fold)."""
-    w = weights() if w is None else w
-    return sum(w.get(name, 0.0) * value for name, value in features.items())
+    return _MODEL.log_odds(features, w)

@@ -22,6 +22,12 @@ def covid_docs(n: int, chars: int = 4000) -> list[dict]:
     return out
 
 
+# first name, last name, birthplace, year: the small corpora the trainers' tests build
+SCIENTISTS = [("Ada", "Lovelace", "London", 1815), ("Alan", "Turing", "Manchester", 1912),
+              ("Grace", "Hopper", "New York", 1906), ("Edsger", "Dijkstra", "Rotterdam", 1930),
+              ("Barbara", "Liskov", "Los Angeles", 1939), ("Donald", "Knuth", "Milwaukee", 1938)]
+
+
 def write_jsonl(path: Path, docs: list[dict]) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("".join(json.dumps(d) + "\n" for d in docs))

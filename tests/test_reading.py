@@ -46,12 +46,16 @@ def seeded(tmp_path_factory, embedder):
     return _assistant(Settings(source_dir=SEEDS, chroma_path=root / "chroma"), embedder)
 
 
+def _one_document(tmp_path_factory, embedder, name: str, text: str) -> Assistant:
+    root = tmp_path_factory.mktemp("reading-" + name.split(".")[0])
+    (root / "docs").mkdir()
+    (root / "docs" / name).write_text(text)
+    return _assistant(Settings(source_dir=root / "docs", chroma_path=root / "chroma"), embedder)
+
+
 @pytest.fixture(scope="module")
 def snippets(tmp_path_factory, embedder):
-    root = tmp_path_factory.mktemp("reading-snippets")
-    (root / "docs").mkdir()
-    (root / "docs" / "snippets.txt").write_text(SNIPPETS)
-    return _assistant(Settings(source_dir=root / "docs", chroma_path=root / "chroma"), embedder)
+    return _one_document(tmp_path_factory, embedder, "snippets.txt", SNIPPETS)
 
 
 def _document(source: str, root: Path = SEEDS) -> str:
@@ -177,10 +181,7 @@ FUEL = ("Fuel shortage of 1974\n\nThe American Automobile Association reported t
 
 @pytest.fixture(scope="module")
 def fuel(tmp_path_factory, embedder):
-    root = tmp_path_factory.mktemp("reading-fuel")
-    (root / "docs").mkdir()
-    (root / "docs" / "fuel.txt").write_text(FUEL)
-    return _assistant(Settings(source_dir=root / "docs", chroma_path=root / "chroma"), embedder)
+    return _one_document(tmp_path_factory, embedder, "fuel.txt", FUEL)
 
 
 def test_an_acronym_the_document_spells_out_is_not_a_missing_name(fuel):

@@ -17,6 +17,8 @@ from qa.question import analyse
 from qa.sentence_features import observe
 from qa.types import Passage
 
+from .helpers import SCIENTISTS, write_jsonl
+
 TEXT = ("The vaccine was approved in 2021. Trials enrolled 4,000 adults in Canada. "
         "Approval of the vaccine came after trials in 2019.")
 
@@ -66,9 +68,7 @@ def test_the_shipped_weights_say_what_they_were_trained_on_and_how_they_did_held
 
 
 def _corpus(tmp_path):
-    people = [("Ada", "Lovelace", "London", 1815), ("Alan", "Turing", "Manchester", 1912),
-              ("Grace", "Hopper", "New York", 1906), ("Edsger", "Dijkstra", "Rotterdam", 1930),
-              ("Barbara", "Liskov", "Los Angeles", 1939), ("Donald", "Knuth", "Milwaukee", 1938)]
+    people = SCIENTISTS
     docs, qs = [], []
     for i, (first, last, city, year) in enumerate(people):
         text = (f"{first} {last} was a famous scientist of the computing age. "
@@ -79,10 +79,7 @@ def _corpus(tmp_path):
                                  (f"How many papers did {last} write?", str(i + 3))):
             qs.append({"qid": f"q{len(qs)}", "question": question, "answers": [answer],
                        "answer_starts": [text.index(answer)], "gold_doc_ids": [f"d{i}"]})
-    corpus, questions = tmp_path / "corpus.jsonl", tmp_path / "questions.jsonl"
-    corpus.write_text("".join(json.dumps(d) + "\n" for d in docs))
-    questions.write_text("".join(json.dumps(q) + "\n" for q in qs))
-    return corpus, questions
+    return write_jsonl(tmp_path / "corpus.jsonl", docs), write_jsonl(tmp_path / "questions.jsonl", qs)
 
 
 def test_training_writes_weights_whose_top_sentence_holds_the_gold(tmp_path, monkeypatch, embedder, capsys):

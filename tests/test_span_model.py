@@ -12,6 +12,8 @@ from qa.asking import ask
 from qa.eval import train_spans
 from qa.short_answer import Candidate, candidates, consensus, observations
 
+from .helpers import SCIENTISTS, write_jsonl
+
 
 def _texts(question: str, sentence: str) -> list[str]:
     return [c.text for c in candidates(ask(question), nlp.parse_sentences([sentence])[0], 0)]
@@ -43,9 +45,7 @@ def test_the_shipped_weights_say_what_they_were_trained_on_and_keep_the_constrai
 
 
 def _corpus(tmp_path):
-    people = [("Ada", "Lovelace", "London", 1815), ("Alan", "Turing", "Manchester", 1912),
-              ("Grace", "Hopper", "New York", 1906), ("Edsger", "Dijkstra", "Rotterdam", 1930),
-              ("Barbara", "Liskov", "Los Angeles", 1939), ("Donald", "Knuth", "Milwaukee", 1938)]
+    people = SCIENTISTS
     docs, qs = [], []
     for i, (first, last, city, year) in enumerate(people):
         elsewhere = people[(i + 1) % len(people)][2]
@@ -58,10 +58,7 @@ def _corpus(tmp_path):
                                  (f"How many famous papers did {last} write?", str(i + 3))):
             qs.append({"qid": f"q{len(qs)}", "question": question, "answers": [answer],
                        "answer_starts": [text.index(answer)], "gold_doc_ids": [f"d{i}"]})
-    corpus, questions = tmp_path / "corpus.jsonl", tmp_path / "questions.jsonl"
-    corpus.write_text("".join(json.dumps(d) + "\n" for d in docs))
-    questions.write_text("".join(json.dumps(q) + "\n" for q in qs))
-    return corpus, questions
+    return write_jsonl(tmp_path / "corpus.jsonl", docs), write_jsonl(tmp_path / "questions.jsonl", qs)
 
 
 def test_training_writes_weights_that_pick_the_gold_phrase(tmp_path, capsys):
