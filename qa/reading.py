@@ -33,7 +33,7 @@ from .short_answer import Candidate, candidates
 
 POOL = 20  # ranked sentences re-read by the sentence ranker
 BEST_SENTENCE_BONUS = 0.5  # log-odds of the span model
-NEIGHBOUR_MIN = 0.0  # a neighbour's phrase must be likelier the answer than not (span-model log-odds)
+NEIGHBOUR_MIN = 0.3  # span-model log-odds a neighbour's phrase needs: the top 18% of candidates (as 0 was for the old pointwise fit)
 
 EntitiesOf = Callable[[list[str]], list[tuple]]  # sentence texts -> entities (label, start, end)
 Parse = Callable[[list[str]], list]  # sentence texts -> spaCy docs
@@ -132,7 +132,10 @@ def read(asked: Asked, ex: Extraction, entities_of: EntitiesOf, parse: Parse,
             conflict = _conflict_text(asked, best, docs)
     # the phrase: in the chosen sentences, else in the neighbours of the best one
     cands = _phrases(asked, chosen, docs)
-    short, short_in = _pick(cands)
+    short, short_in = _pick([c for c in cands if not c[0].off_kind])
+    # a phrase of another kind ("Students" for "who") answers only when no quoted or
+    # neighbouring sentence has one of the asked kind
+    fallback = _pick([c for c in cands if c[0].off_kind])[0] if short is None else None
     by_pos = {(s.passage.source, s.position): s for s in ex.sentences}
     src, pos = best.sentence.passage.source, best.sentence.position
     before, after = by_pos.get((src, pos - 1)), by_pos.get((src, pos + 1))
@@ -147,7 +150,7 @@ def read(asked: Asked, ex: Extraction, entities_of: EntitiesOf, parse: Parse,
             continues = where == "after" and asked.kind in (PLACE, PERSON, DATE) and _continues(nb, best.sentence)
             if where == "after" and not (short is None and asked.labels) and not continues:
                 continue
-            nb_cands = _candidates(asked, nb, docs) if asked.kind else []
+            nb_cands = [c for c in _candidates(asked, nb, docs) if not c.off_kind] if asked.kind else []
             if continues and nb_cands and short is not None:
                 # "… two facilities in Iraq." + "The U.S. strikes targeted … near Al Anbar": quote it too
                 chosen = [*chosen, _alongside(nb, best, True)]
@@ -163,13 +166,15 @@ def read(asked: Asked, ex: Extraction, entities_of: EntitiesOf, parse: Parse,
                     short = nb_cands[0]
                 if where == "after":
                     break
+    if short is None:
+        short = fallback
     if short is not None:
         short_in = next((i for i, c in enumerate(chosen)
                          if c.sentence.start <= short.start and short.end <= c.sentence.end
                          and c.sentence.passage.source == best.sentence.passage.source), None)
         if short_in is None:  # only from the best sentence's document, always inside a quote
             short = None
-    typed = not asked.labels or short is not None
+    typed = not asked.labels or (short is not None and not short.off_kind)
     return Reading(tuple(chosen), short, short_in, typed, conflict, agrees)
 
 
@@ -274,7 +279,7 @@ def _conflict_text(asked: Asked, best: Scored, docs: _Docs) -> str:
     doc = docs.one(best.sentence)
     unyeared = replace(asked, years=frozenset(), quarters=frozenset())
     cands = [c for c in candidates(unyeared, doc, best.sentence.start)
-             if not constraints.years_in(c.text) and c.label != "DATE"]
+             if not constraints.years_in(c.text) and c.label != "DATE" and not c.off_kind]
     wanted = constraints.asked_for(asked)
     if cands and other and asked.labels:
         text = cands[0].shown(best.sentence.text, best.sentence.start)

@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass, replace
 
 from . import span_model
-from .asking import NUMBER, PHRASE, REASON, Asked
+from .asking import NUMBER, PERSON, PHRASE, PLACE, REASON, Asked
 from .span_features import Span, echoes, features, glued, said, sentence
 
 _DETERMINERS = frozenset("the a an this that these those its their his her our some any".split())
@@ -36,6 +36,11 @@ TEMPERATURE = 0.5  # of the softmax that weighs candidates by consensus (5-fold 
 CONSENSUS_TOP = 10  # candidates weighed against each other
 _YEARISH = re.compile(r"^\d{4}s?$")  # 1954, 1970s
 MAX_PHRASE = 14  # tokens: a noun with its modifiers longer than this is a clause, not an answer
+# "who" and "where" are often answered by a name spaCy's small model labels otherwise ("the
+# Broncos" PRODUCT, "Newton" GPE) or by a common noun ("Students", "charter schools"):
+# these kinds also get such phrases, marked as of another kind, never a number or a date
+_LOOSE_KINDS = frozenset({PERSON, PLACE})
+_NUMERIC = frozenset("CARDINAL QUANTITY MONEY PERCENT ORDINAL DATE TIME".split())
 
 
 @dataclass(frozen=True)
@@ -47,6 +52,7 @@ class Candidate:
     score: float  # the span model's log-odds that this is the answer
     shown_start: int | None = None  # the phrase as the answer's lead shows it: "eight U.S.
     shown_end: int | None = None  # personnel", "close-range ballistic missile" (None: as ``text``)
+    off_kind: bool = False  # not of the asked kind: a name labelled otherwise, a common noun
 
     def shown(self, sentence: str, sentence_start: int) -> str:
         """The phrase as the lead shows it, cut from the sentence that holds it."""
@@ -164,6 +170,7 @@ def spans(asked: Asked, doc) -> list[Span]:
     if clause and asked.wh not in _CLAUSE_WH:
         return []
     typed = bool(asked.labels) and asked.kind != PHRASE  # a number, a date, a name, a place
+    off: list = []  # phrases of another kind, after those of the asked kind
     raw = [(e, e.label_) for e in doc.ents if not typed or e.label_ in asked.labels]
     if asked.many:  # "which two bodies", "who were the crew": "Grissom, White, and Chaffee"
         raw += _coordinated(doc, [e for e, _ in raw])
@@ -177,6 +184,9 @@ def spans(asked: Asked, doc) -> list[Span]:
         ents = [(e, label) for e, label in raw if label != "NP"]
         widened = [(c, label) for c in doc.noun_chunks for e, label in ents
                    if c.start <= e.start and e.end <= c.end and (c.start, c.end) != (e.start, e.end)]
+        if asked.kind in _LOOSE_KINDS:
+            off = [(e, e.label_) for e in doc.ents if e.label_ not in asked.labels and e.label_ not in _NUMERIC]
+            off += [(c, "NP") for c in doc.noun_chunks if c.root.pos_ in ("NOUN", "PROPN")]
     else:
         raw += [(c, "NP") for c in doc.noun_chunks]
         for t in doc:  # a noun with what modifies it: "the Mamluks of Egypt", "Great Exhibition of 1851"
@@ -193,9 +203,13 @@ def spans(asked: Asked, doc) -> list[Span]:
         if toks and key not in out:
             out[key] = Span(tuple(toks), label, **how)
 
-    for n, (span, label) in enumerate([*raw, *widened]):
+    for n, (span, label) in enumerate([*raw, *widened, *off]):
         toks = _trimmed(span)
         if not toks:
+            continue
+        if n >= len(raw) + len(widened):  # of another kind: as it is, never cut
+            if echoes(asked, toks) < 1.0 and not any(t.like_num for t in toks):
+                add(toks, label, off_kind=True)
             continue
         wide = n >= len(raw)
         kind_of = asked.focus is not None and asked.wh in ("what", "which") and any(
@@ -281,7 +295,7 @@ def observations(asked: Asked, doc, offset: int) -> list[tuple[Candidate, dict[s
             shown_start, shown_end = offset + toks[0].idx, offset + noun.idx + len(noun.text)
         start, end = toks[0].idx, toks[-1].idx + len(toks[-1].text)
         out.append((Candidate(offset + start, offset + end, text[start:end], span.label, 0.0,
-                              shown_start, shown_end), f))
+                              shown_start, shown_end, span.off_kind), f))
     if asked.kind == NUMBER:  # several counts of the focus make each a weaker answer ("23 … and 25 …")
         counted = sum("counts_focus" in f and "widened" not in f for _, f in out)
         if counted > 1:

@@ -91,6 +91,7 @@ class Span:
     kind_of: bool = False  # holds the focus noun with a modifier ("close-range ballistic missile")
     widened: bool = False  # an entity with the rest of its noun phrase ("Mayor W. Haydon Burns")
     part: bool = False  # the year of a longer date ("1943" of "7 January 1943")
+    off_kind: bool = False  # not of the asked kind ("Students" for "who")
 
 
 @dataclass(frozen=True)
@@ -173,6 +174,9 @@ def features(asked: Asked, seen: Sentence, span: Span) -> dict[str, float]:
                 f["role_agent"] = 1.0  # "who led …" ← "… were led by X"
             elif asked.wh_role == "adv" and c_role == "prep":
                 f[f"{kind}:role_adverbial"] = 1.0  # "where did he live" ← "lived in X"
+    if span.off_kind:
+        f["off_kind"] = 1.0
+        f[f"{kind}:off_kind"] = 1.0
     if span.kind_of:
         f["kind_of"] = 1.0
     if span.label not in ("NP", "NPX"):
