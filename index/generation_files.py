@@ -41,9 +41,8 @@ class GenerationFiles:
                    texts: dict[str, str]) -> Path:
         """The BM25 index of generation ``generation`` (chunks in reading order)."""
         index = bm25.BM25Index.build(
-            [r.chunk.id for r in visible],
-            [embedding_text(r.chunk.title, texts[r.chunk.id]) for r in visible],
-            [r.chunk.source for r in visible],
+            [r.chunk.id for r in visible], [r.chunk.title for r in visible],
+            [texts[r.chunk.id] for r in visible], [r.chunk.source for r in visible],
         )
         new_dir = bm25.bm25_dir(self.settings.bm25_dir, physical, generation)
         index.save(new_dir)
@@ -125,7 +124,7 @@ class GenerationFiles:
             live = sorted(live, key=lambda r: reading_order(r.chunk))
             texts = self.texts(state.physical, live)
             bm25.BM25Index.build(
-                [r.chunk.id for r in live], [embedding_text(r.chunk.title, texts[r.chunk.id]) for r in live],
+                [r.chunk.id for r in live], [r.chunk.title for r in live], [texts[r.chunk.id] for r in live],
                 [r.chunk.source for r in live],
             ).save(directory)
 
