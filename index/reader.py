@@ -1,7 +1,9 @@
 """Read access to the index for answering: dense and BM25 search at one generation.
 
-:meth:`IndexReader.search` reads the live generation, runs both searches, and reads the
-generation again; if a rebuild switched it meanwhile, it searches again, so one question
+:meth:`IndexReader.search_ids` reads the live generation and runs both searches in it:
+ids and scores only, the dense hits kept to the chunks of that generation's keyword index.
+:meth:`IndexReader.read` then reads the few chunks the caller keeps, at that generation;
+one a rebuild deleted meanwhile is missing, and the caller searches again. So one question
 never mixes the old and the new index.
 """
 from __future__ import annotations
@@ -127,12 +129,8 @@ class IndexReader:
             return {}
         if stored is None:
             return {}
-        out = {}
-        for c in chunks:
-            _, vectors = stored.for_chunk(embed_hash(c.title, c.text))
-            if len(vectors):
-                out[c.id] = vectors
-        return out
+        found = stored.chunk_vectors([embed_hash(c.title, c.text) for c in chunks])
+        return {c.id: vectors for c, vectors in zip(chunks, found) if len(vectors)}
 
     def chunk_sentence_terms(self, chunks: Sequence[Chunk]) -> dict[str, Sentences]:
         """Per chunk id: its sentences' spans and terms, as the build kept them with the
@@ -214,40 +212,38 @@ class IndexReader:
         """The names of the documents of the live generation, sorted."""
         return tuple(sorted(self._source_positions(self.state())))
 
-    def search_ids(self, query: str, *, dense_k: int, keyword_k: int, sources: Sequence[str] | None = None,
-                   attempts: int = 3) -> ScoredIds:
-        """The ids and scores of the dense and BM25 hits for ``query``, from one generation;
-        no chunk is read (:meth:`read` reads those the caller keeps). ``sources`` (exact
-        document names) restricts both to those documents (None or empty: all)."""
+    def search_ids(self, query: str, *, dense_k: int, keyword_k: int,
+                   sources: Sequence[str] | None = None) -> ScoredIds:
+        """The ids and scores of the dense and BM25 hits for ``query``, best first, all of
+        the live generation: the dense hits are kept to the chunks its keyword index lists,
+        so a rebuild switching meanwhile mixes nothing in. No chunk is read (:meth:`read`
+        reads those the caller keeps). ``sources`` (exact document names) restricts both
+        to those documents (None or empty: all)."""
         vector = self.embed_query(query)
-        for _ in range(attempts):
-            state = self.state()
-            # the generation's chunks: its keyword index lists every one (and only those)
-            visible = self._keyword_index(state).positions
-            dense = self.store.nearest(state, vector, dense_k, visible, sources) if dense_k else []
-            if not keyword_k:
-                hits = []
-            elif sources:
-                positions = self._source_positions(state)
-                only = np.unique(np.concatenate([positions.get(s, np.zeros(0, np.int64)) for s in sources]))
-                hits = self._keyword_index(state).search(query, keyword_k, only=only)
-            else:
-                hits = self._keyword_index(state).search(query, keyword_k)
-            found = ScoredIds(tuple(dense), tuple(hits), state)
-            if self.store.require_state().generation == state.generation:
-                self._last_state = state
-                return found
-        return found
+        state = self.state()
+        index = self._keyword_index(state)
+        dense = self.store.nearest(state, vector, dense_k, index.positions, sources) if dense_k else []
+        if not keyword_k:
+            hits = []
+        elif sources:
+            positions = self._source_positions(state)
+            only = np.unique(np.concatenate([positions.get(s, np.zeros(0, np.int64)) for s in sources]))
+            hits = index.search(query, keyword_k, only=only)
+        else:
+            hits = index.search(query, keyword_k)
+        self._last_state = state
+        return ScoredIds(tuple(dense), tuple(hits), state)
 
     def read(self, found: ScoredIds, ids: Sequence[str]) -> dict[str, Chunk]:
         """The chunks of these ids at the generation ``found`` was searched at (absent: one
-        a rebuild deleted since, when that generation is no longer live)."""
+        a rebuild deleted since, when that generation is no longer live: search again)."""
         return self._read_chunks(found.state, ids)
 
     def search(self, query: str, *, dense_k: int, keyword_k: int, sources: Sequence[str] | None = None,
                attempts: int = 3) -> SearchResult:
         """Dense and BM25 hits for ``query`` with their chunks (:meth:`search_ids`, every
-        hit read); ``sources`` (exact document names) restricts both to those documents."""
+        hit read; searched again if a rebuild deleted some of them meanwhile); ``sources``
+        (exact document names) restricts both to those documents."""
         for _ in range(attempts):
             found = self.search_ids(query, dense_k=dense_k, keyword_k=keyword_k, sources=sources)
             chunks = self.read(found, list(dict.fromkeys(i for i, _ in found.dense + found.keyword)))

@@ -54,6 +54,8 @@ class SentenceTerms:
     def __init__(self, vocab: list[str], term_ids: np.ndarray, rows: np.ndarray, firsts: np.ndarray,
                  entries: np.ndarray):
         self.vocab, self.term_ids, self.rows, self.firsts, self.entries = vocab, term_ids, rows, firsts, entries
+        self._names = np.empty(len(vocab), dtype=object)  # term id → term, gathered in one call
+        self._names[:] = vocab
 
     def __len__(self) -> int:
         return len(self.entries)
@@ -82,9 +84,8 @@ class SentenceTerms:
         if not rows:
             return ()
         base = rows[0][2]
-        ids = self.term_ids[base : rows[-1][3]].tolist()
-        vocab = self.vocab
-        return tuple(((s, t), [vocab[i] for i in ids[a - base : b - base]]) for s, t, a, b in rows)
+        names = self._names[self.term_ids[base : rows[-1][3]]].tolist()
+        return tuple(((s, t), names[a - base : b - base]) for s, t, a, b in rows)
 
     def terms_of(self, position: int) -> list[str]:
         """All the terms of the chunk at ``position``, in order (its text's :func:`terms`)."""
@@ -92,8 +93,7 @@ class SentenceTerms:
         rows = self.rows[self.firsts[e] : self.firsts[e + 1]]
         if not len(rows):
             return []
-        vocab = self.vocab
-        return [vocab[i] for i in self.term_ids[rows[0, 2] : rows[-1, 3]].tolist()]
+        return self._names[self.term_ids[rows[0, 2] : rows[-1, 3]]].tolist()
 
     def save(self, path) -> None:
         # terms hold no whitespace: the vocabulary is one string, a term a line

@@ -13,8 +13,10 @@ Layout inside Chroma, for a collection name ``N`` (``QA_COLLECTION``):
   no longer visible. A crash before the flip leaves ``G`` intact; the next build first
   removes the orphans.
 
-Readers check the generation before and after a query and retry if it moved, so a query
-never mixes two generations. Chroma never embeds anything itself: vectors are passed in.
+A question reads one generation: the dense hits are kept to the chunks that generation's
+keyword index lists, its chunks are read with their ``gen_from``/``gen_to``, and a search
+whose chunks a rebuild deleted meanwhile is run again, so a query never mixes two
+generations. Chroma never embeds anything itself: vectors are passed in.
 The state and the records are :mod:`index.records`' types.
 """
 from __future__ import annotations

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Callable, Sequence
 
 from index import ScoredChunk
@@ -97,11 +98,14 @@ def _rank(reader: Evidence, query: str, k: int, config: RetrievalConfig,
     n = max(config.candidates, k)
     # only a restricted search passes ``sources``: an Evidence of its own need not take them
     restrict = {"sources": tuple(sources)} if sources else {}
-    keyword, dense, read, generation = _candidates(reader, query, n, restrict)
-    fused = _fuse(keyword, dense, config)
     depth = max(config.rerank_depth, k) if config.rerank_depth else 0
-    # only the chunks re-ranked and those that end in the top k are read
-    chunks = read([i for i, _ in fused[:depth]])
+    for _ in range(3):
+        keyword, dense, read, generation = _candidates(reader, query, n, restrict)
+        fused = _fuse(keyword, dense, config)
+        # only the chunks re-ranked and those that end in the top k are read
+        chunks = read([i for i, _ in fused[:depth]])
+        if len(chunks) == len(fused[:depth]):
+            break  # (else a rebuild deleted some since the search: search the new generation)
     head = [ScoredChunk(chunks[i], s) for i, s in fused[:depth] if i in chunks]
     if head:
         closest = _closest_sentences(reader, query, head) if config.sentence_dense_weight else {}
@@ -160,9 +164,14 @@ def _sentence_terms(chunk: Chunk, stored: Sentences | None = None) -> tuple[Sent
 
     def make() -> tuple[Sentences, frozenset[str]]:
         sentences = stored if stored is not None else tokenized(chunk.text)
-        return sentences, frozenset(t for _, ts in sentences for t in ts) | frozenset(tokenizer.terms(chunk.title))
+        return sentences, frozenset(t for _, ts in sentences for t in ts) | _title_terms(chunk.title)
 
     return _sentences.get_or_make((chunk.id, chunk.title), make)
+
+
+@lru_cache(maxsize=4096)
+def _title_terms(title: str) -> frozenset[str]:  # a document's chunks share their title
+    return frozenset(tokenizer.terms(title))
 
 
 def _stored_terms(reader: Evidence) -> Callable[[Sequence[Chunk]], dict[str, Sentences]]:
@@ -208,10 +217,14 @@ def _rerank(query: str, hits: Sequence[ScoredChunk], config: RetrievalConfig,
     pairs = list(zip(terms, terms[1:]))
     pair_total = sum(min(weight[a], weight[b]) for a, b in pairs) or 1.0
 
+    asked = frozenset(terms)
+    floor = min(closest.values()) if closest else 0.0
     out = []
     for h, sents in zip(hits, sentences):
         best, best_span = 0.0, None
         for span, ts in sents:
+            if asked.isdisjoint(ts):  # scores 0, never above best
+                continue
             present = set(ts)
             coverage = sum(weight[t] for t in terms if t in present) / total
             phrase = 0.0
@@ -235,6 +248,6 @@ def _rerank(query: str, hits: Sequence[ScoredChunk], config: RetrievalConfig,
         if q.subject and config.definition_weight and defines(h.chunk.text, q.subject):
             best += config.definition_weight
         if closest:
-            best += config.sentence_dense_weight * closest.get(h.chunk.id, min(closest.values()))
+            best += config.sentence_dense_weight * closest.get(h.chunk.id, floor)
         out.append(ScoredChunk(h.chunk, h.score + best))
     return out

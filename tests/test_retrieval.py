@@ -219,3 +219,19 @@ def test_the_rerank_reads_the_stored_sentence_terms(reader, monkeypatch):
     calls = []
     monkeypatch.setattr(retrieval, "tokenized", lambda text: calls.append(text) or tokenized(text))
     assert rankings(bare) == stored and calls
+
+
+def test_a_search_whose_chunks_a_rebuild_deleted_meanwhile_is_run_again(reader, monkeypatch):
+    config = RetrievalConfig(window=0)
+    want = rank_chunks(reader, QUESTIONS[0], 3, config=config)
+    real, calls = reader.read, []
+
+    def deleting(found, ids):
+        got = real(found, ids)
+        calls.append(len(ids))
+        if len(calls) == 1:
+            got.pop(ids[0])  # a rebuild deleted it after the search
+        return got
+
+    monkeypatch.setattr(reader, "read", deleting)
+    assert rank_chunks(reader, QUESTIONS[0], 3, config=config) == want and len(calls) >= 2
