@@ -87,3 +87,16 @@ def test_a_damaged_file_leaves_the_keyword_index_without_them(built, tmp_path):
     damaged = kw.BM25Index.load(copy)
     assert damaged is not None and damaged.sentences is None and damaged.sentence_terms(damaged.ids) == {}
     assert damaged.search("Ember erupted", 3) == kw.BM25Index.load(directory).search("Ember erupted", 3)
+
+
+def test_sentence_spans_are_the_same_from_the_block_cache():
+    """Blocks are split once and kept: a block's sentences depend on its text alone."""
+    from index.sentences import _block_spans, sentence_spans
+
+    text = "Intro line.\n\nDr. Smith came. He left at 5 p.m. and returned.\n\nA | B | C\n\nIntro line."
+    _block_spans.cache_clear()
+    first = sentence_spans(text)
+    assert [text[s:e] for s, e in first] == ["Intro line.", "Dr. Smith came.", "He left at 5 p.m. and returned.",
+                                            "A | B | C", "Intro line."]
+    assert _block_spans.cache_info().hits == 1  # the repeated paragraph
+    assert sentence_spans("  " + text) == [(s + 2, e + 2) for s, e in first]
