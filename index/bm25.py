@@ -22,6 +22,9 @@ from .sentence_terms import Sentences, SentenceTerms
 from .text import terms
 
 
+SENTENCE_TERMS = "sentence_terms.npz"  # beside the model: each chunk's sentence terms
+
+
 class BM25Index:
     """Chunk ids plus a bm25s model over their texts; ``sources`` (when known) names each
     chunk's document, position for position (saved as ``sources.json`` beside ``ids.json``),
@@ -111,7 +114,7 @@ class BM25Index:
             if self.sources is not None:
                 (tmp / "sources.json").write_text(json.dumps(self.sources))
             if self.sentences is not None:
-                self.sentences.save(tmp / "sentence_terms.npz")
+                self.sentences.save(tmp / SENTENCE_TERMS)
             if directory.exists():
                 shutil.rmtree(directory)
             os.replace(tmp, directory)
@@ -148,7 +151,7 @@ class BM25Index:
             return None
         if not consistent:
             return None
-        sentences = SentenceTerms.load(directory / "sentence_terms.npz", len(ids))
+        sentences = SentenceTerms.load(directory / SENTENCE_TERMS, len(ids))
         return cls(ids, model, _sources(directory / "sources.json", len(ids)), sentences)
 
 

@@ -120,7 +120,8 @@ class GenerationFiles:
 
     def ensure_bm25(self, state: IndexState, live: list[ChunkRecord]) -> None:
         directory = bm25.bm25_dir(self.settings.bm25_dir, state.physical, state.generation)
-        if not (directory / "ids.json").exists():
+        # (an index from before sentence terms were kept gets them: the same BM25, rebuilt)
+        if not (directory / "ids.json").exists() or not (directory / bm25.SENTENCE_TERMS).exists():
             live = sorted(live, key=lambda r: reading_order(r.chunk))
             texts = self.texts(state.physical, live)
             bm25.BM25Index.build(

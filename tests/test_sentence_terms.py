@@ -100,3 +100,14 @@ def test_sentence_spans_are_the_same_from_the_block_cache():
                                             "A | B | C", "Intro line."]
     assert _block_spans.cache_info().hits == 1  # the repeated paragraph
     assert sentence_spans("  " + text) == [(s + 2, e + 2) for s, e in first]
+
+
+def test_a_rebuild_with_no_change_adds_them_to_an_index_kept_without(built):
+    state = built.state()
+    path = kw.bm25_dir(built.settings.bm25_dir, state.physical, state.generation) / kw.SENTENCE_TERMS
+    path.unlink()
+    report = build_index(built.settings, embedder=built.embedder, show_progress=False)
+    assert report.chunks_embedded == 0 and path.is_file() and built.state().generation == state.generation
+    again = kw.BM25Index.load(path.parent)
+    kept = built._keyword_index(state).sentence_terms(again.ids)
+    assert again.sentences is not None and again.sentence_terms(again.ids) == kept
