@@ -29,7 +29,7 @@ def replicate(source_settings, target_settings, target: int, *, batch: int = 500
 
     from index import bm25
     from index.build import chunking_signature
-    from index.chunking import chunk_id, embedding_text
+    from index.chunking import chunk_id
     from index.embedder import make_embedder
     from index.models import Chunk, reading_order
     from index.records import ChunkRecord, IndexState
@@ -46,6 +46,7 @@ def replicate(source_settings, target_settings, target: int, *, batch: int = 500
     physical = dst.new_physical()
     now = datetime.now(timezone.utc).replace(microsecond=0).isoformat()
     ids: list[str] = []
+    titles: list[str] = []
     texts: list[str] = []
     pending: list[ChunkRecord] = []
     pending_vecs: list[np.ndarray] = []
@@ -62,7 +63,8 @@ def replicate(source_settings, target_settings, target: int, *, batch: int = 500
             pending.append(ChunkRecord(new, r.doc_hash, r.file, r.file_hash, r.embed_hash, now, 1))
             pending_vecs.append(vectors[r.embed_hash])
             ids.append(new.id)
-            texts.append(embedding_text(title, text))
+            titles.append(title)
+            texts.append(text)
             if len(pending) >= batch:
                 dst.add(physical, pending, np.stack(pending_vecs))
                 pending, pending_vecs = [], []
@@ -70,7 +72,7 @@ def replicate(source_settings, target_settings, target: int, *, batch: int = 500
     if pending:
         dst.add(physical, pending, np.stack(pending_vecs))
     write_s = time.perf_counter() - t0
-    bm25.BM25Index.build(ids, texts).save(bm25.bm25_dir(target_settings.bm25_dir, physical, 1))
+    bm25.BM25Index.build(ids, titles, texts).save(bm25.bm25_dir(target_settings.bm25_dir, physical, 1))
     _replicate_sentences(source_settings, state, target_settings, physical, copies=copy)
     _replicate_entities(source_settings, state, target_settings, physical, copies=copy)
     embedder = make_embedder(target_settings)

@@ -11,10 +11,12 @@ from .errors import (
     BadRequest, BuildInProgress, EmbedderMismatch, EmbedderUnavailable, IndexMissing, NotFound, QAError,
     StoreUnavailable,
 )
-from .knowledge_bases import KnowledgeBase, check_collection_name, collection_settings, list_collections
+from .knowledge_bases import (
+    KnowledgeBase, check_collection_name, collection_settings, list_collections, list_documents,
+)
 from .loaders import SUPPORTED_SUFFIXES
 from .models import BuildReport, Chunk, DocumentText, IndexedDocument, ScoredChunk, Skipped, SourceDocument
-from .reader import IndexReader, SearchResult, list_documents
+from .reader import IndexReader, SearchResult
 from .settings import Settings
 from .store import ChromaStore
 

@@ -12,43 +12,74 @@ import json
 import os
 import shutil
 import tempfile
+from functools import cached_property
 from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 
+from .sentence_terms import Sentences, SentenceTerms
 from .text import terms
+
+
+SENTENCE_TERMS = "sentence_terms.npz"  # beside the model: each chunk's sentence terms
 
 
 class BM25Index:
     """Chunk ids plus a bm25s model over their texts; ``sources`` (when known) names each
     chunk's document, position for position (saved as ``sources.json`` beside ``ids.json``),
-    so a search can be restricted to some documents."""
+    so a search can be restricted to some documents; ``sentences`` (when kept) are the
+    terms of each chunk's sentences (:mod:`index.sentence_terms`, ``sentence_terms.npz``)."""
 
-    def __init__(self, ids: Sequence[str], model, sources: Sequence[str] | None = None):
+    def __init__(self, ids: Sequence[str], model, sources: Sequence[str] | None = None,
+                 sentences: SentenceTerms | None = None):
         self.ids = list(ids)
         self._model = model
         self._vocab = getattr(model, "vocab_dict", None) or {}
         self.sources = list(sources) if sources is not None and len(sources) == len(self.ids) else None
+        self.sentences = sentences if sentences is not None and len(sentences) == len(self.ids) else None
 
     @property
     def vocabulary(self) -> frozenset[str]:
         """Every term some indexed chunk contains."""
         return frozenset(self._vocab)
 
+    @cached_property
+    def positions(self) -> dict[str, int]:
+        """Each chunk id's position in ``ids`` (the ids of the generation: all its chunks)."""
+        return {chunk_id: i for i, chunk_id in enumerate(self.ids)}
+
+    def sentence_terms(self, ids: Sequence[str]) -> dict[str, Sentences]:
+        """Per chunk id: its sentences' spans and terms (absent: not a chunk of this index,
+        or an index kept without them)."""
+        if self.sentences is None:
+            return {}
+        positions = self.positions
+        return {i: self.sentences.of(positions[i]) for i in ids if i in positions}
+
     @classmethod
-    def build(cls, ids: Sequence[str], texts: Sequence[str], sources: Sequence[str] | None = None) -> "BM25Index":
+    def build(cls, ids: Sequence[str], titles: Sequence[str], texts: Sequence[str],
+              sources: Sequence[str] | None = None) -> "BM25Index":
+        """Over each chunk's title and text (:func:`index.chunking.embedding_text`'s terms:
+        the title's, then the text's, taken from its sentences' terms)."""
         import bm25s
 
+        sentences = SentenceTerms.build(texts)
         model = bm25s.BM25(k1=1.2, b=0.75)
         # Term ids, not term lists: bm25s given strings keeps every chunk's terms and their
         # ids at once (≈ 0.5 GB more at peak for 100k chunks). The ids share the vocabulary's
         # int objects, so a chunk costs one pointer per term.
         vocab: dict[str, int] = {}
-        token_ids = [[vocab.setdefault(w, len(vocab)) for w in terms(t) or ["\u2205"]] for t in texts]
+        title_terms: dict[str, list[str]] = {}
+        token_ids = []
+        for i, title in enumerate(titles):
+            ts = title_terms.get(title)
+            if ts is None:
+                ts = title_terms[title] = terms(title)
+            token_ids.append([vocab.setdefault(w, len(vocab)) for w in ts + sentences.terms_of(i) or ["\u2205"]])
         if token_ids:
             model.index((token_ids, vocab), show_progress=False)
-        return cls(ids, model, sources)
+        return cls(ids, model, sources, sentences)
 
     def search(self, query: str, k: int, only: np.ndarray | None = None) -> list[tuple[str, float]]:
         """The top ``k`` (id, score) with a positive score; ``only``: the positions (in
@@ -82,6 +113,8 @@ class BM25Index:
             (tmp / "ids.json").write_text(json.dumps(self.ids))
             if self.sources is not None:
                 (tmp / "sources.json").write_text(json.dumps(self.sources))
+            if self.sentences is not None:
+                self.sentences.save(tmp / SENTENCE_TERMS)
             if directory.exists():
                 shutil.rmtree(directory)
             os.replace(tmp, directory)
@@ -116,7 +149,10 @@ class BM25Index:
             )
         except Exception:  # bm25s/numpy/json raise many kinds of error on a damaged file
             return None
-        return cls(ids, model, _sources(directory / "sources.json", len(ids))) if consistent else None
+        if not consistent:
+            return None
+        sentences = SentenceTerms.load(directory / SENTENCE_TERMS, len(ids))
+        return cls(ids, model, _sources(directory / "sources.json", len(ids)), sentences)
 
 
 def _sources(path: Path, n: int) -> list[str] | None:

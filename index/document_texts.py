@@ -17,9 +17,10 @@ import os
 import re
 import tempfile
 from pathlib import Path
+from typing import Sequence
 
 from .loaders import content_hash
-from .models import Page, SourceDocument
+from .models import Chunk, Page, SourceDocument
 
 _NAME = re.compile(r"^[0-9a-f]{64}\.json\.gz$")
 
@@ -77,3 +78,23 @@ def prune(folder: Path, keep: set[str]) -> None:
     for child in folder.iterdir():
         if child.name.startswith(".tmp-") or (_NAME.match(child.name) and child.name[:64] not in keep):
             child.unlink(missing_ok=True)
+
+
+def pieced(chunks: Sequence[Chunk]) -> tuple[str, tuple[Page, ...]]:
+    """A document's text from its chunks (each at its offsets, spaces between those that do
+    not meet) and its pages as far as the chunks show them (a page seems to start at the
+    first chunk offset known to be on it)."""
+    size = max((c.end for c in chunks), default=0)
+    text = [" "] * size
+    starts: dict[int, int] = {}
+    for c in sorted(chunks, key=lambda c: c.start):
+        text[c.start:c.end] = c.text
+        marks = ([(c.start, c.page)] if c.page is not None else []) + list(c.page_breaks)
+        for offset, number in marks:
+            starts[number] = min(offset, starts.get(number, offset))
+    ordered = sorted((offset, number) for number, offset in starts.items())
+    if ordered:  # the text before the first chunk is on the first page
+        ordered[0] = (0, ordered[0][1])
+    pages = tuple(Page(number, offset, ordered[i + 1][0] if i + 1 < len(ordered) else size)
+                  for i, (offset, number) in enumerate(ordered))
+    return "".join(text), pages

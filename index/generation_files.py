@@ -41,9 +41,8 @@ class GenerationFiles:
                    texts: dict[str, str]) -> Path:
         """The BM25 index of generation ``generation`` (chunks in reading order)."""
         index = bm25.BM25Index.build(
-            [r.chunk.id for r in visible],
-            [embedding_text(r.chunk.title, texts[r.chunk.id]) for r in visible],
-            [r.chunk.source for r in visible],
+            [r.chunk.id for r in visible], [r.chunk.title for r in visible],
+            [texts[r.chunk.id] for r in visible], [r.chunk.source for r in visible],
         )
         new_dir = bm25.bm25_dir(self.settings.bm25_dir, physical, generation)
         index.save(new_dir)
@@ -121,11 +120,12 @@ class GenerationFiles:
 
     def ensure_bm25(self, state: IndexState, live: list[ChunkRecord]) -> None:
         directory = bm25.bm25_dir(self.settings.bm25_dir, state.physical, state.generation)
-        if not (directory / "ids.json").exists():
+        # (an index from before sentence terms were kept gets them: the same BM25, rebuilt)
+        if not (directory / "ids.json").exists() or not (directory / bm25.SENTENCE_TERMS).exists():
             live = sorted(live, key=lambda r: reading_order(r.chunk))
             texts = self.texts(state.physical, live)
             bm25.BM25Index.build(
-                [r.chunk.id for r in live], [embedding_text(r.chunk.title, texts[r.chunk.id]) for r in live],
+                [r.chunk.id for r in live], [r.chunk.title for r in live], [texts[r.chunk.id] for r in live],
                 [r.chunk.source for r in live],
             ).save(directory)
 

@@ -13,12 +13,13 @@ generation (``<name>__<hex>``): only the logical ones are listed.
 """
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TypeVar
 
 from .errors import BadRequest
-from .reader import list_documents
+from .models import IndexedDocument
 from .records import IndexState
 from .settings import Settings, collection_name_problem
 from .store import ChromaStore
@@ -74,3 +75,21 @@ def collection_settings(settings: S, name: str, store: ChromaStore | None = None
     state = (store.sibling(other) if store else ChromaStore(other)).read_state()
     folder = Path(state.source_dir) if state and state.source_dir else settings.knowledge_base_root / name
     return other.model_copy(update={"source_dir": folder})
+
+
+def list_documents(store: ChromaStore) -> list[IndexedDocument]:
+    """The documents of ``store``'s live generation (what ``python -m index status`` lists)."""
+    state = store.require_state()
+    by_source = defaultdict(list)
+    for r in store.visible_records(state):
+        by_source[r.chunk.source].append(r)
+    return sorted(
+        (
+            IndexedDocument(
+                source=src, title=recs[0].chunk.title, chunks=len(recs),
+                indexed_at=max(r.indexed_at for r in recs), content_hash=recs[0].doc_hash,
+            )
+            for src, recs in by_source.items()
+        ),
+        key=lambda d: d.source,
+    )

@@ -1,7 +1,9 @@
 """Read access to the index for answering: dense and BM25 search at one generation.
 
-:meth:`IndexReader.search` reads the live generation, runs both searches, and reads the
-generation again; if a rebuild switched it meanwhile, it searches again, so one question
+:meth:`IndexReader.search_ids` reads the live generation and runs both searches in it:
+ids and scores only, the dense hits kept to the chunks of that generation's keyword index.
+:meth:`IndexReader.read` then reads the few chunks the caller keeps, at that generation;
+one a rebuild deleted meanwhile is missing, and the caller searches again. So one question
 never mixes the old and the new index.
 """
 from __future__ import annotations
@@ -18,13 +20,14 @@ from . import sentence_entities as se
 from . import sentence_parses as sp
 from . import sentence_vectors as sv
 from .cache import LRU, generation_key
-from .chunking import embed_hash, embedding_text
+from .chunking import embed_hash
 from .embedder import Embedder, make_embedder
 from .errors import EmbedderMismatch, NotFound, QAError
-from .models import Chunk, DocumentText, IndexedDocument, Page, ScoredChunk, reading_order
+from .models import Chunk, DocumentText, IndexedDocument, ScoredChunk, reading_order
 from .nlp import Entity, Token
 from .settings import Settings
 from .records import IndexState
+from .sentence_terms import Sentences
 from .store import ChromaStore
 
 
@@ -33,6 +36,20 @@ class SearchResult:
     dense: tuple[ScoredChunk, ...]
     keyword: tuple[ScoredChunk, ...]
     generation: int
+
+
+@dataclass(frozen=True)
+class ScoredIds:
+    """A search's hits before any chunk is read: (chunk id, score), best first, and the
+    state of the generation searched (:meth:`IndexReader.read` reads them there)."""
+
+    dense: tuple[tuple[str, float], ...]
+    keyword: tuple[tuple[str, float], ...]
+    state: IndexState
+
+    @property
+    def generation(self) -> int:
+        return self.state.generation
 
 
 CHUNK_CACHE = 10_000
@@ -52,7 +69,6 @@ class IndexReader:
         self._entities: LRU[tuple, se.SentenceEntities | None] = LRU(1)
         self._parses: LRU[tuple, sp.SentenceParses | None] = LRU(1)
         self._vocab: LRU[tuple, tuple[frozenset[str], tuple[str, ...]]] = LRU(1)
-        self._positions: LRU[tuple, dict[str, int]] = LRU(1)
         self._by_source: LRU[tuple, dict[str, np.ndarray]] = LRU(1)  # source → its BM25 positions
         self._documents: LRU[tuple, list[Chunk]] = LRU(128)  # by generation and source
         self._texts: LRU[tuple, DocumentText] = LRU(8)  # whole texts (the viewer), by generation and source
@@ -93,9 +109,8 @@ class IndexReader:
             records = sorted(self.store.visible_records(state, with_text=True),
                              key=lambda r: reading_order(r.chunk))
             index = bm25.BM25Index.build(
-                [r.chunk.id for r in records],
-                [embedding_text(r.chunk.title, r.chunk.text) for r in records],
-                [r.chunk.source for r in records],
+                [r.chunk.id for r in records], [r.chunk.title for r in records],
+                [r.chunk.text for r in records], [r.chunk.source for r in records],
             )
             index.save(directory)
         return index
@@ -114,12 +129,16 @@ class IndexReader:
             return {}
         if stored is None:
             return {}
-        out = {}
-        for c in chunks:
-            _, vectors = stored.for_chunk(embed_hash(c.title, c.text))
-            if len(vectors):
-                out[c.id] = vectors
-        return out
+        found = stored.chunk_vectors([embed_hash(c.title, c.text) for c in chunks])
+        return {c.id: vectors for c, vectors in zip(chunks, found) if len(vectors)}
+
+    def chunk_sentence_terms(self, chunks: Sequence[Chunk]) -> dict[str, Sentences]:
+        """Per chunk id: its sentences' spans and terms, as the build kept them with the
+        keyword index (:mod:`index.sentence_terms`; absent where it kept none)."""
+        try:
+            return self._keyword_index(self.recent_state()).sentence_terms([c.id for c in chunks])
+        except QAError:
+            return {}
 
     def recent_state(self) -> IndexState:
         """The state the last search ran at (saves a Chroma round trip), else the live one.
@@ -193,29 +212,46 @@ class IndexReader:
         """The names of the documents of the live generation, sorted."""
         return tuple(sorted(self._source_positions(self.state())))
 
+    def search_ids(self, query: str, *, dense_k: int, keyword_k: int,
+                   sources: Sequence[str] | None = None) -> ScoredIds:
+        """The ids and scores of the dense and BM25 hits for ``query``, best first, all of
+        the live generation: the dense hits are kept to the chunks its keyword index lists,
+        so a rebuild switching meanwhile mixes nothing in. No chunk is read (:meth:`read`
+        reads those the caller keeps). ``sources`` (exact document names) restricts both
+        to those documents (None or empty: all)."""
+        vector = self.embed_query(query)
+        state = self.state()
+        index = self._keyword_index(state)
+        dense = self.store.nearest(state, vector, dense_k, index.positions, sources) if dense_k else []
+        if not keyword_k:
+            hits = []
+        elif sources:
+            positions = self._source_positions(state)
+            only = np.unique(np.concatenate([positions.get(s, np.zeros(0, np.int64)) for s in sources]))
+            hits = index.search(query, keyword_k, only=only)
+        else:
+            hits = index.search(query, keyword_k)
+        self._last_state = state
+        return ScoredIds(tuple(dense), tuple(hits), state)
+
+    def read(self, found: ScoredIds, ids: Sequence[str]) -> dict[str, Chunk]:
+        """The chunks of these ids at the generation ``found`` was searched at (absent: one
+        a rebuild deleted since, when that generation is no longer live: search again)."""
+        return self._read_chunks(found.state, ids)
+
     def search(self, query: str, *, dense_k: int, keyword_k: int, sources: Sequence[str] | None = None,
                attempts: int = 3) -> SearchResult:
-        """Dense and BM25 hits for ``query``; ``sources`` (exact document names) restricts
-        both to those documents (None or empty: all)."""
-        vector = self.embed_query(query)
+        """Dense and BM25 hits for ``query`` with their chunks (:meth:`search_ids`, every
+        hit read; searched again if a rebuild deleted some of them meanwhile); ``sources``
+        (exact document names) restricts both to those documents."""
         for _ in range(attempts):
-            state = self.state()
-            dense = self.store.query(state, vector, dense_k, sources) if dense_k else []
-            if not keyword_k:
-                hits = []
-            elif sources:
-                positions = self._source_positions(state)
-                only = np.unique(np.concatenate([positions.get(s, np.zeros(0, np.int64)) for s in sources]))
-                hits = self._keyword_index(state).search(query, keyword_k, only=only)
-            else:
-                hits = self._keyword_index(state).search(query, keyword_k)
-            chunks = {h.chunk.id: h.chunk for h in dense}  # read already: fetch only the others
-            chunks.update(self._read_chunks(state, [i for i, _ in hits if i not in chunks]))
-            keyword = [ScoredChunk(chunks[i], s) for i, s in hits if i in chunks]
-            if self.store.require_state().generation == state.generation and len(keyword) == len(hits):
-                self._last_state = state
-                return SearchResult(tuple(dense), tuple(keyword), state.generation)
-        return SearchResult(tuple(dense), tuple(keyword), state.generation)
+            found = self.search_ids(query, dense_k=dense_k, keyword_k=keyword_k, sources=sources)
+            chunks = self.read(found, list(dict.fromkeys(i for i, _ in found.dense + found.keyword)))
+            dense = tuple(ScoredChunk(chunks[i], s) for i, s in found.dense if i in chunks)
+            keyword = tuple(ScoredChunk(chunks[i], s) for i, s in found.keyword if i in chunks)
+            if len(dense) + len(keyword) == len(found.dense) + len(found.keyword):
+                break
+        return SearchResult(dense, keyword, found.generation)
 
     def _read_chunks(self, state: IndexState, ids: Sequence[str]) -> dict[str, Chunk]:
         """The chunks of these ids visible at ``state``'s generation: those read for an
@@ -244,10 +280,8 @@ class IndexReader:
         position there and read by id: a few ms, where reading a whole document is a
         metadata scan (~60 ms on a 100k-chunk index)."""
         state = self.recent_state()
-        ids = self._keyword_index(state).ids
-        positions = self._positions.get_or_make(
-            generation_key(self.store, state), lambda: {chunk_id: i for i, chunk_id in enumerate(ids)}
-        )
+        index = self._keyword_index(state)
+        ids, positions = index.ids, index.positions
         wanted: set[str] = set()
         for c in chunks:
             i = positions.get(c.id)
@@ -299,45 +333,10 @@ class IndexReader:
         if kept is not None:
             text, pages = kept
             return DocumentText(source, first.chunk.title, text, pages, path)
-        text, pages = _pieced(self.document_chunks(source))
+        text, pages = document_texts.pieced(self.document_chunks(source))
         return DocumentText(source, first.chunk.title, text, pages, path, exact=False)
 
     def documents(self) -> list[IndexedDocument]:
+        from .knowledge_bases import list_documents
+
         return list_documents(self.store)
-
-
-def _pieced(chunks: Sequence[Chunk]) -> tuple[str, tuple[Page, ...]]:
-    """A document's text from its chunks (each at its offsets, spaces between those that do
-    not meet) and its pages as far as the chunks show them (a page seems to start at the
-    first chunk offset known to be on it)."""
-    size = max((c.end for c in chunks), default=0)
-    text = [" "] * size
-    starts: dict[int, int] = {}
-    for c in sorted(chunks, key=lambda c: c.start):
-        text[c.start:c.end] = c.text
-        marks = ([(c.start, c.page)] if c.page is not None else []) + list(c.page_breaks)
-        for offset, number in marks:
-            starts[number] = min(offset, starts.get(number, offset))
-    ordered = sorted((offset, number) for number, offset in starts.items())
-    if ordered:  # the text before the first chunk is on the first page
-        ordered[0] = (0, ordered[0][1])
-    pages = tuple(Page(number, offset, ordered[i + 1][0] if i + 1 < len(ordered) else size)
-                  for i, (offset, number) in enumerate(ordered))
-    return "".join(text), pages
-
-
-def list_documents(store: ChromaStore) -> list[IndexedDocument]:
-    state = store.require_state()
-    by_source = defaultdict(list)
-    for r in store.visible_records(state):
-        by_source[r.chunk.source].append(r)
-    return sorted(
-        (
-            IndexedDocument(
-                source=src, title=recs[0].chunk.title, chunks=len(recs),
-                indexed_at=max(r.indexed_at for r in recs), content_hash=recs[0].doc_hash,
-            )
-            for src, recs in by_source.items()
-        ),
-        key=lambda d: d.source,
-    )

@@ -100,6 +100,15 @@ class SentenceVectors:
         spans = np.stack([rows["start"], rows["end"]], axis=1) if len(rows) else np.zeros((0, 2), int)
         return spans, np.asarray(rows["vec"], dtype=np.float32)
 
+    def chunk_vectors(self, embed_hashes: Sequence[str]) -> list[np.ndarray]:
+        """``for_chunk``'s vectors of several chunks, in one binary search (``(0, dim)`` for
+        a chunk without any): the re-rank asks for ~60 a question."""
+        keys = np.fromiter((chunk_key(h) for h in embed_hashes), dtype="<u8", count=len(embed_hashes))
+        lo = np.searchsorted(self._chunks, keys, side="left").tolist()
+        hi = np.searchsorted(self._chunks, keys, side="right").tolist()
+        vectors = self.records["vec"].view(np.ndarray)  # (a memory map's slices cost more)
+        return [np.asarray(vectors[a:b], dtype=np.float32) for a, b in zip(lo, hi)]
+
     def chunk_keys(self) -> np.ndarray:
         return np.unique(self._chunks)
 

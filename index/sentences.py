@@ -77,17 +77,19 @@ def _trim(text: str, start: int, end: int) -> tuple[int, int] | None:
 
 def sentence_spans(text: str) -> list[tuple[int, int]]:
     """``(start, end)`` of every sentence of ``text``, in order, whitespace-trimmed."""
-    punkt = _punkt()
     spans: list[tuple[int, int]] = []
     for b_start, b_end in _blocks(text):
-        block = text[b_start:b_end]
-        if not block.strip():
-            continue
-        if "\n" not in block.strip() and is_table_row(block):  # Punkt would cut "U.S. | 21"
-            spans.append(_trim(text, b_start, b_end))
-            continue
-        for s, e in punkt.span_tokenize(block):
-            trimmed = _trim(text, b_start + s, b_start + e)
-            if trimmed:
-                spans.append(trimmed)
+        spans.extend((b_start + s, b_start + e) for s, e in _block_spans(text[b_start:b_end]))
     return spans
+
+
+@lru_cache(maxsize=16384)
+def _block_spans(block: str) -> tuple[tuple[int, int], ...]:
+    """The sentences of one block, relative to it: they depend on its text alone, and the
+    same paragraphs come back in passage after passage (Punkt is most of an answer's split)."""
+    if not block.strip():
+        return ()
+    if "\n" not in block.strip() and is_table_row(block):  # Punkt would cut "U.S. | 21"
+        return (_trim(block, 0, len(block)),)
+    trimmed = (_trim(block, s, e) for s, e in _punkt().span_tokenize(block))
+    return tuple(t for t in trimmed if t)

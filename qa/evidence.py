@@ -23,7 +23,12 @@ __all__ = ["Evidence", "Retriever"]
 
 @runtime_checkable
 class Evidence(Protocol):
-    """The index as answering reads it: one generation at a time."""
+    """The index as answering reads it: one generation at a time.
+
+    Optional, used when present (:class:`index.IndexReader` has them): ``search_ids`` (the
+    hits as ids and scores) with ``read(found, ids)`` (their chunks), so retrieval reads
+    only the chunks it re-ranks or keeps; ``chunk_sentence_terms(chunks)``, the build's
+    terms of each chunk's sentences. Without them retrieval uses ``search`` and tokenizes."""
 
     @property
     def embedder(self):

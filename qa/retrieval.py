@@ -23,14 +23,15 @@ dev questions of xquad-en and covid-qa (see docs/evaluation.md).
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass
-from typing import Sequence
+from functools import lru_cache
+from typing import Callable, Sequence
 
 from index import ScoredChunk
 from index import text as tokenizer
 from index.cache import LRU
 from index.models import Chunk
+from index.sentence_terms import Sentences, tokenized
 
 from .evidence import Evidence
 from .tracing import retrieval_span
@@ -97,75 +98,85 @@ def _rank(reader: Evidence, query: str, k: int, config: RetrievalConfig,
     n = max(config.candidates, k)
     # only a restricted search passes ``sources``: an Evidence of its own need not take them
     restrict = {"sources": tuple(sources)} if sources else {}
-    result = reader.search(query, dense_k=n, keyword_k=n, **restrict)
-    fused = _fuse(result.keyword, result.dense, config)
     depth = max(config.rerank_depth, k) if config.rerank_depth else 0
-    if depth:
-        closest = _closest_sentences(reader, query, fused[:depth]) if config.sentence_dense_weight else {}
-        head = _rerank(query, fused[:depth], config, closest)
-        fused = sorted(head + fused[depth:], key=lambda h: -h.score)
-    return fused[:k], result.generation
+    for _ in range(3):
+        keyword, dense, read, generation = _candidates(reader, query, n, restrict)
+        fused = _fuse(keyword, dense, config)
+        # only the chunks re-ranked and those that end in the top k are read
+        chunks = read([i for i, _ in fused[:depth]])
+        if len(chunks) == len(fused[:depth]):
+            break  # (else a rebuild deleted some since the search: search the new generation)
+    head = [ScoredChunk(chunks[i], s) for i, s in fused[:depth] if i in chunks]
+    if head:
+        closest = _closest_sentences(reader, query, head) if config.sentence_dense_weight else {}
+        head = _rerank(query, head, config, closest, _stored_terms(reader))
+    ranked = sorted([(h.score, h.chunk.id) for h in head] + [(s, i) for i, s in fused[depth:]],
+                    key=lambda x: -x[0])[:k]
+    chunks.update(read([i for _, i in ranked if i not in chunks]))
+    return [ScoredChunk(chunks[i], s) for s, i in ranked if i in chunks], generation
+
+
+def _candidates(reader: Evidence, query: str, n: int, restrict: dict):
+    """The BM25 and dense hits as (chunk id, score), a reader of their chunks by id, and
+    the generation. The index's :meth:`search_ids` reads no chunk; an Evidence of its own
+    without it gives every hit's chunk at once (``search``)."""
+    if hasattr(reader, "search_ids"):
+        found = reader.search_ids(query, dense_k=n, keyword_k=n, **restrict)
+        return list(found.keyword), list(found.dense), lambda ids: reader.read(found, ids), found.generation
+    result = reader.search(query, dense_k=n, keyword_k=n, **restrict)
+    chunks = {h.chunk.id: h.chunk for h in (*result.dense, *result.keyword)}
+    return ([(h.chunk.id, h.score) for h in result.keyword], [(h.chunk.id, h.score) for h in result.dense],
+            lambda ids: {i: chunks[i] for i in ids if i in chunks}, result.generation)
 
 
 # ---- fusion --------------------------------------------------------------------------
-def _standardised(hits: Sequence[ScoredChunk]) -> tuple[dict[str, float], float]:
+def _standardised(hits: Sequence[tuple[str, float]]) -> tuple[dict[str, float], float]:
     """z-scores of a result list by chunk id, and the lowest (for chunks not in it)."""
     if not hits:
         return {}, 0.0
-    scores = [h.score for h in hits]
+    scores = [s for _, s in hits]
     mean = sum(scores) / len(scores)
     std = math.sqrt(sum((s - mean) ** 2 for s in scores) / len(scores)) or 1.0
-    z = {h.chunk.id: (h.score - mean) / std for h in hits}
+    z = {i: (s - mean) / std for i, s in hits}
     return z, min(z.values())
 
 
-def _fuse(keyword: Sequence[ScoredChunk], dense: Sequence[ScoredChunk], config: RetrievalConfig) -> list[ScoredChunk]:
+def _fuse(keyword: Sequence[tuple[str, float]], dense: Sequence[tuple[str, float]],
+          config: RetrievalConfig) -> list[tuple[str, float]]:
+    """(chunk id, fused score), best first."""
     zk, k_floor = _standardised(keyword)
     zd, d_floor = _standardised(dense)
-    chunks: dict[str, Chunk] = {h.chunk.id: h.chunk for h in dense}
-    chunks.update((h.chunk.id, h.chunk) for h in keyword)
-    fused = [
-        ScoredChunk(c, config.keyword_weight * zk.get(i, k_floor) + config.dense_weight * zd.get(i, d_floor))
-        for i, c in chunks.items()
-    ]
-    fused.sort(key=lambda h: -h.score)
+    ids = dict.fromkeys([i for i, _ in dense] + [i for i, _ in keyword])
+    fused = [(i, config.keyword_weight * zk.get(i, k_floor) + config.dense_weight * zd.get(i, d_floor)) for i in ids]
+    fused.sort(key=lambda h: -h[1])
     return fused
 
 
 # ---- best-sentence re-rank -------------------------------------------------------------
-# A cheap sentence split (Punkt costs ~10x more per chunk): the units only group terms.
-_SENTENCE_END = re.compile(r"[.!?][\"'”’)\]]*(\s+)(?=[\"'“‘(\[]?[A-Z0-9])|\n\s*")
-
-
-def sentence_units(text: str) -> list[tuple[int, int]]:
-    """Rough sentence spans of ``text``: split after . ! ? before a capital or digit, and at line breaks."""
-    spans, pos = [], 0
-    for m in _SENTENCE_END.finditer(text):
-        end = m.start(1) if m.group(1) is not None else m.start()
-        if end > pos:
-            spans.append((pos, end))
-        pos = m.end()
-    if pos < len(text):
-        spans.append((pos, len(text)))
-    return spans
-
-
-Sentences = tuple[tuple[tuple[int, int], list[str]], ...]
-
-
 # by (chunk id, title): the id names the chunk's text and place, whatever its index
 _sentences: LRU[tuple[str, str], tuple[Sentences, frozenset[str]]] = LRU(50_000)
 
 
-def _sentence_terms(chunk: Chunk) -> tuple[Sentences, frozenset[str]]:
-    """The stemmed terms of each of the chunk's sentences (with their spans), and the set
+def _sentence_terms(chunk: Chunk, stored: Sentences | None = None) -> tuple[Sentences, frozenset[str]]:
+    """The stemmed terms of each of the chunk's sentences (with their spans): ``stored``
+    (the build's, :mod:`index.sentence_terms`), else tokenized now (the same); and the set
     of all its terms and its title's."""
 
     def make() -> tuple[Sentences, frozenset[str]]:
-        sentences = tuple((span, tokenizer.terms(chunk.text[span[0] : span[1]])) for span in sentence_units(chunk.text))
-        return sentences, frozenset(t for _, ts in sentences for t in ts) | frozenset(tokenizer.terms(chunk.title))
+        sentences = stored if stored is not None else tokenized(chunk.text)
+        return sentences, frozenset(t for _, ts in sentences for t in ts) | _title_terms(chunk.title)
 
     return _sentences.get_or_make((chunk.id, chunk.title), make)
+
+
+@lru_cache(maxsize=4096)
+def _title_terms(title: str) -> frozenset[str]:  # a document's chunks share their title
+    return frozenset(tokenizer.terms(title))
+
+
+def _stored_terms(reader: Evidence) -> Callable[[Sequence[Chunk]], dict[str, Sentences]]:
+    """The build's sentence terms of chunks by id (an Evidence of its own without them: none)."""
+    return getattr(reader, "chunk_sentence_terms", lambda chunks: {})
 
 
 def _closest_sentences(reader: Evidence, query: str, hits: Sequence[ScoredChunk]) -> dict[str, float]:
@@ -181,7 +192,8 @@ def _closest_sentences(reader: Evidence, query: str, hits: Sequence[ScoredChunk]
 
 
 def _rerank(query: str, hits: Sequence[ScoredChunk], config: RetrievalConfig,
-            closest: dict[str, float] | None = None) -> list[ScoredChunk]:
+            closest: dict[str, float] | None = None,
+            stored: Callable[[Sequence[Chunk]], dict[str, Sentences]] | None = None) -> list[ScoredChunk]:
     from .answer_types import defines, has_type
     from .question import analyse
 
@@ -189,7 +201,10 @@ def _rerank(query: str, hits: Sequence[ScoredChunk], config: RetrievalConfig,
     terms = list(q.terms)
     if not terms or not hits:
         return list(hits)
-    cached = [_sentence_terms(h.chunk) for h in hits]
+    # the build's terms of the chunks not met lately (tokenizing 60 chunks cost ~10 ms)
+    todo = [h.chunk for h in hits if _sentences.get((h.chunk.id, h.chunk.title)) is None]
+    kept = stored(todo) if stored is not None and todo else {}
+    cached = [_sentence_terms(h.chunk, kept.get(h.chunk.id)) for h in hits]
     sentences = [sents for sents, _ in cached]
     # a term's weight: its rarity among the candidates (BM25's idf, on this small pool)
     chunk_terms = [terms_of_chunk for _, terms_of_chunk in cached]
@@ -202,10 +217,14 @@ def _rerank(query: str, hits: Sequence[ScoredChunk], config: RetrievalConfig,
     pairs = list(zip(terms, terms[1:]))
     pair_total = sum(min(weight[a], weight[b]) for a, b in pairs) or 1.0
 
+    asked = frozenset(terms)
+    floor = min(closest.values()) if closest else 0.0
     out = []
     for h, sents in zip(hits, sentences):
         best, best_span = 0.0, None
         for span, ts in sents:
+            if asked.isdisjoint(ts):  # scores 0, never above best
+                continue
             present = set(ts)
             coverage = sum(weight[t] for t in terms if t in present) / total
             phrase = 0.0
@@ -229,6 +248,6 @@ def _rerank(query: str, hits: Sequence[ScoredChunk], config: RetrievalConfig,
         if q.subject and config.definition_weight and defines(h.chunk.text, q.subject):
             best += config.definition_weight
         if closest:
-            best += config.sentence_dense_weight * closest.get(h.chunk.id, min(closest.values()))
+            best += config.sentence_dense_weight * closest.get(h.chunk.id, floor)
         out.append(ScoredChunk(h.chunk, h.score + best))
     return out

@@ -8,9 +8,8 @@ import pytest
 
 from index import IndexReader, ScoredChunk, build_index
 from index.models import Chunk
-from qa.retrieval import (
-    CHUNK_LEVEL, RetrievalConfig, _fuse, _rerank, rank_chunks, retrieve, sentence_units,
-)
+from index.sentence_terms import sentence_units
+from qa.retrieval import CHUNK_LEVEL, RetrievalConfig, _fuse, _rerank, rank_chunks, retrieve
 
 DOCS = {
     "volcano": ("Mount Ember", "Mount Ember is an active stratovolcano on the northern island. "
@@ -49,25 +48,22 @@ def reader(tmp_path_factory, embedder):
 
 # ---- fusion on hand-made lists -----------------------------------------------------------
 def test_fusion_keeps_score_margins_and_floors_missing_entries():
-    a, b, c = _chunk("a", "alpha"), _chunk("b", "beta"), _chunk("c", "gamma")
-    keyword = [ScoredChunk(a, 30.0), ScoredChunk(b, 3.0), ScoredChunk(c, 2.0)]  # a far ahead
-    dense = [ScoredChunk(b, 0.52), ScoredChunk(c, 0.50), ScoredChunk(a, 0.49)]  # all close
+    keyword = [("a", 30.0), ("b", 3.0), ("c", 2.0)]  # a far ahead
+    dense = [("b", 0.52), ("c", 0.50), ("a", 0.49)]  # all close
     fused = _fuse(keyword, dense, RetrievalConfig())
-    assert [h.chunk.id for h in fused] == ["a", "b", "c"]  # RRF would tie a and b
+    assert [i for i, _ in fused] == ["a", "b", "c"]  # RRF would tie a and b
     # a chunk only the dense side found gets the keyword list's lowest z, not zero
-    d = _chunk("d", "delta")
-    fused = _fuse(keyword, dense + [ScoredChunk(d, 0.95)], RetrievalConfig())
-    by_id = {h.chunk.id: h.score for h in fused}
+    fused = _fuse(keyword, dense + [("d", 0.95)], RetrievalConfig())
+    by_id = dict(fused)
     assert by_id["d"] < by_id["a"]
     # weights: dense only
     only_dense = _fuse(keyword, dense, RetrievalConfig(keyword_weight=0.0, dense_weight=1.0))
-    assert only_dense[0].chunk.id == "b"
+    assert only_dense[0][0] == "b"
 
 
 def test_fusion_with_one_empty_list():
-    a, b = _chunk("a", "alpha"), _chunk("b", "beta")
-    fused = _fuse([], [ScoredChunk(a, 0.3), ScoredChunk(b, 0.6)], RetrievalConfig())
-    assert [h.chunk.id for h in fused] == ["b", "a"]
+    fused = _fuse([], [("a", 0.3), ("b", 0.6)], RetrievalConfig())
+    assert [i for i, _ in fused] == ["b", "a"]
 
 
 def test_rerank_prefers_the_chunk_whose_one_sentence_holds_the_question():
@@ -171,3 +167,71 @@ def test_an_index_out_of_reading_order_reads_the_whole_document(reader):
     ranked = rank_chunks(reader, "pier extended by 21 metres", 9, config=CHUNK_LEVEL)
     assert any(h.chunk.source == "long" for h in ranked)
     assert windows(shuffled, ranked, 1, 3) == windows(reader, ranked, 1, 3)
+
+
+# ---- what the ranking reads ---------------------------------------------------------------
+QUESTIONS = ("When did Mount Ember last erupt?", "In which year did the harbour receive 20 new ships?",
+             "How long does barley need to soften?", "a warm meal of grain and vegetables for winter")
+
+
+def test_only_the_reranked_chunks_and_the_top_k_are_read(reader, monkeypatch):
+    """The searches give ids and scores; chunks are read for the re-rank's head and the
+    top k only, and the ranking is the one of a search that reads every hit."""
+    read: list[str] = []
+    real = reader.read
+    monkeypatch.setattr(reader, "read", lambda found, ids: read.extend(ids) or real(found, ids))
+    config = RetrievalConfig(rerank_depth=3, window=0)
+    got = rank_chunks(reader, QUESTIONS[1], 2, config=config)
+    found = reader.search_ids(QUESTIONS[1], dense_k=80, keyword_k=80)
+    assert len({i for i, _ in found.dense + found.keyword}) > 10 >= len(read) and len(set(read)) <= 3 + 2
+
+    class Whole:  # an Evidence without search_ids: every hit read with the search
+        def __getattr__(self, name):
+            if name in ("search_ids", "read"):
+                raise AttributeError(name)
+            return getattr(reader, name)
+
+    assert [(h.chunk, h.score) for h in rank_chunks(Whole(), QUESTIONS[1], 2, config=config)] \
+        == [(h.chunk, h.score) for h in got]
+
+
+def test_the_rerank_reads_the_stored_sentence_terms(reader, monkeypatch):
+    """The build keeps each chunk's sentence terms with the keyword index: the re-rank
+    tokenizes nothing, and ranks as it does by tokenizing (an index kept without them)."""
+    from index import bm25 as kw
+    from index.cache import generation_key
+    from qa import retrieval
+
+    state = reader.state()
+    index = reader._keyword_index(state)
+    assert index.sentences is not None
+    bare = IndexReader(reader.settings, store=reader.store, embedder=reader.embedder)
+    bare._bm25.put(generation_key(reader.store, state), kw.BM25Index(index.ids, index._model, index.sources))
+
+    def rankings(r):
+        retrieval._sentences.clear()
+        return [[(h.chunk.id, h.score) for h in rank_chunks(r, q, 6, config=CHUNK_LEVEL)] for q in QUESTIONS]
+
+    tokenized = retrieval.tokenized
+    with monkeypatch.context() as m:
+        m.setattr(retrieval, "tokenized", lambda text: pytest.fail("tokenized a stored chunk"))
+        stored = rankings(reader)
+    calls = []
+    monkeypatch.setattr(retrieval, "tokenized", lambda text: calls.append(text) or tokenized(text))
+    assert rankings(bare) == stored and calls
+
+
+def test_a_search_whose_chunks_a_rebuild_deleted_meanwhile_is_run_again(reader, monkeypatch):
+    config = RetrievalConfig(window=0)
+    want = rank_chunks(reader, QUESTIONS[0], 3, config=config)
+    real, calls = reader.read, []
+
+    def deleting(found, ids):
+        got = real(found, ids)
+        calls.append(len(ids))
+        if len(calls) == 1:
+            got.pop(ids[0])  # a rebuild deleted it after the search
+        return got
+
+    monkeypatch.setattr(reader, "read", deleting)
+    assert rank_chunks(reader, QUESTIONS[0], 3, config=config) == want and len(calls) >= 2
