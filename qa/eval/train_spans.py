@@ -35,6 +35,7 @@ from ..asking import ask
 from ..short_answer import observations
 from .. import span_model
 from ..span_model import FIXED, PATH
+from . import conditional_logit
 from .metrics import exact_match, f1_score
 
 DISTRACTORS = 2
@@ -89,35 +90,14 @@ def _matrix(rows, names: dict[str, int]):
 
 
 def fit(data, c: float) -> dict[str, float]:
-    """The weights that make each question's exact candidates likeliest among that
-    question's candidates (a conditional logit, the SQuAD paper's multinomial form), then
-    scaled to log-odds (Platt): one logistic regression on the score, with a bias."""
-    from scipy.optimize import minimize
-    from sklearn.linear_model import LogisticRegression
-
+    """The conditional logit (:mod:`.conditional_logit`) over each question's candidates,
+    as log-odds with the classes balanced (the reader's thresholds are set on that scale)."""
     groups = [(cands, golds) for _, golds, cands in data
               if len(cands) > 1 and any(exact_match(t, golds) for t, _ in cands)]
     rows = [{k: v for k, v in f.items() if k not in FIXED and k != "bias"} for cands, _ in groups for _, f in cands]
-    y = np.array([exact_match(t, golds) > 0 for cands, golds in groups for t, _ in cands], dtype=float)
+    y = np.array([exact_match(t, golds) > 0 for cands, golds in groups for t, _ in cands])
     names = {k: i for i, k in enumerate(sorted({k for f in rows for k in f}))}
-    x = _matrix(rows, names)
-    starts = np.cumsum([0] + [len(cands) for cands, _ in groups[:-1]])
-    seg = np.repeat(np.arange(len(groups)), [len(cands) for cands, _ in groups])
-
-    def loss(w):
-        s = x @ w
-        s = s - np.maximum.reduceat(s, starts)[seg]
-        e = np.exp(s)
-        z_all = np.add.reduceat(e, starts)
-        z_pos = np.add.reduceat(e * y, starts)
-        value = np.sum(np.log(z_all) - np.log(z_pos)) + 0.5 * w @ w / c
-        grad = x.T @ (e / z_all[seg] - e * y / z_pos[seg]) + w / c
-        return value, grad
-
-    w = minimize(loss, np.zeros(len(names)), jac=True, method="L-BFGS-B").x
-    s = (x @ w).reshape(-1, 1)
-    platt = LogisticRegression(C=1e6, max_iter=1000, class_weight="balanced").fit(s, y)
-    a, b = float(platt.coef_[0][0]), float(platt.intercept_[0])
+    w, a, b = conditional_logit.fit(_matrix(rows, names), y, [len(cands) for cands, _ in groups], c, balanced=True)
     out = {k: round(a * float(w[i]), 4) for k, i in names.items() if abs(a * w[i]) >= 1e-4}
     out["bias"] = round(b, 4)
     return out
