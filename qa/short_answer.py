@@ -203,13 +203,9 @@ def spans(asked: Asked, doc) -> list[Span]:
         if toks and key not in out:
             out[key] = Span(tuple(toks), label, **how)
 
-    for n, (span, label) in enumerate([*raw, *widened, *off]):
+    for n, (span, label) in enumerate([*raw, *widened]):
         toks = _trimmed(span)
         if not toks:
-            continue
-        if n >= len(raw) + len(widened):  # of another kind: as it is, never cut
-            if echoes(asked, toks) < 1.0 and not any(t.like_num for t in toks):
-                add(toks, label, off_kind=True)
             continue
         wide = n >= len(raw)
         kind_of = asked.focus is not None and asked.wh in ("what", "which") and any(
@@ -234,6 +230,10 @@ def spans(asked: Asked, doc) -> list[Span]:
         prev = doc[toks[0].i - 1] if toks[0].i > 0 else None
         if prev is not None and prev.lower_ in _APPROX and any(t.like_num for t in toks):
             add([prev, *toks], label, approx=True)
+    for span, label in off:  # of another kind, after all of the asked kind: as it is, never cut
+        toks = _trimmed(span)
+        if toks and echoes(asked, toks) < 1.0 and not any(t.like_num for t in toks):
+            add(toks, label, off_kind=True)
     return list(out.values())
 
 

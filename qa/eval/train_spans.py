@@ -13,10 +13,9 @@ the SQuAD paper's logistic regression), which picks the answer better than a yes
 regression over all candidates at once (5-fold CV EM 0.392 against 0.369). A logistic
 regression on the resulting score (scikit-learn, Platt scaling, classes balanced as the
 reader's thresholds expect) then turns it into log-odds, which the reader compares
-across sentences. Before the final fit, a
-cross-validation that keeps each document's questions in one fold says how the
-top-scored phrase does on documents it was not trained on, beside the oracle (some
-candidate is exact) and the weights it replaces.
+across sentences. Before the final fit, a cross-validation that keeps each document's
+questions in one fold says how the top-scored phrase does on documents it was not
+trained on, beside the oracle (some candidate is exact) and the weights it replaces.
 """
 from __future__ import annotations
 
@@ -94,6 +93,7 @@ def fit(data, c: float) -> dict[str, float]:
     as log-odds with the classes balanced (the reader's thresholds are set on that scale)."""
     groups = [(cands, golds) for _, golds, cands in data
               if len(cands) > 1 and any(exact_match(t, golds) for t, _ in cands)]
+    # no bias: it is the same for every candidate of a question (the Platt intercept sets it)
     rows = [{k: v for k, v in f.items() if k not in FIXED and k != "bias"} for cands, _ in groups for _, f in cands]
     y = np.array([exact_match(t, golds) > 0 for cands, golds in groups for t, _ in cands])
     names = {k: i for i, k in enumerate(sorted({k for f in rows for k in f}))}
