@@ -310,6 +310,13 @@ class IndexReader:
         key = (*generation_key(self.store, state), source)
         return list(self._documents.get_or_make(key, lambda: self.store.document_chunks(state, source)))
 
+    def work_chunks(self, title: str) -> list[Chunk]:
+        """All chunks of the documents titled ``title`` (a work indexed part by part: an
+        article one paragraph a line of a .jsonl corpus), by document and in reading order."""
+        state = self.state()
+        key = (*generation_key(self.store, state), "title", title)
+        return list(self._documents.get_or_make(key, lambda: self.store.document_chunks(state, title, field="title")))
+
     def document_text(self, source: str) -> DocumentText:
         """The whole text of document ``source`` at the live generation, as indexed (the
         build keeps it: :mod:`index.document_texts`), with its pages and the file it came

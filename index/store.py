@@ -326,7 +326,8 @@ class ChromaStore:
                     out[i] = rec.chunk
         return out
 
-    def document_chunks(self, state: IndexState, source: str) -> list[Chunk]:
-        """All visible chunks of one document, in reading order."""
-        recs = self.records(state.physical, with_text=True, where={"source": source})
-        return sorted((r.chunk for r in recs if r.visible_at(state.generation)), key=lambda c: c.start)
+    def document_chunks(self, state: IndexState, source: str, *, field: str = "source") -> list[Chunk]:
+        """All visible chunks of one document (``field="title"``: of every document with
+        that title), in reading order."""
+        recs = self.records(state.physical, with_text=True, where={field: source})
+        return sorted((r.chunk for r in recs if r.visible_at(state.generation)), key=lambda c: (c.source, c.start))

@@ -95,12 +95,13 @@ def observe(asked: Asked, ex: Extraction, entities_of: EntitiesOf) -> list[tuple
 
 def read(asked: Asked, ex: Extraction, entities_of: EntitiesOf, parse: Parse,
          choose: Callable[[list[Scored]], list[Scored]],
-         covered: Callable[[Asked, str], bool] = lambda asked, source: True) -> Reading:
+         covered: Callable[[Asked, object], bool] = lambda asked, passage: True) -> Reading:
     """Re-read ``ex``'s best sentences for ``asked``; ``choose`` picks the quoted ones from
-    a ranked list (the extractive answerer's own rule); ``covered(asked, source)`` says
-    whether the document ``source`` states one of the asked years or quarters anywhere (a
-    year that only its context gives, "the 2015 season" two paragraphs up, is no reason to
-    refuse; a document that never names the year is about other years)."""
+    a ranked list (the extractive answerer's own rule); ``covered(asked, passage)`` says
+    whether the passage's document, or the work it is a part of, states one of the asked
+    years or quarters anywhere (a year that only its context gives, "the 2015 season" two
+    paragraphs up, is no reason to refuse; a document that never names the year is about
+    other years)."""
     if not ex.ranked:
         return Reading((), None, None, not asked.labels)
     # the sentence ranker's probability replaces the extractive score from here on
@@ -127,7 +128,7 @@ def read(asked: Asked, ex: Extraction, entities_of: EntitiesOf, parse: Parse,
         if all(verdicts.get(_place(c)) == constraints.CONTRADICTS for c in kept[:3]):
             conflict = _conflict_text(asked, best, docs)
         elif not agrees and not _states(asked, best.sentence.passage, ex) \
-                and not covered(asked, best.sentence.passage.source):
+                and not covered(asked, best.sentence.passage):
             # the answering document never states the asked year: it is about other years
             conflict = _conflict_text(asked, best, docs)
     # the phrase: in the chosen sentences, else in the neighbours of the best one

@@ -268,12 +268,13 @@ class Assistant:
         return Answer(text=composed.text, citations=composed.citations, refused=False, flags=flags,
                       short_answer=short(composed.citations) if short else None, **base)
 
-    def _covered(self, asked, source: str) -> bool:
-        """Whether the document ``source`` states one of the question's years or quarters
-        anywhere (read from the index only on this rare path: a year question whose
-        retrieved passages never state the year)."""
-        text = "\n".join(c.text for c in self.reader.document_chunks(source))
-        return constraints.agreement(asked, text) == constraints.AGREES
+    def _covered(self, asked, passage: Passage) -> bool:
+        """Whether the passage's document, or another part of the same work (same title),
+        states one of the question's years or quarters anywhere (read from the index only
+        on this rare path: a year question whose retrieved passages never state the year)."""
+        reads = (lambda: self.reader.document_chunks(passage.source),
+                 lambda: self.reader.work_chunks(passage.title) if passage.title else [])
+        return any(constraints.agreement(asked, "\n".join(c.text for c in read())) == constraints.AGREES for read in reads)
 
     def _parse(self, texts: list[str]) -> list:
         """Parsed sentences (those the build analysed rebuilt from its stored parse)."""

@@ -25,6 +25,9 @@ from .span_features import Span, echoes, features, glued, said, sentence
 
 _DETERMINERS = frozenset("the a an this that these those its their his her our some any".split())
 _UNIT_TOKENS = frozenset("% ° °C °F °c °f km m cm mm kg g mg lb lbs mph km/h ft mi ha acres percent".split())
+# words that focus a phrase without being part of it ("*only* 100–150", "*both* BSkyB"); a
+# bound is part of it and stays ("up to 30%", "over half", "at least four")
+_PARTICLES = frozenset("only just even both merely solely".split())
 _APPROX = frozenset("about around approximately nearly almost roughly some over under".split())
 _CUTTABLE = frozenset("NP NPX VP CL PP DATE TIME CARDINAL QUANTITY ORDINAL".split())  # "20th" of "20th century"
 _CLAUSE_WH = frozenset("how what which why".split())  # "how did X …", "what did X do", "why …"
@@ -61,7 +64,8 @@ class Candidate:
 
 
 def _trimmed(span):
-    """A span without leading determiners and trailing punctuation, widened over what is
+    """A span without leading determiners, focusing particles ("only"), a trailing
+    possessive and trailing punctuation, widened over what is
     written onto it ("£" "30" "m", "565" "°C", "27-30%"), and without an unbalanced
     bracket or quote ("commune (gmina" → "commune"). Offsets stay exact."""
     doc = span.doc
@@ -72,7 +76,7 @@ def _trimmed(span):
     while toks and toks[-1].i + 1 < len(doc) and _written_on(toks[-1], doc[toks[-1].i + 1]):
         toks.append(doc[toks[-1].i + 1])
     while toks and (toks[0].lower_ in _DETERMINERS or toks[0].is_punct and toks[0].text not in "£$€¥"
-                    or toks[0].lower_ in ("age", "aged")):
+                    or toks[0].lower_ in ("age", "aged") or toks[0].lower_ in _PARTICLES and len(toks) > 1):
         toks = toks[1:]
     for i, t in enumerate(toks):  # "5 ft 3 in) broad gauge": start after a bracket that closes nothing
         if t.text in ")]}" and not any(u.text in "([{" for u in toks[:i]):
@@ -82,7 +86,8 @@ def _trimmed(span):
         if t.text in "([{\"“‘" and not any(u.text in ")]}\"”’" for u in toks[i + 1:]):
             toks = toks[:i]
             break
-    while toks and toks[-1].is_punct and toks[-1].text not in "%)":
+    # trailing punctuation, and a possessive: "John C. Messenger's" → "John C. Messenger"
+    while toks and (toks[-1].is_punct and toks[-1].text not in "%)" or len(toks) > 1 and toks[-1].tag_ == "POS"):
         toks = toks[:-1]
     return toks
 
