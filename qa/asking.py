@@ -69,6 +69,11 @@ _YEAR = re.compile(r"(?<![\w.-])(1[5-9]\d\d|20\d\d)(?![\w-])(?!['’]?s\b)")  # 
 # "Q1", "first quarter of 2021", "2021's second quarter"; not a game's "fourth quarter"
 _QUARTER = re.compile(r"(?i)\bq([1-4])\b|\b(first|second|third|fourth) quarter(?= (?:of )?(?:fiscal )?(?:19|20)\d\d)")
 _ORDINAL_Q = {"first": "1", "second": "2", "third": "3", "fourth": "4"}
+# an ordinal that names one of a series ("Kenya's *second* Prime Minister"), as a number
+ORDINAL_WORDS = {w: str(i) for i, w in enumerate(
+    "first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth".split(), 1)}
+_ORDINAL_ALT = "|".join(ORDINAL_WORDS) + r"|\d{1,3}(?:st|nd|rd|th)"
+_ORDINAL = re.compile(r"(?i)\b(" + _ORDINAL_ALT + r")\b")
 
 
 @dataclass(frozen=True)
@@ -87,6 +92,7 @@ class Asked:
     lemmas: frozenset[str]  # content lemmas of the question (lower case)
     words: frozenset[str]  # lower-cased tokens of the question
     root: str | None  # the main verb's lemma ("injure", "issue")
+    ordinals: frozenset[tuple[str, str]] = frozenset()  # ("1", "minister") of "the first Prime Minister of"
     many: bool = False  # asks for several ("which two", "who were the crew members")
     # the wh-phrase's place in the question's parse: its role ("subj", "obj", "prep", "adv"),
     # its preposition ("in" of "in what year") and the lemma of the word it depends on
@@ -102,6 +108,39 @@ def years_in(text: str) -> frozenset[str]:
 
 def quarters_in(text: str) -> frozenset[str]:
     return frozenset(q or _ORDINAL_Q[o.lower()] for q, o in _QUARTER.findall(text))
+
+
+def ordinal_value(word: str) -> str:
+    """"second" → "2", "21st" → "21"."""
+    return ORDINAL_WORDS.get(word.lower()) or re.sub(r"\D", "", word)
+
+
+def ordinals_in(text: str, noun: str) -> frozenset[str]:
+    """The ordinals ``text`` gives one of the series ``noun`` ("second" of "Kenya's second
+    Prime Minister" for "minister", all three of "the second, third, and fourth timelines"):
+    ordinals up to two words before the noun."""
+    one = r"\b(?:" + _ORDINAL_ALT + r")\b"
+    listed = one + r"(?:\s*,\s*" + one + r")*(?:,?\s+(?:and|or)\s+" + one + ")?"
+    plural = re.escape(noun[:-1]) + "(?:y|ies)" if noun.endswith("y") else re.escape(noun) + "(?:s|es)?"
+    pattern = "(" + listed + r")\s+(?:[\w'’.-]+\s+){0,2}?" + plural + r"\b"
+    return frozenset(ordinal_value(o) for m in re.finditer(pattern, text, re.I) for o in _ORDINAL.findall(m.group(1)))
+
+
+def _ordinals(toks) -> frozenset[tuple[str, str]]:
+    """The question's ordinals that pick one of a series: "the first Prime Minister of
+    Kenya", not "the first American to win" (the earliest to do something) nor "the first
+    time" or a game's "fourth quarter"."""
+    out = set()
+    for t in toks:
+        head = t.head
+        if not _ORDINAL.fullmatch(t.text) or t.dep_ != "amod" or head.pos_ not in ("NOUN", "PROPN"):
+            continue
+        after = head.doc[head.i + 1].lower_ if head.i + 1 < len(head.doc) else ""
+        if head.lemma_.lower() in ("time", "quarter", "half") or after in ("to", "who", "that") \
+                or any(c.dep_ in ("acl", "relcl") for c in head.children):
+            continue
+        out.add((ordinal_value(t.text), head.lower_.rstrip("s") if head.pos_ == "PROPN" else head.lemma_.lower()))
+    return frozenset(out)
 
 
 def _parse(text: str):
@@ -229,7 +268,7 @@ def ask(question: str) -> Asked:
     return Asked(
         wh_role=wh_role, wh_prep=wh_prep, wh_head=wh_head,
         text=text, wh=wh, kind=kind, labels=labels, focus=focus, focus_text=focus_text, unit=unit,
-        years=years_in(text), quarters=quarters_in(text), lemmas=lemmas,
+        years=years_in(text), quarters=quarters_in(text), ordinals=_ordinals(toks), lemmas=lemmas,
         words=frozenset(t.lower_ for t in toks), root=root_lemma,
         many=bool(re.search(r"\b(?:two|three|four|five|both|several)\b", lower))
         or (focus_text is not None and focus_text != focus and focus_text.endswith("s") and kind != NUMBER),

@@ -8,7 +8,7 @@ read for what the question asks (:mod:`qa.asking`):
 2. **The sentence ranker** (:mod:`qa.sentence_model`) re-scores the best sentences as the
    probability that each holds the answer, from what :mod:`qa.sentence_features` observes:
    meaning, shared words, the answer kind (a number for "how many", a place for "where"),
-   the passage's rank. A sentence that states another year or quarter than the asked one
+   the passage's rank. A sentence that states another year, quarter or ordinal than the asked one
    loses to one that agrees (:mod:`qa.constraints`); when every close sentence
    contradicts, the answer is a refusal that says what the documents do give.
 3. **How many to quote**: the best sentence, and a second one when it is at least a tenth
@@ -123,13 +123,14 @@ def read(asked: Asked, ex: Extraction, entities_of: EntitiesOf, parse: Parse,
     best = chosen[0]
     conflict = None
     agrees = True
-    if asked.years or asked.quarters:
+    if constraints.asks(asked):
         agrees = any(verdicts.get(_place(c)) == constraints.AGREES for c in chosen)
         if all(verdicts.get(_place(c)) == constraints.CONTRADICTS for c in kept[:3]):
             conflict = _conflict_text(asked, best, docs)
-        elif not agrees and not _states(asked, best.sentence.passage, ex) \
+        elif (asked.years or asked.quarters) and not agrees and not _states(asked, best.sentence.passage, ex) \
                 and not covered(asked, best.sentence.passage):
             # the answering document never states the asked year: it is about other years
+            # (an ordinal is often not written out: "the first chair" is "chaired … from 1988")
             conflict = _conflict_text(asked, best, docs)
     # the phrase: in the chosen sentences, else in the neighbours of the best one
     cands = _phrases(asked, chosen, docs)
@@ -175,6 +176,11 @@ def read(asked: Asked, ex: Extraction, entities_of: EntitiesOf, parse: Parse,
                          and c.sentence.passage.source == best.sentence.passage.source), None)
         if short_in is None:  # only from the best sentence's document, always inside a quote
             short = None
+    answering = chosen[short_in] if short is not None else best
+    named = [c for c in (best, answering) if verdicts.get(_place(c)) == constraints.CONTRADICTS]
+    if asked.ordinals and conflict is None and not agrees and named:
+        # "the first Prime Minister": the quoted sentence names another of the series
+        conflict = _conflict_text(asked, named[0], docs)
     typed = not asked.labels or (short is not None and not short.off_kind)
     return Reading(tuple(chosen), short, short_in, typed, conflict, agrees)
 
@@ -278,7 +284,7 @@ def _conflict_text(asked: Asked, best: Scored, docs: _Docs) -> str:
     """What the documents give instead, from the closest contradicting sentence."""
     other = constraints.stated(asked, best.sentence.text)
     doc = docs.one(best.sentence)
-    unyeared = replace(asked, years=frozenset(), quarters=frozenset())
+    unyeared = replace(asked, years=frozenset(), quarters=frozenset(), ordinals=frozenset())
     cands = [c for c in candidates(unyeared, doc, best.sentence.start)
              if not constraints.years_in(c.text) and c.label != "DATE" and not c.off_kind]
     wanted = constraints.asked_for(asked)

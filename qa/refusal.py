@@ -218,9 +218,9 @@ def empty_index(source_dir) -> str:
 
 
 def conflict(statement: str) -> tuple[str, tuple[str, ...]]:
-    """A question about a year or quarter the documents don't give ("The documents give 14
+    """A question about a year, quarter or ordinal the documents don't give ("The documents give 14
     minor injuries for 2023, not a figure for 2022.")."""
-    return statement, ("refused: the documents state another year or quarter",)
+    return statement, ("refused: the documents state another year, quarter or ordinal",)
 
 
 def unsupported(verdict: Verdict, ex: Extraction) -> tuple[str, tuple[str, ...]]:

@@ -269,9 +269,8 @@ class Assistant:
                       short_answer=short(composed.citations) if short else None, **base)
 
     def _covered(self, asked, passage: Passage) -> bool:
-        """Whether the passage's document, or another part of the same work (same title),
-        states one of the question's years or quarters anywhere (read from the index only
-        on this rare path: a year question whose retrieved passages never state the year)."""
+        """Whether the passage's document, or a part of the same work (same title), states an
+        asked year or quarter (read on this rare path only: no retrieved passage states it)."""
         reads = (lambda: self.reader.document_chunks(passage.source),
                  lambda: self.reader.work_chunks(passage.title) if passage.title else [])
         return any(constraints.agreement(asked, "\n".join(c.text for c in read())) == constraints.AGREES for read in reads)

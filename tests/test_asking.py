@@ -51,6 +51,25 @@ def test_a_sentence_agrees_with_or_contradicts_the_asked_year(text, verdict):
     assert constraints.agreement(ask("How many minor injuries were there in 2022?"), text) == verdict
 
 
+@pytest.mark.parametrize("text, verdict", [
+    ("Under the deal, Odinga would become Kenya's second Prime Minister.", constraints.CONTRADICTS),
+    ("Jomo Kenyatta became Kenya's first Prime Minister in 1963.", constraints.AGREES),
+    ("Odinga served as Prime Minister until 2013.", constraints.NEUTRAL),
+])
+def test_an_ordinal_of_a_series_must_agree(text, verdict):
+    asked = ask("Who was the first Prime Minister of Kenya?")
+    assert asked.ordinals == {("1", "minister")}
+    assert constraints.agreement(asked, text) == verdict
+    if verdict == constraints.CONTRADICTS:
+        assert constraints.stated(asked, text) == "the second minister"
+
+
+def test_the_first_to_do_something_is_no_ordinal_constraint():
+    # "the first American to win" asks who did it earliest: "the 44th American" does not contradict
+    assert ask("Who was the first American to win the Nobel Memorial Prize?").ordinals == frozenset()
+    assert ask("When did Tesla first receive a patent for the first time?").ordinals == frozenset()
+
+
 @pytest.mark.parametrize("text, never", [
     ("What is the location and date for the Super Bowl in 2022?", True),
     ("Breaking News", True),
@@ -81,6 +100,15 @@ def test_offsets_are_document_offsets_and_the_counted_noun_is_shown():
     (best, *_) = _cands("How many personnel were injured?", sentence)
     assert best.text == "eight" and sentence[best.start - 100:best.end - 100] == "eight"
     assert sentence[best.shown_start - 100:best.shown_end - 100] == "eight U.S. personnel"
+
+
+def test_a_short_answer_has_no_focusing_particle_or_trailing_possessive():
+    (best, *_) = _cands("How many species of Ctenophora have been validated?",
+                        "Only 100–150 species have been validated, and possibly another 25 have not been fully described.")
+    assert best.text == "100–150"
+    cands = _cands("Who translated the hymn into English?", "The hymn is known in English through John C. Messenger's translation.")
+    assert "John C. Messenger" in [c.text for c in cands]
+    assert not any(c.text.endswith("'s") for c in cands)
 
 
 def test_a_number_of_another_unit_loses():

@@ -99,14 +99,16 @@ def test_the_places_in_the_sentence_after_are_quoted(seeded):
 
 
 @pytest.mark.parametrize("question, expected", [
-    ("How many enemy fighters did the AC-130 strike kill?", "three"),
-    ("When did Hamas attack Israel?", "Oct. 7"),
-    ("How many rocket and drone attacks have there been since Oct. 17?", "More than 60"),
-    ("Whose facilities in Syria did U.S. fighter jets strike?", "Islamic Revolutionary Guard Corps"),
+    ("How many enemy fighters did the AC-130 strike kill?", ("three",)),
+    ("When did Hamas attack Israel?", ("Oct. 7",)),
+    ("How many rocket and drone attacks have there been since Oct. 17?", ("More than 60",)),
+    # the owner, with or without its own owner: not "U.S." nor "Syria"
+    ("Whose facilities in Syria did U.S. fighter jets strike?",
+     ("Islamic Revolutionary Guard Corps", "Iran’s Islamic Revolutionary Guard Corps")),
 ])
 def test_short_answers_are_the_asked_kind_of_phrase(seeded, question, expected):
     a = seeded.ask(question)
-    assert a.short_answer is not None and a.short_answer.text == expected, a.text
+    assert a.short_answer is not None and a.short_answer.text in expected, a.text
     _assert_short_answer_verbatim(a, SEED.read_text())
 
 
@@ -202,3 +204,27 @@ def test_one_word_of_a_name_the_passages_hold_another_word_of_is_not_missing():
     assert _partly_named("graham", "What does Graham Twigg propose about the spread of disease?", found)
     assert not _partly_named("zeira", "When did the attack on Zeira happen?", found)
     assert not _partly_named("graham", "What did Graham propose?", found)  # a name of one word
+
+
+KENYA = """\
+Kenya's prime ministers
+
+In 2008, after the disputed election, Kibaki and Odinga signed an agreement on a coalition government.
+Under the deal, Raila Odinga became Kenya's second Prime Minister and served until 2013.
+The post was abolished by the constitution of 2010, with effect from the 2013 election.
+"""
+
+
+@pytest.fixture(scope="module")
+def kenya(tmp_path_factory, embedder):
+    return _one_document(tmp_path_factory, embedder, "kenya.txt", KENYA)
+
+
+def test_another_of_a_series_is_no_answer(kenya):
+    # the sentence names the *second* Prime Minister: the first is refused, saying so
+    a = kenya.ask("Who was the first Prime Minister of Kenya?")
+    assert a.refused and not a.citations
+    assert "second" in a.text
+    b = kenya.ask("Who was the second Prime Minister of Kenya?")
+    assert not b.refused and b.short_answer is not None and "Odinga" in b.short_answer.text
+    _assert_short_answer_verbatim(b, KENYA)
