@@ -26,7 +26,7 @@ from dataclasses import dataclass, replace
 from typing import Callable, Sequence
 
 from . import constraints, sentence_features, sentence_model
-from .asking import DATE, PERSON, PLACE, Asked
+from .asking import DATE, NUMBER, PERSON, PLACE, Asked
 from .extractive import ANAPHOR, Extraction, Scored, Sentence
 from .support import gives_orders
 from .short_answer import Candidate, candidates
@@ -290,7 +290,8 @@ def _conflict_text(asked: Asked, best: Scored, docs: _Docs) -> str:
     wanted = constraints.asked_for(asked)
     if cands and other and asked.labels:
         text = cands[0].shown(best.sentence.text, best.sentence.start)
-        return f"The documents give {text} for {other} ({best.sentence.passage.source}), not a figure for {wanted}."
+        what = "a figure for " if asked.kind == NUMBER else ""  # "not a figure for 2022", "not the first minister"
+        return f"The documents give {text} for {other} ({best.sentence.passage.source}), not {what}{wanted}."
     if other:
         return f"The closest passages are about {other}, not {wanted}."
     return f"The closest passages don't say anything for {wanted}."
