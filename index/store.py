@@ -326,8 +326,8 @@ class ChromaStore:
                     out[i] = rec.chunk
         return out
 
-    def document_chunks(self, state: IndexState, source: str, *, field: str = "source") -> list[Chunk]:
-        """All visible chunks of one document (``field="title"``: of every document with
-        that title), in reading order."""
-        recs = self.records(state.physical, with_text=True, where={field: source})
+    def document_chunks(self, state: IndexState, value: str, *, field: str = "source") -> list[Chunk]:
+        """All visible chunks of the document named ``value`` (``field="title"``: of every
+        document with that title), in reading order."""
+        recs = self.records(state.physical, with_text=True, where={field: value})
         return sorted((r.chunk for r in recs if r.visible_at(state.generation)), key=lambda c: (c.source, c.start))

@@ -74,6 +74,9 @@ ORDINAL_WORDS = {w: str(i) for i, w in enumerate(
     "first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth".split(), 1)}
 _ORDINAL_ALT = "|".join(ORDINAL_WORDS) + r"|\d{1,3}(?:st|nd|rd|th)"
 _ORDINAL = re.compile(r"(?i)\b(" + _ORDINAL_ALT + r")\b")
+_ONE_ORDINAL = r"\b(?:" + _ORDINAL_ALT + r")\b"
+# "second", "second, third, and fourth": the ordinals before a noun
+_ORDINAL_LIST = _ONE_ORDINAL + r"(?:\s*,\s*" + _ONE_ORDINAL + r")*(?:,?\s+(?:and|or)\s+" + _ONE_ORDINAL + ")?"
 
 
 @dataclass(frozen=True)
@@ -119,10 +122,8 @@ def ordinals_in(text: str, noun: str) -> frozenset[str]:
     """The ordinals ``text`` gives one of the series ``noun`` ("second" of "Kenya's second
     Prime Minister" for "minister", all three of "the second, third, and fourth timelines"):
     ordinals up to two words before the noun."""
-    one = r"\b(?:" + _ORDINAL_ALT + r")\b"
-    listed = one + r"(?:\s*,\s*" + one + r")*(?:,?\s+(?:and|or)\s+" + one + ")?"
     plural = re.escape(noun[:-1]) + "(?:y|ies)" if noun.endswith("y") else re.escape(noun) + "(?:s|es)?"
-    pattern = "(" + listed + r")\s+(?:[\w'’.-]+\s+){0,2}?" + plural + r"\b"
+    pattern = "(" + _ORDINAL_LIST + r")\s+(?:[\w'’.-]+\s+){0,2}?" + plural + r"\b"
     return frozenset(ordinal_value(o) for m in re.finditer(pattern, text, re.I) for o in _ORDINAL.findall(m.group(1)))
 
 
@@ -139,7 +140,7 @@ def _ordinals(toks) -> frozenset[tuple[str, str]]:
         if head.lemma_.lower() in ("time", "quarter", "half") or after in ("to", "who", "that") \
                 or any(c.dep_ in ("acl", "relcl") for c in head.children):
             continue
-        out.add((ordinal_value(t.text), head.lower_.rstrip("s") if head.pos_ == "PROPN" else head.lemma_.lower()))
+        out.add((ordinal_value(t.text), head.lemma_.lower()))
     return frozenset(out)
 
 

@@ -76,7 +76,7 @@ def _trimmed(span):
     while toks and toks[-1].i + 1 < len(doc) and _written_on(toks[-1], doc[toks[-1].i + 1]):
         toks.append(doc[toks[-1].i + 1])
     while toks and (toks[0].lower_ in _DETERMINERS or toks[0].is_punct and toks[0].text not in "£$€¥"
-                    or toks[0].lower_ in ("age", "aged") or toks[0].lower_ in _PARTICLES and len(toks) > 1):
+                    or toks[0].lower_ in ("age", "aged") or (toks[0].lower_ in _PARTICLES and len(toks) > 1)):
         toks = toks[1:]
     for i, t in enumerate(toks):  # "5 ft 3 in) broad gauge": start after a bracket that closes nothing
         if t.text in ")]}" and not any(u.text in "([{" for u in toks[:i]):
@@ -87,7 +87,7 @@ def _trimmed(span):
             toks = toks[:i]
             break
     # trailing punctuation, and a possessive: "John C. Messenger's" → "John C. Messenger"
-    while toks and (toks[-1].is_punct and toks[-1].text not in "%)" or len(toks) > 1 and toks[-1].tag_ == "POS"):
+    while toks and ((toks[-1].is_punct and toks[-1].text not in "%)") or (len(toks) > 1 and toks[-1].tag_ == "POS")):
         toks = toks[:-1]
     return toks
 
