@@ -38,6 +38,10 @@ MAX_CLAUSE = 20  # tokens: a clause longer than this is most of the sentence
 TEMPERATURE = 0.5  # of the softmax that weighs candidates by consensus (5-fold CV by document: 0.2-0.7 all help)
 CONSENSUS_TOP = 10  # candidates weighed against each other
 _YEARISH = re.compile(r"^\d{4}s?$")  # 1954, 1970s
+# a number that points elsewhere in the paper: "[44]", "Figure 1", "Table 2", "Eq. 3"
+_POINTERS = frozenset("figure figures fig figs table tables ref refs reference references eq equation "
+                      "appendix supplementary".split())
+_LIST_MARKS = frozenset(", ; - – —".split())
 MAX_PHRASE = 14  # tokens: a noun with its modifiers longer than this is a clause, not an answer
 # "who" and "where" are often answered by a name spaCy's small model labels otherwise ("the
 # Broncos" PRODUCT, "Newton" GPE) or by a common noun ("Students", "charter schools"):
@@ -168,6 +172,22 @@ def _clauses(doc) -> list:
     return out
 
 
+def _pointer(doc, toks) -> bool:
+    """A reference marker or a figure's number ("[44]", "[3, 4]", "Figure 1"), never an answer."""
+    if not all(t.like_num or t.is_punct for t in toks):
+        return False
+    before = doc[toks[0].i - 1] if toks[0].i > 0 else None
+    if before is not None and before.lower_.rstrip(".") in _POINTERS:
+        return True
+    left = toks[0].i if toks[0].text.startswith("[") else toks[0].i - 1
+    right = toks[-1].i if toks[-1].text.endswith("]") else toks[-1].i + 1
+    while left >= 0 and (doc[left].like_num or doc[left].text in _LIST_MARKS):
+        left -= 1
+    while right < len(doc) and (doc[right].like_num or doc[right].text in _LIST_MARKS):
+        right += 1
+    return left >= 0 and doc[left].text.endswith("[") and right < len(doc) and doc[right].text.startswith("]")
+
+
 def spans(asked: Asked, doc) -> list[Span]:
     """Every candidate span of one parsed sentence, once each (an entity's label wins over
     a noun chunk's)."""
@@ -210,7 +230,7 @@ def spans(asked: Asked, doc) -> list[Span]:
 
     for n, (span, label) in enumerate([*raw, *widened]):
         toks = _trimmed(span)
-        if not toks:
+        if not toks or _pointer(doc, toks):
             continue
         wide = n >= len(raw)
         kind_of = asked.focus is not None and asked.wh in ("what", "which") and any(

@@ -111,6 +111,16 @@ def test_a_short_answer_has_no_focusing_particle_or_trailing_possessive():
     assert not any(c.text.endswith("'s") for c in cands)
 
 
+def test_a_reference_marker_or_a_figure_number_is_no_answer():
+    texts = [c.text for c in _cands("How many patients died?",
+                                    "Of these, 12 patients died [3, 4] and 40 recovered (Table 2), as in Figure 5.")]
+    assert "12" in texts and "40" in texts
+    assert not {"3", "4", "2", "5"} & set(texts)
+    assert _cands("How many dogs were infected in Hong Kong?",
+                  "In Hong Kong the virus could also be transmitted by mechanical aerosols [44] .") == []
+    assert [c.text for c in _cands("In what year did it close?", "It closed in 1979 (see [12]).")][0] == "1979"
+
+
 def test_a_number_of_another_unit_loses():
     cands = _cands("How long is the Amazon River in kilometres?",
                    "The Amazon basin covers 7,000,000 square kilometres, and the river is 6,400 km long.")
