@@ -173,12 +173,18 @@ def _clauses(doc) -> list:
 
 
 def _pointer(doc, toks) -> bool:
-    """A reference marker or a figure's number ("[44]", "[3, 4]", "Figure 1"), never an answer."""
+    """A reference marker, a figure's number or a citation's year ("[44]", "[3, 4]", "Figure 1",
+    "et al., 2001"): never an answer."""
     if not all(t.like_num or t.is_punct for t in toks):
         return False
     before = doc[toks[0].i - 1] if toks[0].i > 0 else None
     if before is not None and before.lower_.rstrip(".") in _POINTERS:
         return True
+    k = toks[0].i - 1
+    while k >= 0 and doc[k].text in (",", "."):
+        k -= 1
+    if 0 <= k < toks[0].i - 1 and doc[k].lower_ in ("al", "al."):
+        return True  # a citation: "(Lander et al., 2001)"
     left = toks[0].i if toks[0].text.startswith("[") else toks[0].i - 1
     right = toks[-1].i if toks[-1].text.endswith("]") else toks[-1].i + 1
     while left >= 0 and (doc[left].like_num or doc[left].text in _LIST_MARKS):

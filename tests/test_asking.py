@@ -119,6 +119,7 @@ def test_a_reference_marker_or_a_figure_number_is_no_answer():
     assert _cands("How many dogs were infected in Hong Kong?",
                   "In Hong Kong the virus could also be transmitted by mechanical aerosols [44] .") == []
     assert [c.text for c in _cands("In what year did it close?", "It closed in 1979 (see [12]).")][0] == "1979"
+    assert "2001" not in [c.text for c in _cands("When was it found?", "It was found in 1998 (Lander et al., 2001).")]
 
 
 def test_a_number_of_another_unit_loses():
