@@ -76,6 +76,9 @@ def test_training_writes_weights_that_pick_the_gold_phrase(tmp_path, capsys):
     model = json.loads(out.read_text())
     report = json.loads(capsys.readouterr().out)
     assert report["questions"] == 18 and model["report"] == report
+    # new questions on documents it was trained on, and new documents: both held out
+    assert report["cross_validated_by_question"]["exact_match"] >= 0.5
+    assert report["cross_validated"]["exact_match"] >= 0.5
     data = train_spans.examples(corpus, questions, progress=False)
     assert train_spans.scores(model["weights"], data)["exact_match"] >= 0.8
     assert not set(model["weights"]) & set(span_model.FIXED)

@@ -15,7 +15,9 @@ regression on the resulting score (scikit-learn, Platt scaling, classes balanced
 reader's thresholds expect) then turns it into log-odds, which the reader compares
 across sentences. Before the final fit, a cross-validation that keeps each document's
 questions in one fold says how the top-scored phrase does on documents it was not
-trained on, beside the oracle (some candidate is exact) and the weights it replaces.
+trained on, beside the oracle (some candidate is exact) and the weights it replaces; a
+second one deals the questions out one by one, which is what a set's held-back questions
+(new questions on the same documents) will see.
 """
 from __future__ import annotations
 
@@ -125,14 +127,23 @@ def scores(weights: dict[str, float], data) -> dict[str, float]:
     return _means(*_graded(weights, data))
 
 
-def cross_validate(data, c: float, folds: int) -> dict[str, float]:
-    """Each document's questions in one fold; the top candidates of every held-out fold."""
-    groups = sorted({g for g, _, _ in data})
-    fold_of = {g: i % folds for i, g in enumerate(groups)}
+def cross_validate(data, c: float, folds: int, by_document: bool = True) -> dict[str, float]:
+    """The top candidates of every held-out fold. ``by_document``: each document's questions
+    in one fold (new documents); else the questions dealt out one by one (new questions on
+    the same documents, as a set's held-back questions are)."""
+    if by_document:
+        groups = sorted({g for g, _, _ in data})
+        fold_of = {g: i % folds for i, g in enumerate(groups)}
+        folds_of = [fold_of[g] for g, _, _ in data]
+    else:  # a fixed shuffle, so that neighbouring questions (one paragraph's) are spread
+        order = np.random.default_rng(0).permutation(len(data))
+        folds_of = [0] * len(data)
+        for rank, i in enumerate(order):
+            folds_of[i] = rank % folds
     em, f1 = [], []
     for k in range(folds):
-        w = fit([d for d in data if fold_of[d[0]] != k], c)
-        e, f = _graded(w, [d for d in data if fold_of[d[0]] == k])
+        w = fit([d for d, n in zip(data, folds_of) if n != k], c)
+        e, f = _graded(w, [d for d, n in zip(data, folds_of) if n == k])
         em += e
         f1 += f
     return _means(em, f1)
@@ -146,7 +157,7 @@ def main(argv=None) -> int:
     ap.add_argument("--corpus", type=Path, required=True, help="corpus.jsonl of the training set")
     ap.add_argument("--questions", type=Path, required=True, help="questions.jsonl with answers and answer_starts")
     ap.add_argument("--out", type=Path, default=PATH, help=f"where to write the weights (default {PATH})")
-    ap.add_argument("--folds", type=int, default=5, help="cross-validation folds, by document (default 5)")
+    ap.add_argument("--folds", type=int, default=5, help="folds of each cross-validation, by document and by question (default 5)")
     ap.add_argument("--c", type=float, default=1.0, help="inverse L2 regularisation strength (default 1, chosen by the cross-validation)")
     ap.add_argument("--distractors", type=int, default=DISTRACTORS,
                     help=f"other sentences of the document read beside the gold one, most shared words first "
@@ -168,7 +179,8 @@ def main(argv=None) -> int:
     previous = json.loads(args.out.read_text())["weights"] if args.out.is_file() else None
     cv = cross_validate(data, args.c, args.folds)
     report = {"questions": len(data), "candidates": sum(len(c) for _, _, c in data),
-              "oracle_exact_match": round(oracle, 3), "cross_validated": cv}
+              "oracle_exact_match": round(oracle, 3), "cross_validated": cv,
+              "cross_validated_by_question": cross_validate(data, args.c, args.folds, by_document=False)}
     if previous is not None:
         report["previous_weights"] = scores(previous, data)
     print(json.dumps(report, indent=2))
