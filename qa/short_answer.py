@@ -28,6 +28,7 @@ _UNIT_TOKENS = frozenset("% ° °C °F °c °f km m cm mm kg g mg lb lbs mph km/
 # words that focus a phrase without being part of it ("*only* 100–150", "*both* BSkyB"); a
 # bound is part of it and stays ("up to 30%", "over half", "at least four")
 _PARTICLES = frozenset("only just even both merely solely".split())
+_OPEN_ENDS = frozenset("CC IN DT".split())  # tags: a phrase does not end on "or", "of", "the" ("gave up" may)
 _APPROX = frozenset("about around approximately nearly almost roughly some over under".split())
 _CUTTABLE = frozenset("NP NPX VP CL PP DATE TIME CARDINAL QUANTITY ORDINAL".split())  # "20th" of "20th century"
 _CLAUSE_WH = frozenset("how what which why".split())  # "how did X …", "what did X do", "why …"
@@ -68,8 +69,8 @@ class Candidate:
 
 
 def _trimmed(span):
-    """A span without leading determiners, focusing particles ("only"), a trailing
-    possessive and trailing punctuation, widened over what is
+    """A span without leading determiners, focusing particles ("only") and conjunctions, a
+    trailing possessive, conjunction, preposition and punctuation, widened over what is
     written onto it ("£" "30" "m", "565" "°C", "27-30%"), and without an unbalanced
     bracket or quote ("commune (gmina" → "commune"). Offsets stay exact."""
     doc = span.doc
@@ -80,7 +81,8 @@ def _trimmed(span):
     while toks and toks[-1].i + 1 < len(doc) and _written_on(toks[-1], doc[toks[-1].i + 1]):
         toks.append(doc[toks[-1].i + 1])
     while toks and (toks[0].lower_ in _DETERMINERS or toks[0].is_punct and toks[0].text not in "£$€¥"
-                    or toks[0].lower_ in ("age", "aged") or (toks[0].lower_ in _PARTICLES and len(toks) > 1)):
+                    or toks[0].lower_ in ("age", "aged") or (toks[0].lower_ in _PARTICLES and len(toks) > 1)
+                    or toks[0].pos_ == "CCONJ" or toks[0].tag_ == "POS"):  # "and inner", "'s role"
         toks = toks[1:]
     for i, t in enumerate(toks):  # "5 ft 3 in) broad gauge": start after a bracket that closes nothing
         if t.text in ")]}" and not any(u.text in "([{" for u in toks[:i]):
@@ -91,7 +93,9 @@ def _trimmed(span):
             toks = toks[:i]
             break
     # trailing punctuation, and a possessive: "John C. Messenger's" → "John C. Messenger"
-    while toks and ((toks[-1].is_punct and toks[-1].text not in "%)") or (len(toks) > 1 and toks[-1].tag_ == "POS")):
+    # and what leaves it unfinished: "with itself 22 or", "development of lesions in"
+    while toks and ((toks[-1].is_punct and toks[-1].text not in "%)")
+                    or (len(toks) > 1 and (toks[-1].tag_ == "POS" or toks[-1].tag_ in _OPEN_ENDS))):
         toks = toks[:-1]
     return toks
 
@@ -129,8 +133,9 @@ def _unechoed(asked: Asked, toks: list) -> list:
     """``toks`` without the question's own words at either end: "what type of heating
     element" → "electric" of "electric heating element" (the SQuAD convention; the lead
     still shows the whole phrase). Unchanged when nothing else would remain."""
-    def echoed(t) -> bool:
-        return t.is_punct or t.lower_ in _DETERMINERS or (not t.like_num and said(asked, t))
+    def echoed(t) -> bool:  # or a word that only joins: "outer and inner membranes" → "inner"
+        return t.is_punct or t.lower_ in _DETERMINERS or t.tag_ in _OPEN_ENDS or t.tag_ == "POS" or (
+            not t.like_num and said(asked, t))
 
     i, j = 0, len(toks)
     while i < j and echoed(toks[i]):

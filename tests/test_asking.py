@@ -111,6 +111,18 @@ def test_a_short_answer_has_no_focusing_particle_or_trailing_possessive():
     assert not any(c.text.endswith("'s") for c in cands)
 
 
+def test_a_short_answer_does_not_start_or_end_on_a_joining_word():
+    for question, sentence in (
+            ("How do CEACAM1 and CEACAM5 interact?", "CEACAM1 interacts with itself 22 or heterophilically with CEACAM5."),
+            ("What is incorrectly thought about the outer chloroplast membrane?",
+             "There are some common misconceptions about the outer and inner chloroplast membranes.")):
+        texts = [c.text for c in _cands(question, sentence)]
+        assert texts and not [t for t in texts if t.split()[0] in ("and", "or") or t.split()[-1] in ("and", "or", "with", "of")]
+    assert "inner" in [c.text for c in _cands("What is incorrectly thought about the outer chloroplast membrane?",
+                                              "There are some common misconceptions about the outer and inner chloroplast membranes.")]
+    assert "gave up" in [c.text for c in _cands("What did the crew do?", "The crew gave up.")]  # a particle stays
+
+
 def test_a_reference_marker_or_a_figure_number_is_no_answer():
     texts = [c.text for c in _cands("How many patients died?",
                                     "Of these, 12 patients died [3, 4] and 40 recovered (Table 2), as in Figure 5.")]
