@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 
 from . import span_model
 from .asking import NUMBER, PERSON, PHRASE, PLACE, REASON, Asked
-from .span_features import Span, echoes, features, glued, said, sentence
+from .span_features import Span, counted_noun, echoes, features, glued, said, sentence
 
 _DETERMINERS = frozenset("the a an this that these those its their his her our some any".split())
 _UNIT_TOKENS = frozenset("% ° °C °F °c °f km m cm mm kg g mg lb lbs mph km/h ft mi ha acres percent".split())
@@ -208,6 +208,8 @@ def spans(asked: Asked, doc) -> list[Span]:
     typed = bool(asked.labels) and asked.kind != PHRASE  # a number, a date, a name, a place
     off: list = []  # phrases of another kind, after those of the asked kind
     raw = [(e, e.label_) for e in doc.ents if not typed or e.label_ in asked.labels]
+    if asked.kind == NUMBER and "CARDINAL" in asked.labels:  # a number the tagger did not label: "… and 900 in Syria"
+        raw += [(doc[t.i : t.i + 1], "CARDINAL") for t in doc if t.pos_ == "NUM" and t.like_num and not t.ent_type_]
     if asked.many:  # "which two bodies", "who were the crew": "Grissom, White, and Chaffee"
         raw += _coordinated(doc, [e for e, _ in raw])
     widened: list = []
@@ -317,6 +319,7 @@ def observations(asked: Asked, doc, offset: int) -> list[tuple[Candidate, dict[s
     seen = sentence(asked, doc)
     text = doc.text  # spaCy joins the tokens again on every access
     out = []
+    counted: set[int] = set()  # the numbers that count the focus ("at least 150" and "150" are one)
     for span in found:
         toks = span.toks
         f = features(asked, seen, span)
@@ -326,15 +329,16 @@ def observations(asked: Asked, doc, offset: int) -> list[tuple[Candidate, dict[s
             if whole is not None:
                 shown_start, shown_end = offset + whole.toks[0].idx, offset + whole.toks[-1].idx + len(whole.toks[-1].text)
         if "counts_focus" in f:  # "eight U.S. personnel"
-            noun = next(t for t in doc[toks[-1].i + 1 : toks[-1].i + 5]
-                        if t.lemma_.lower() == asked.focus or t.lower_ == asked.focus_text)
-            shown_start, shown_end = offset + toks[0].idx, offset + noun.idx + len(noun.text)
+            noun = counted_noun(asked, doc, toks[-1])
+            if noun.i > toks[-1].i:
+                shown_start, shown_end = offset + toks[0].idx, offset + noun.idx + len(noun.text)
+            if "widened" not in f:
+                counted.add(toks[-1].i)
         start, end = toks[0].idx, toks[-1].idx + len(toks[-1].text)
         out.append((Candidate(offset + start, offset + end, text[start:end], span.label, 0.0,
                               shown_start, shown_end, span.off_kind), f))
     if asked.kind == NUMBER:  # several counts of the focus make each a weaker answer ("23 … and 25 …")
-        counted = sum("counts_focus" in f and "widened" not in f for _, f in out)
-        if counted > 1:
+        if len(counted) > 1:
             for _, f in out:
                 f["several_counts"] = 1.0
     return out

@@ -110,6 +110,23 @@ def sentence(asked: Asked, doc) -> Sentence:
     return Sentence(doc, tuple(anchors(asked, doc)), len(held) / max(len(asked.lemmas), 1), others)
 
 
+def counted_noun(asked, doc, last):
+    """The focus noun the number ending at ``last`` counts: written after it ("eight U.S.
+    *personnel*"), or the noun it is coordinated with ("2,500 *troops* in Iraq and 900 in
+    Syria": 900 counts troops too). None if it counts nothing the question asks about."""
+    def focus(t) -> bool:
+        return t.lemma_.lower() == asked.focus or t.lower_ == asked.focus_text
+
+    for t in doc[last.i + 1 : last.i + 5]:
+        if focus(t):
+            return t
+        if t.is_punct or t.pos_ == "VERB":
+            break
+    if last.dep_ == "conj" and focus(last.head):
+        return last.head
+    return None
+
+
 def features(asked: Asked, seen: Sentence, span: Span) -> dict[str, float]:
     """The observations about ``span`` in the sentence ``seen``."""
     doc, near = seen.doc, seen.near
@@ -149,20 +166,22 @@ def features(asked: Asked, seen: Sentence, span: Span) -> dict[str, float]:
     else:
         f["no_anchor"] = 1.0
     # a name the question does not state hangs on it instead: "2,500 troops in Iraq"
-    if any(not first.i <= i <= last.i and tree_distance(root, doc[i]) <= 3 for i in seen.others):
+    other = min((tree_distance(root, doc[i]) for i in seen.others if not first.i <= i <= last.i), default=99)
+    if other <= 3:
         f["other_name_attached"] = 1.0
+    if near and asked.kind == NUMBER:
+        # which is nearer, a name the question states or one it does not ("… 2,500 troops in
+        # Iraq and 900 in Syria" for "in Syria"): the constraint the question names must hold
+        stated = min((trees[a] for a in near if doc[a].pos_ == "PROPN" and not first.i <= a <= last.i), default=99)
+        if min(stated, other) <= 3 and stated != other:
+            f["stated_name_nearer" if stated < other else "other_name_nearer"] = 1.0
     head = root.head
     if asked.root and head.lemma_.lower() == asked.root and root.dep_ in _ROOT_DEPS:
         f["verb_slot"] = 1.0
     elif asked.root and head.head.lemma_.lower() == asked.root and root.dep_ == "pobj":
         f["verb_slot2"] = 1.0
-    if asked.kind == NUMBER and asked.focus:
-        for t in doc[last.i + 1 : last.i + 5]:
-            if t.lemma_.lower() == asked.focus or t.lower_ == asked.focus_text:
-                f["counts_focus"] = 1.0
-                break
-            if t.is_punct or t.pos_ == "VERB":
-                break
+    if asked.kind == NUMBER and asked.focus and counted_noun(asked, doc, last) is not None:
+        f["counts_focus"] = 1.0
     if asked.wh_head:  # the place the wh-phrase has in the question ("*who* led" → the one who led)
         c_role, c_prep, c_head = role(root)
         if c_head == asked.wh_head:

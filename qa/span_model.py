@@ -7,8 +7,10 @@ in a cross-validation by document). A feature the file does not name weighs noth
 
 A few weights are not learned but set here (:data:`FIXED`): they check constraints the
 question states, which the training questions state too rarely to teach ("in kilometres":
-a length in km, not an area), and the ambiguity of a sentence that gives two counts of
-the counted noun ("23 … and 25 … personnel").
+a length in km, not an area; "how many *times*": the number that counts times, of which
+xquad-en has 37 questions; a name the question states nearer the number than another name:
+"900 in Syria", not "2,500 troops in Iraq"), and the ambiguity of a sentence that gives two counts of the
+counted noun ("23 … and 25 … personnel").
 """
 from __future__ import annotations
 
@@ -17,7 +19,8 @@ from pathlib import Path
 from .logistic import Weights
 
 PATH = Path(__file__).with_name("span_model.json")
-FIXED = {"unit_match": 1.0, "unit_miss": -1.5, "several_counts": -1.0}
+FIXED = {"unit_match": 1.0, "unit_miss": -1.5, "several_counts": -1.0, "counts_focus": 1.0,
+         "stated_name_nearer": 0.25, "other_name_nearer": -0.25}
 _MODEL = Weights(PATH, FIXED)
 combined = _MODEL.combined  # learned weights with the fixed ones on top
 

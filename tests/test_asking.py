@@ -134,6 +134,18 @@ def test_a_reference_marker_or_a_figure_number_is_no_answer():
     assert "2001" not in [c.text for c in _cands("When was it found?", "It was found in 1998 (Lander et al., 2001).")]
 
 
+def test_a_number_counts_once_and_where_the_question_says():
+    sentence = ("The United States protects its roughly 2,500 troops in Iraq and 900 in Syria "
+                "and deters malign actors.")
+    cands = _cands("How many U.S. troops are in Syria?", sentence)
+    assert cands[0].text == "900"  # spaCy labels no entity there: the bare number is a candidate
+    assert _cands("How many U.S. troops are in Iraq?", sentence)[0].text in ("2,500", "roughly 2,500")
+    # "at least 150" and "150" are one count of "times", not two: no ambiguity penalty
+    cands = _cands("How many times have proxies attacked U.S. forces?",
+                   "Proxies have attacked U.S. forces at least 150 times, two officials said.")
+    assert cands[0].text in ("at least 150", "150")
+
+
 def test_a_number_of_another_unit_loses():
     cands = _cands("How long is the Amazon River in kilometres?",
                    "The Amazon basin covers 7,000,000 square kilometres, and the river is 6,400 km long.")

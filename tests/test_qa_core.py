@@ -55,6 +55,19 @@ def test_seed_questions_are_answered_with_the_fact(seed_answers):
     assert 1 - len(wrong) / len(ANSWERABLE) >= 0.9, wrong
 
 
+@pytest.mark.parametrize("question, short", [
+    # the number that counts what is asked ("150 times", not "two" officials) ...
+    ("How many times have Iran-backed proxies attacked U.S. forces since Biden took office?", "At least 150"),
+    # ... in the place the question names ("900 in Syria", not "2,500 troops in Iraq")
+    ("How many U.S. troops are in Syria?", "900"),
+    ("How many troops does the United States have in Iraq?", "2,500"),
+])
+def test_a_count_is_of_the_asked_thing_where_the_question_says(seed_answers, question, short):
+    a = seed_answers[question]
+    assert a.short_answer is not None and a.short_answer.text.lower() == short.lower()  # verbatim
+    assert a.text.startswith(short)  # the lead, capitalised
+
+
 def test_every_answer_cites_verbatim_at_its_offsets(seed_answers):
     for a in seed_answers.values():
         assert a.answerer == "extractive" and a.passages
