@@ -28,7 +28,8 @@ _UNIT_TOKENS = frozenset("% ° °C °F °c °f km m cm mm kg g mg lb lbs mph km/
 # words that focus a phrase without being part of it ("*only* 100–150", "*both* BSkyB"); a
 # bound is part of it and stays ("up to 30%", "over half", "at least four")
 _PARTICLES = frozenset("only just even both merely solely".split())
-_OPEN_ENDS = frozenset("CC IN DT".split())  # tags: a phrase does not end on "or", "of", "the" ("gave up" may)
+# tags of words that only join: a phrase does not start or end on "or", "of", "the", "'s" ("gave up" may)
+_JOINING = frozenset("CC IN DT POS".split())
 _APPROX = frozenset("about around approximately nearly almost roughly some over under".split())
 _CUTTABLE = frozenset("NP NPX VP CL PP DATE TIME CARDINAL QUANTITY ORDINAL".split())  # "20th" of "20th century"
 _CLAUSE_WH = frozenset("how what which why".split())  # "how did X …", "what did X do", "why …"
@@ -95,7 +96,7 @@ def _trimmed(span):
     # trailing punctuation, and a possessive: "John C. Messenger's" → "John C. Messenger"
     # and what leaves it unfinished: "with itself 22 or", "development of lesions in"
     while toks and ((toks[-1].is_punct and toks[-1].text not in "%)")
-                    or (len(toks) > 1 and (toks[-1].tag_ == "POS" or toks[-1].tag_ in _OPEN_ENDS))):
+                    or (len(toks) > 1 and toks[-1].tag_ in _JOINING)):
         toks = toks[:-1]
     return toks
 
@@ -134,8 +135,7 @@ def _unechoed(asked: Asked, toks: list) -> list:
     element" → "electric" of "electric heating element" (the SQuAD convention; the lead
     still shows the whole phrase). Unchanged when nothing else would remain."""
     def echoed(t) -> bool:  # or a word that only joins: "outer and inner membranes" → "inner"
-        return t.is_punct or t.lower_ in _DETERMINERS or t.tag_ in _OPEN_ENDS or t.tag_ == "POS" or (
-            not t.like_num and said(asked, t))
+        return t.is_punct or t.lower_ in _DETERMINERS or t.tag_ in _JOINING or (not t.like_num and said(asked, t))
 
     i, j = 0, len(toks)
     while i < j and echoed(toks[i]):

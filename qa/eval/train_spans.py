@@ -136,10 +136,8 @@ def cross_validate(data, c: float, folds: int, by_document: bool = True) -> dict
         fold_of = {g: i % folds for i, g in enumerate(groups)}
         folds_of = [fold_of[g] for g, _, _ in data]
     else:  # a fixed shuffle, so that neighbouring questions (one paragraph's) are spread
-        order = np.random.default_rng(0).permutation(len(data))
-        folds_of = [0] * len(data)
-        for rank, i in enumerate(order):
-            folds_of[i] = rank % folds
+        rank = np.argsort(np.random.default_rng(0).permutation(len(data)))
+        folds_of = [int(r) % folds for r in rank]
     em, f1 = [], []
     for k in range(folds):
         w = fit([d for d, n in zip(data, folds_of) if n != k], c)
