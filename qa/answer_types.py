@@ -18,7 +18,7 @@ __all__ = ["DATE", "NUMBER", "PERSON", "PLACE", "QUESTION_WORDS", "REASON", "def
 NUMBER, DATE, PERSON, PLACE, REASON = "number", "date", "person", "place", "reason"
 
 
-_NUMBER_WORDS = (
+NUMBER_WORDS = (
     "one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|"
     "sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|"
     "hundred|hundreds|thousand|thousands|million|millions|billion|billions|trillion|dozen|dozens|"
@@ -37,7 +37,7 @@ _DAYS = "monday|tuesday|wednesday|thursday|friday|saturday|sunday"
 
 # Each pattern finds candidate answer tokens of one type in a sentence (original case).
 _TYPE_PATTERNS: dict[str, re.Pattern[str]] = {
-    NUMBER: re.compile(rf"(?i)(?<![\w-])(?:\d[\d,.]*\d|\d|{_NUMBER_WORDS})(?![\w])|%"),
+    NUMBER: re.compile(rf"(?i)(?<![\w-])(?:\d[\d,.]*\d|\d|{NUMBER_WORDS})(?![\w])|%"),
     DATE: re.compile(
         rf"(?i)\b(?:1\d{{3}}|20\d{{2}})s?\b|\b(?:{_MONTHS})\b\.?|\b(?:{_DAYS})s?\b|"
         r"\b\d{1,2}(?:st|nd|rd|th)\b|\b(?:century|centuries|decade|decades|ago|yesterday|today|"

@@ -144,12 +144,30 @@ def _ordinals(toks) -> frozenset[tuple[str, str]]:
     return frozenset(out)
 
 
+@lru_cache(maxsize=1024)
 def _parse(text: str):
     """Tags, parse and lemmas of the question; its entities are not needed (years and
-    quarters are read from the text), so the recogniser does not run."""
+    quarters are read from the text), so the recogniser does not run. Cached: the focus
+    of the refusal (:func:`phrase_head`) reads the same parse as :func:`ask`."""
     from index import nlp
 
     return nlp.parse_sentences([text], [()])[0]
+
+
+def phrase_head(text: str, phrase: str) -> str | None:
+    """The syntactic head of ``phrase`` (lower case, a span of ``text``) as the parse reads
+    it: "the *principle* shown in", "how many 2015 season *interceptions*". None when the
+    phrase is not found or its head is no noun."""
+    text = " ".join(text.split())
+    at = text.lower().find(phrase)
+    if at < 0:
+        return None
+    toks = [t for t in _parse(text) if at <= t.idx < at + len(phrase)]
+    heads = [t for t in toks if not (at <= t.head.idx < at + len(phrase)) or t.head.i == t.i]
+    nouns = [t for t in heads if t.pos_ in ("NOUN", "PROPN")]
+    if not nouns and heads:  # "the principle shown": read as a clause, its subject is the noun
+        nouns = [t for t in toks if t.head.i == heads[0].i and t.i != heads[0].i and t.pos_ in ("NOUN", "PROPN")]
+    return nouns[0].lower_ if nouns else None
 
 
 _NAME_LABELS = frozenset({"PERSON", "ORG", "GPE", "LOC", "FAC", "NORP", "PRODUCT", "EVENT", "WORK_OF_ART", "LAW"})

@@ -157,7 +157,12 @@ def extract(
     texts = [s.text for s in sentences]
     raw_sets = [_terms(t) for t in texts]
     q_terms = list(question.terms)
-    matches = term_matches(q_terms, set().union(*raw_sets))
+    vocabulary = set().union(*raw_sets)
+    matches = term_matches(q_terms, vocabulary)
+    # a name misspelt by one letter is still the name ("Geegen" for "Gegeen"), as the refusal reads it
+    names = sorted(question.key_terms & set(q_terms))
+    for t, found in term_matches(names, vocabulary, typos=True).items():
+        matches[t] = matches[t] | found
     # each sentence as the set of question terms it holds
     term_sets = [frozenset(t for t in q_terms if matches[t] & ts) for ts in raw_sets]
     tw = {t: (term_weights or {}).get(t, 1.0) for t in q_terms}

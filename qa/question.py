@@ -3,7 +3,8 @@
 The extractive answerer and the refusal check both need to know what an answer would
 look like ("how many" wants a number, "when" a date or time, "who" a name) and which
 of the question's words must be matched by the evidence (names, numbers, rare words).
-Everything here is cheap string work: regular expressions and the index's own stemmer.
+Most of it is cheap string work: regular expressions and the index's own stemmer. The
+focus of a phrase of several words is the head spaCy's parse gives it (:func:`focus_word`).
 """
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ from functools import lru_cache
 
 from index import text as tokenizer
 
-from .answer_types import DATE, NUMBER, PERSON, PLACE, QUESTION_WORDS, REASON
+from .answer_types import DATE, NUMBER, NUMBER_WORDS, PERSON, PLACE, QUESTION_WORDS, REASON
+from .asking import phrase_head
 
 _ADJ = r"(?:[\w-]+ ){0,2}"  # "which two dynasties", "what Western country"
 _PLACE_NOUNS = (
@@ -172,6 +174,9 @@ _GENERIC_FOCUS = frozenset(
     "main other".split()
 )
 
+_NUMBER_WORD = re.compile(rf"\d[\d,.]*|{NUMBER_WORDS}")
+_GENERIC_STEMS = frozenset(t for w in _GENERIC_FOCUS for t in tokenizer.terms(w))  # "parts" is "part"
+
 
 def focus_term(question: str) -> str | None:
     """The stem of the noun a "how many X" / "what is the X of" question asks about."""
@@ -184,11 +189,14 @@ def focus_word(question: str) -> str | None:
     """The noun a "how many X" / "what is the X of" / "who is the X of" question asks
     about, lower-cased as written.
 
-    Without a tagger the head noun is guessed from the phrase's shape: a plural is the
-    counted thing ("how many Examination *Boards* exist"); otherwise the first word after
-    "how many/much" ("how much *time* remained") and the last one before "of" in "what is
-    the X of" ("the primary *race* of"). "How much did it *cost*" asks about its verb. A
-    phrase of more than three words is a clause, not a noun phrase: no focus.
+    The phrase is found by its shape ("how many X", "what is the X of"); a number and a
+    generic noun ("the three *parts*", "the *name*") are no focus. Of several words, the
+    focus is the noun the question's parse makes the phrase's head ("the *principle* shown
+    in"). Where the parse gives none, the shape decides: a plural is the counted thing ("how
+    many Examination *Boards* exist"); otherwise the first word after "how many/much" ("how
+    much *time* remained") and the last one before "of" in "what is the X of" ("the primary
+    *race* of"). "How much did it *cost*" asks about its verb. A phrase of more than three
+    words is a clause, not a noun phrase: no focus.
     """
     q = " ".join(question.lower().split())
     for pattern in _FOCUS:
@@ -201,13 +209,18 @@ def focus_word(question: str) -> str | None:
             rest = re.match(r"\s*of (?:the |a |an |this |that )?([\w-]+(?: [\w-]+)?)", q[m.end(1):])
             phrase = rest.group(1) if rest else phrase
         raw = tokenizer.words(phrase)
-        words = [w for w in raw if w not in fs and w not in _GENERIC_FOCUS and tokenizer.terms(w)]
+        words = [w for w in raw if w not in fs and tokenizer.terms(w) and tokenizer.terms(w)[0] not in _GENERIC_STEMS
+                 and not _NUMBER_WORD.fullmatch(w)]  # "the three *parts*": a number is no focus
         if not words:
             return None
         if pattern is _FOCUS[0] and raw[0] in fs:  # "how much did the strikes *cost*"
             return words[-1]
         if len(phrase.split()) > 3:  # "the reason the court gave that resulted in": a clause
             return None
+        if len(phrase.split()) > 1 and len(words) > 1:  # "the principle shown in": the parse knows the head
+            head = phrase_head(question, phrase)
+            if head in words:
+                return head
         if pattern is _FOCUS[0]:
             plural = [w for w in words if w.endswith("s") and not w.endswith("ss")]
             return plural[-1] if plural else words[0]

@@ -6,7 +6,9 @@ import pytest
 
 from qa.answer_types import defines
 from qa.matching import term_matches
-from qa.question import definition_subject, focus_word
+from qa.extractive import extract
+from qa.question import analyse, definition_subject, focus_word
+from qa.types import Passage
 
 
 @pytest.mark.parametrize("question, focus", [
@@ -19,6 +21,10 @@ from qa.question import definition_subject, focus_word
     ("What was the name of the AC-130 pilot?", "pilot"),
     ("Who is the commander of U.S. Central Command?", "commander"),
     ("What is the primary race of students?", "race"),
+    # the parse's head of the phrase, not the participle after it
+    ("What was the principle shown in The Mark of Anarchy?", "principle"),
+    ("Who was the medical report written for?", "report"),
+    ("What were the three parts of Kublai's government?", None),  # a number and a generic noun
     # a clause, not a noun phrase: guessing would pick a verb
     ("What was the reason the Italian court gave that resulted in his loss?", None),
     ("What was the black death originally blamed on?", None),
@@ -35,6 +41,16 @@ def test_misspelt_names_match_only_when_asked():
                      "irak": set(), "syria": set()}  # 4 letters is too short to guess at
     strict = term_matches(["zeria", "us"], vocab)
     assert strict == {"zeria": set(), "us": set()}
+
+
+def test_a_misspelt_name_still_covers_the_sentence_that_spells_it_right(embedder):
+    text = "Emperor Gegeen Khan ruled for only two years, from 1321 to 1323. The capital stayed in Dadu."
+    passage = Passage(1, "c0", "yuan.txt", "Yuan dynasty", text, 0, len(text), 1.0)
+    ex = extract(analyse("When was Geegen the emperor?"), [passage], embedder)
+    by_text = {s.sentence.text: s for s in ex.ranked}
+    gegeen = by_text["Emperor Gegeen Khan ruled for only two years, from 1321 to 1323."]
+    assert "geegen" in gegeen.matched and gegeen.words > by_text["The capital stayed in Dadu."].words
+    assert ex.chosen[0] is gegeen
 
 
 @pytest.mark.parametrize("question, subject", [
