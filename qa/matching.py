@@ -77,7 +77,8 @@ def _one_edit(a: str, b: str) -> bool:
 
 def unknown_terms(terms, vocabulary: frozenset[str], ordered: Sequence[str]) -> tuple[str, ...]:
     """The ``terms`` that no form of occurs in ``vocabulary`` (matched as
-    :func:`term_matches` does; ``ordered`` is the vocabulary sorted, for prefix search)."""
+    :func:`term_matches` does with ``typos``: "ctenphores" is ctenophores; ``ordered`` is the
+    vocabulary sorted, for prefix search)."""
     irregular = _irregular_stems()
     out = []
     for t in terms:
@@ -91,5 +92,20 @@ def unknown_terms(terms, vocabulary: frozenset[str], ordered: Sequence[str]) -> 
                 continue
             if any(v.startswith(t) and len(v) - len(t) <= 2 for v in ordered[i : i + 50]):
                 continue
+            if _edits(t) & vocabulary:  # a typo: "carageenan", "Zanamavir"
+                continue
         out.append(t)
     return tuple(out)
+
+
+_LETTERS = "abcdefghijklmnopqrstuvwxyz"
+
+
+def _edits(t: str) -> set[str]:
+    """Every spelling one inserted, deleted, replaced or swapped letter away from ``t`` (the
+    same edits as :func:`_one_edit`, generated: a set lookup each, not a pass over the vocabulary)."""
+    splits = [(t[:i], t[i:]) for i in range(len(t) + 1)]
+    return ({a + b[1:] for a, b in splits if b}
+            | {a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1}
+            | {a + c + b[1:] for a, b in splits if b for c in _LETTERS}
+            | {a + c + b for a, b in splits for c in _LETTERS})

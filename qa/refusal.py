@@ -147,11 +147,12 @@ def judge(ex: Extraction, key_words: dict[str, str] | None = None, unknown: tupl
     refused = support < THRESHOLD
     reason = ""
     if refused:
-        names = [(key_words or {}).get(t, t) for t in missing]
+        names = list(dict.fromkeys((key_words or {}).get(t, t) for t in missing))  # "interleukin-1Beta" once
         if names:
             reason = "none of the passages I found mention " + ", ".join(f"“{n}”" for n in names)
         elif len(unknown) >= UNKNOWN_MIN:
-            reason = "the documents never mention " + ", ".join(f"“{(key_words or {}).get(t, t)}”" for t in unknown)
+            words = dict.fromkeys((key_words or {}).get(t, t) for t in unknown)
+            reason = "the documents never mention " + ", ".join(f"“{w}”" for w in words)
         elif focus_missing:
             reason = f"the closest passages don't mention “{q.focus_word or (key_words or {}).get(q.focus, q.focus)}”"
         elif q.expects and not typed:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from qa.answer_types import defines
-from qa.matching import term_matches
+from qa.matching import term_matches, unknown_terms
 from qa.extractive import extract
 from qa.question import analyse, definition_subject, focus_word
 from qa.types import Passage
@@ -41,6 +41,12 @@ def test_misspelt_names_match_only_when_asked():
                      "irak": set(), "syria": set()}  # 4 letters is too short to guess at
     strict = term_matches(["zeria", "us"], vocab)
     assert strict == {"zeria": set(), "us": set()}
+
+
+def test_a_word_one_letter_off_a_known_one_is_not_unknown():
+    vocab = frozenset({"ctenophor", "zanamivir", "carrageenan", "ministri"})
+    found = unknown_terms(["ctenphor", "zanamavir", "carageenan", "monotherapi", "foreign"], vocab, sorted(vocab))
+    assert found == ("monotherapi", "foreign")
 
 
 def test_a_misspelt_name_still_covers_the_sentence_that_spells_it_right(embedder):
