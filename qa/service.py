@@ -343,8 +343,6 @@ def _written_forms(question: str) -> dict[str, str]:
     """Stem → the word as the user wrote it (to name a missing term in a refusal)."""
     from index import text as tokenizer
 
-    out: dict[str, str] = {}
-    for w in re.findall(r"[\w][\w'’.-]*[\w]|\w", question):
-        for t in tokenizer.terms(w):
-            out.setdefault(t, w)
-    return out
+    words = [re.sub(r"(?<=[^\W\d])['’]s$", "", w)  # "Japan's" is named "Japan"
+             for w in re.findall(r"[\w][\w'’.-]*[\w]|\w", question)]
+    return {t: w for w in reversed(words) for t in tokenizer.terms(w)}  # the first writing wins

@@ -93,6 +93,11 @@ def test_a_refusal_names_what_is_missing(seed_answers):
     assert a.refused and "commander" in a.text
 
 
+def test_a_refusal_names_a_missing_name_as_a_name_not_its_possessive(seeded):
+    a = seeded.ask("What did Japan's prime minister say about the strikes?")
+    assert a.refused and "mention “Japan”" in a.text and "Japan's" not in a.text
+
+
 def test_the_readme_question(seeded):
     a = seeded.ask("how many personnel were injured?")
     assert not a.refused and "eight U.S. personnel" in a.text
