@@ -45,6 +45,7 @@ def term_matches(terms, vocabulary, *, typos: bool = False) -> dict[str, frozens
     vocab = set(vocabulary)
     irregular = _irregular_stems()
     out = {}
+    alphabet = None  # the vocabulary's characters: an edit may put in any of them
     for t in terms:
         found = {t} if t in vocab else set()
         found |= irregular.get(t, frozenset()) & vocab
@@ -56,23 +57,10 @@ def term_matches(terms, vocabulary, *, typos: bool = False) -> dict[str, frozens
             bare = t.replace(".", "")
             found = {v for v in vocab if "." in v and v.replace(".", "") == bare}
             if len(t) >= 5:
-                found |= {v for v in vocab if abs(len(v) - len(t)) <= 1 and _one_edit(t, v)}
+                alphabet = alphabet or "".join(set().union(*vocab))
+                found |= _edits(t, alphabet) & vocab
         out[t] = frozenset(found)
     return out
-
-
-def _one_edit(a: str, b: str) -> bool:
-    """``a`` and ``b`` differ by one inserted, deleted, replaced or swapped letter."""
-    if a == b:
-        return True
-    if len(a) > len(b):
-        a, b = b, a
-    i = 0
-    while i < len(a) and a[i] == b[i]:
-        i += 1
-    if len(a) == len(b):
-        return a[i + 1 :] == b[i + 1 :] or (a[i + 2 :] == b[i + 2 :] and a[i : i + 2] == b[i : i + 2][::-1])
-    return a[i:] == b[i + 1 :]
 
 
 def unknown_terms(terms, vocabulary: frozenset[str], ordered: Sequence[str]) -> tuple[str, ...]:
@@ -101,11 +89,12 @@ def unknown_terms(terms, vocabulary: frozenset[str], ordered: Sequence[str]) -> 
 _LETTERS = "abcdefghijklmnopqrstuvwxyz"
 
 
-def _edits(t: str) -> set[str]:
-    """Every spelling one inserted, deleted, replaced or swapped letter away from ``t`` (the
-    same edits as :func:`_one_edit`, generated: a set lookup each, not a pass over the vocabulary)."""
+def _edits(t: str, alphabet: str = _LETTERS) -> set[str]:
+    """Every spelling one inserted, deleted, replaced or swapped character away from ``t``
+    (inserted and replacing characters from ``alphabet``): generated, so that a typo costs a
+    set lookup each, not a pass over the vocabulary."""
     splits = [(t[:i], t[i:]) for i in range(len(t) + 1)]
     return ({a + b[1:] for a, b in splits if b}
             | {a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1}
-            | {a + c + b[1:] for a, b in splits if b for c in _LETTERS}
-            | {a + c + b for a, b in splits for c in _LETTERS})
+            | {a + c + b[1:] for a, b in splits if b for c in alphabet}
+            | {a + c + b for a, b in splits for c in alphabet})

@@ -209,7 +209,7 @@ def focus_word(question: str) -> str | None:
             rest = re.match(r"\s*of (?:the |a |an |this |that )?([\w-]+(?: [\w-]+)?)", q[m.end(1):])
             phrase = rest.group(1) if rest else phrase
         raw = tokenizer.words(phrase)
-        words = [w for w in raw if w not in fs and tokenizer.terms(w) and tokenizer.terms(w)[0] not in _GENERIC_STEMS
+        words = [w for w in raw if w not in fs and (ts := tokenizer.terms(w)) and ts[0] not in _GENERIC_STEMS
                  and not _NUMBER_WORD.fullmatch(w)]  # "the three *parts*": a number is no focus
         if not words:
             return None

@@ -147,12 +147,13 @@ def judge(ex: Extraction, key_words: dict[str, str] | None = None, unknown: tupl
     refused = support < THRESHOLD
     reason = ""
     if refused:
-        names = list(dict.fromkeys((key_words or {}).get(t, t) for t in missing))  # "interleukin-1Beta" once
-        if names:
-            reason = "none of the passages I found mention " + ", ".join(f"“{n}”" for n in names)
+        def quoted(terms) -> str:  # as written, each word once ("interleukin-1Beta" is two terms)
+            return ", ".join(f"“{w}”" for w in dict.fromkeys((key_words or {}).get(t, t) for t in terms))
+
+        if missing:
+            reason = "none of the passages I found mention " + quoted(missing)
         elif len(unknown) >= UNKNOWN_MIN:
-            words = dict.fromkeys((key_words or {}).get(t, t) for t in unknown)
-            reason = "the documents never mention " + ", ".join(f"“{w}”" for w in words)
+            reason = "the documents never mention " + quoted(unknown)
         elif focus_missing:
             reason = f"the closest passages don't mention “{q.focus_word or (key_words or {}).get(q.focus, q.focus)}”"
         elif q.expects and not typed:
