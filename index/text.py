@@ -13,6 +13,7 @@ from typing import Sequence
 
 _WORD = re.compile(r"[^\W_]+(?:[-'’.][^\W_]+)*", re.UNICODE)
 _JOINER = re.compile(r"[-'’.]")
+_DECADE = re.compile(r"\d{3}0['’]s")  # "1980's" is the decade, not a possessive: the term is 1980s
 _lock = threading.Lock()  # PyStemmer objects are not thread-safe
 
 
@@ -42,6 +43,8 @@ def words(text: str) -> list[str]:
     for w in _WORD.findall(text.lower()):
         if w.isalnum():  # no joiner: the common case, one C call
             out.append(w)
+        elif _DECADE.fullmatch(w):
+            out.append(w[:4] + "s")
         else:
             out.append(w.replace("’", "'"))
             out.extend(p for p in _JOINER.split(w) if p)

@@ -170,6 +170,19 @@ def phrase_head(text: str, phrase: str) -> str | None:
     return nouns[0].lower_ if nouns else None
 
 
+_FUNCTION_POS = frozenset({"AUX", "PART", "PRON", "DET", "ADP", "CCONJ", "SCONJ", "PUNCT", "SYM", "INTJ"})
+
+
+def content_terms_of(text: str) -> frozenset[str]:
+    """The stems of the question's content words as its parse reads them: no auxiliary,
+    particle or pronoun ("is" and "n't" of "isn't" are none)."""
+    from index import text as tokenizer
+
+    toks = _parse(" ".join(text.split()))
+    return frozenset(t for tok in toks if tok.pos_ not in _FUNCTION_POS and not tok.is_stop
+                     for t in tokenizer.terms(tok.text))
+
+
 _NAME_LABELS = frozenset({"PERSON", "ORG", "GPE", "LOC", "FAC", "NORP", "PRODUCT", "EVENT", "WORK_OF_ART", "LAW"})
 
 

@@ -38,7 +38,8 @@ def term_matches(terms, vocabulary, *, typos: bool = False) -> dict[str, frozens
     The stemmer leaves some forms apart ("injured" → injur, "injuries" → injuri), so a
     term also matches one it is a prefix of (or that is a prefix of it) when both are at
     least 5 letters long and differ by at most 2; irregular verbs match their other
-    forms ("struck" → strike). With ``typos``, a term that matches nothing this way
+    forms ("struck" → strike); a small number matches its word ("2" → two) and a decade
+    its years ("1980s" → 1984). With ``typos``, a term that matches nothing this way
     also matches a spelling one edit away ("Zeria" → zeira, "Geegen" → gegeen; terms of
     5+ letters) or the same letters without dots ("US" → u.s).
     """
@@ -48,7 +49,7 @@ def term_matches(terms, vocabulary, *, typos: bool = False) -> dict[str, frozens
     alphabet = None  # the vocabulary's characters: an edit may put in any of them
     for t in terms:
         found = {t} if t in vocab else set()
-        found |= irregular.get(t, frozenset()) & vocab
+        found |= (irregular.get(t, frozenset()) | _same_number(t)) & vocab
         if len(t) >= 5:
             for v in vocab:
                 if len(v) >= 5 and abs(len(v) - len(t)) <= 2 and (v.startswith(t) or t.startswith(v)):
@@ -70,7 +71,7 @@ def unknown_terms(terms, vocabulary: frozenset[str], ordered: Sequence[str]) -> 
     irregular = _irregular_stems()
     out = []
     for t in terms:
-        if t in vocabulary or irregular.get(t, frozenset()) & vocabulary:
+        if t in vocabulary or (irregular.get(t, frozenset()) | _same_number(t)) & vocabulary:
             continue
         if len(t) >= 5:
             if any(len(t) - k >= 5 and t[: len(t) - k] in vocabulary for k in (1, 2)):
@@ -84,6 +85,24 @@ def unknown_terms(terms, vocabulary: frozenset[str], ordered: Sequence[str]) -> 
                 continue
         out.append(t)
     return tuple(out)
+
+
+@lru_cache(maxsize=1)
+def _number_words() -> dict[str, str]:
+    """"1" → the stem of "one", …, "20" → that of "twenty" (from the answer types' number words)."""
+    from .answer_types import NUMBER_WORDS
+
+    return {str(n): tokenizer.terms(w)[0] for n, w in enumerate(NUMBER_WORDS.split("|")[:20], 1)}
+
+
+def _same_number(t: str) -> frozenset[str]:
+    """The other terms that write the number ``t``: its word, or a decade's years."""
+    if t.isdigit():
+        word = _number_words().get(t)
+        return frozenset((word,)) if word else frozenset()
+    if len(t) == 5 and t.endswith("0s") and t[:4].isdigit():
+        return frozenset(t[:3] + str(d) for d in range(10))
+    return frozenset()
 
 
 _LETTERS = "abcdefghijklmnopqrstuvwxyz"

@@ -56,7 +56,7 @@ _TYPE_RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
 
 _QUOTED = re.compile(r"[\"“”‘’']([^\"“”‘’']{2,60})[\"“”‘’']")
 _CAPITALISED = re.compile(r"\b(?:[A-Z][\w'’-]*[A-Za-z0-9]|[A-Z]\.(?:[A-Z]\.)+|[A-Z]{2,}\d*)")
-_DIGITS = re.compile(r"\d[\d,.]*")
+_DIGITS = re.compile(r"\d[\d,.]*(?:(?<=0)['’]?s\b)?")  # a decade whole: "1980's"
 
 
 # Function words and question frames: never content terms of a question.
@@ -166,7 +166,7 @@ def definition_subject(question: str) -> str | None:
 _AUX = r"(?:did|do|does|were|was|are|is|have|has|had|will|would|can|could|should|might|must|may)"
 _FOCUS = (
     re.compile(rf"\bhow (?:many|much) (.+?)(?: {_AUX}\b| of\b| in\b| on\b| at\b| for\b|\?|$)"),
-    re.compile(r"^\W*(?:what|which) (?:is|was|are|were) the (.+?)(?: of\b| for\b| in\b| on\b|\?|$)"),
+    re.compile(r"^\W*(?:what|which) (?:is|was|are|were) the (.+?)(?: of\b| for\b| in\b| at\b| on\b|\?|$)"),
     re.compile(r"^\W*who (?:is|was|are|were) the (.+?)(?: of\b| for\b| in\b| at\b| on\b|\?|$)"),
 )
 _GENERIC_FOCUS = frozenset(

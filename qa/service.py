@@ -32,7 +32,7 @@ from index import environment, nlp
 
 from . import composing, constraints, followup, markers, reading, refusal
 from .errors import LLMUnavailable
-from .asking import ask, looks_asked
+from .asking import ask, content_terms_of, looks_asked
 from .citations import Claim, compose
 from .extractive import RANKED, choose, extract
 from .question import analyse
@@ -242,7 +242,7 @@ class Assistant:
         if read.conflict and cell is None:
             return refusal.refused(base, *refusal.conflict(read.conflict))
         chosen = tuple(replace(c, typed=c.typed and read.typed) for c in read.chosen) if asked.labels else read.chosen
-        verdict = refusal.judge(replace(ex, chosen=chosen or ex.chosen), _written_forms(question), self._unknown(q.terms))
+        verdict = refusal.judge(replace(ex, chosen=chosen or ex.chosen), _written_forms(question), self._unknown(q.terms, resolved.query))
         if cell is not None and (verdict.refused or not read.typed or read.conflict or not read.agrees):
             claims = composing.table_cell(cell)
             return self._cited(claims, base, lambda kept: composing.cell_short_answer(cell, kept))
@@ -299,11 +299,12 @@ class Assistant:
         rest = self.reader.embedder.embed(texts[1:]) if len(texts) > 1 else np.zeros((0, self.reader.embedder.dim))
         return np.vstack([self.reader.embed_query(texts[0])[None, :], rest])
 
-    def _unknown(self, terms) -> tuple[str, ...]:
-        """Question terms that no indexed document contains (a refusal signal)."""
+    def _unknown(self, terms, query: str) -> tuple[str, ...]:
+        """The query's content terms that no indexed document contains (a refusal signal)."""
         from .matching import unknown_terms
 
-        return unknown_terms(terms, *self.reader.vocabulary())
+        content = content_terms_of(query)
+        return unknown_terms([t for t in terms if t in content], *self.reader.vocabulary())
 
     def _stored(self, texts: list[str]):
         return self.reader.stored_sentence_vectors(texts)

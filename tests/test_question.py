@@ -21,6 +21,7 @@ from qa.types import Passage
     ("What was the name of the AC-130 pilot?", "pilot"),
     ("Who is the commander of U.S. Central Command?", "commander"),
     ("What is the primary race of students?", "race"),
+    ("What was the attendance at Super Bowl 50?", "attendance"),  # "the X at": as "the X of"
     # the parse's head of the phrase, not the participle after it
     ("What was the principle shown in The Mark of Anarchy?", "principle"),
     ("Who was the medical report written for?", "report"),
@@ -32,6 +33,29 @@ from qa.types import Passage
 ])
 def test_focus_is_the_noun_asked_about(question, focus):
     assert focus_word(question) == focus
+
+
+def test_a_decade_is_one_term_and_covers_its_years():
+    from index import text as tokenizer
+    from qa.question import key_terms
+
+    assert tokenizer.terms("the 1980's and the 1980s") == ["1980s", "1980s"]
+    assert key_terms("What was the Doctor Who play from the 1980's?") == ["doctor", "1980s"]
+    found = term_matches(["1980s", "1970s"], {"1984", "1990", "1970s"})
+    assert found == {"1980s": {"1984"}, "1970s": {"1970s"}}  # 1990 is no year of the 1980s
+
+
+def test_a_small_number_matches_its_word_and_not_another():
+    assert term_matches(["2", "12", "3"], {"two", "twelv", "four"}) == {"2": {"two"}, "12": {"twelv"}, "3": set()}
+    assert unknown_terms(["2"], frozenset({"two"}), ["two"]) == ()
+
+
+def test_a_contraction_is_no_content_word_of_the_question():
+    from qa.asking import content_terms_of
+
+    terms = content_terms_of("The idea that Islam can be apolitical isn't able to be embraced by whom?")
+    assert {"islam", "apolit", "embrac"} <= terms
+    assert not {"isn", "isn't"} & terms
 
 
 def test_misspelt_names_match_only_when_asked():
