@@ -18,6 +18,8 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from index import text as tokenizer
+
 NUMBER, DATE, PERSON, PLACE, REASON, PHRASE = "number", "date", "person", "place", "reason", "phrase"
 
 COUNT_LABELS = frozenset({"CARDINAL", "QUANTITY", "MONEY", "PERCENT"})
@@ -176,8 +178,6 @@ _FUNCTION_POS = frozenset({"AUX", "PART", "PRON", "DET", "ADP", "CCONJ", "SCONJ"
 def content_terms_of(text: str) -> frozenset[str]:
     """The stems of the question's content words as its parse reads them: no auxiliary,
     particle or pronoun ("is" and "n't" of "isn't" are none)."""
-    from index import text as tokenizer
-
     toks = _parse(" ".join(text.split()))
     return frozenset(t for tok in toks if tok.pos_ not in _FUNCTION_POS and not tok.is_stop
                      for t in tokenizer.terms(tok.text))

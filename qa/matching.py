@@ -7,6 +7,7 @@ and :func:`unknown_terms` names the words that no indexed document holds in any 
 from __future__ import annotations
 
 import bisect
+import re
 from collections.abc import Sequence
 from functools import lru_cache
 
@@ -44,12 +45,11 @@ def term_matches(terms, vocabulary, *, typos: bool = False) -> dict[str, frozens
     5+ letters) or the same letters without dots ("US" → u.s).
     """
     vocab = set(vocabulary)
-    irregular = _irregular_stems()
     out = {}
     alphabet = None  # the vocabulary's characters: an edit may put in any of them
     for t in terms:
         found = {t} if t in vocab else set()
-        found |= (irregular.get(t, frozenset()) | _same_number(t)) & vocab
+        found |= _other_forms(t) & vocab
         if len(t) >= 5:
             for v in vocab:
                 if len(v) >= 5 and abs(len(v) - len(t)) <= 2 and (v.startswith(t) or t.startswith(v)):
@@ -68,10 +68,9 @@ def unknown_terms(terms, vocabulary: frozenset[str], ordered: Sequence[str]) -> 
     """The ``terms`` that no form of occurs in ``vocabulary`` (matched as
     :func:`term_matches` does with ``typos``: "ctenphores" is ctenophores; ``ordered`` is the
     vocabulary sorted, for prefix search)."""
-    irregular = _irregular_stems()
     out = []
     for t in terms:
-        if t in vocabulary or (irregular.get(t, frozenset()) | _same_number(t)) & vocabulary:
+        if t in vocabulary or _other_forms(t) & vocabulary:
             continue
         if len(t) >= 5:
             if any(len(t) - k >= 5 and t[: len(t) - k] in vocabulary for k in (1, 2)):
@@ -95,14 +94,15 @@ def _number_words() -> dict[str, str]:
     return {str(n): tokenizer.terms(w)[0] for n, w in enumerate(NUMBER_WORDS.split("|")[:20], 1)}
 
 
-def _same_number(t: str) -> frozenset[str]:
-    """The other terms that write the number ``t``: its word, or a decade's years."""
+def _other_forms(t: str) -> frozenset[str]:
+    """The terms that count as ``t`` besides itself: an irregular verb's other forms, a small
+    number's word ("2" → two), a decade's years ("1980s" → 1980 … 1989)."""
     if t.isdigit():
         word = _number_words().get(t)
         return frozenset((word,)) if word else frozenset()
-    if len(t) == 5 and t.endswith("0s") and t[:4].isdigit():
+    if re.fullmatch(r"\d{3}0s", t):
         return frozenset(t[:3] + str(d) for d in range(10))
-    return frozenset()
+    return _irregular_stems().get(t, frozenset())
 
 
 _LETTERS = "abcdefghijklmnopqrstuvwxyz"
