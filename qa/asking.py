@@ -172,6 +172,17 @@ def phrase_head(text: str, phrase: str) -> str | None:
     return nouns[0].lower_ if nouns else None
 
 
+def compounds_of(text: str, word: str | None) -> tuple[str, ...]:
+    """The nouns that make ``word`` (a noun of ``text``, lower case) a compound, as the
+    parse reads it: "speed" of "the *speed* limit", "admission" of "the admission rate"."""
+    if not word:
+        return ()
+    head = next((t for t in _parse(" ".join(text.split())) if t.lower_ == word), None)
+    if head is None:
+        return ()
+    return tuple(c.lower_ for c in head.children if c.dep_ == "compound" and c.pos_ in ("NOUN", "PROPN"))
+
+
 _FUNCTION_POS = frozenset({"AUX", "PART", "PRON", "DET", "ADP", "CCONJ", "SCONJ", "PUNCT", "SYM", "INTJ"})
 
 
@@ -282,6 +293,8 @@ def ask(question: str) -> Asked:
                 focus, focus_text = lemma, head.lower_
         if kind is None and not (head is None and root_verb in _CLAUSE_VERBS):
             kind = PHRASE  # "what did X do", "what happened": a clause answers, not a phrase
+    if unit is None and wh in ("how many", "how much") and focus in _UNITS:
+        unit = focus  # "how many *pounds* of steam": the count is in pounds
     if unit and kind == NUMBER:
         labels = frozenset({"QUANTITY", "CARDINAL"})
     root = next((t for t in toks if t.dep_ == "ROOT"), None)
@@ -332,6 +345,20 @@ def role(tok) -> tuple[str | None, str | None, str | None]:
 
 def unit_forms(unit: str | None) -> tuple[str, ...]:
     return _UNITS.get(unit or "", ())
+
+
+def units() -> tuple[str, ...]:
+    """The unit words a question may ask in ("kilometre", "pound")."""
+    return tuple(_UNITS)
+
+
+def names_unit(unit: str | None, text: str) -> bool:
+    """Whether ``text`` names ``unit`` by a word or symbol of it ("pounds", "8.8 lb")."""
+    forms = unit_forms(unit)
+    written = set(tokenizer.words(text)) | set(tokenizer.terms(text))
+    stems = {t for f in forms for t in tokenizer.terms(f) if len(t) > 2}
+    return any(written.intersection([f, *tokenizer.terms(f)]) or " " in f and f in text.lower() for f in forms) \
+        or any(w.endswith(s) for w in written for s in stems)  # with a prefix: "1.5 gigatons"
 
 
 _WH = re.compile(r"(?i)\b(?:what|which|who|whom|whose|when|where|why|how)\b")

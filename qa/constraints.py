@@ -6,14 +6,15 @@ that states years (or quarters), none of them the asked one, *contradicts* the q
 one that states the asked one *agrees*; one that states none is neutral (its passage may
 give the year elsewhere). An ordinal that picks one of a series is checked the same way:
 "the first Prime Minister of Kenya" is not answered by "Kenya's second Prime Minister".
-Both answerers use this check (:func:`agreement`).
+A unit the question asks in ("how many *pounds*", "how long … in *kilometres*") is one the
+short answer must carry when a quoted phrase does (:func:`in_unit`). Both answerers use this check (:func:`agreement`).
 """
 from __future__ import annotations
 
 from dataclasses import replace
 from typing import Sequence
 
-from .asking import ORDINAL_WORDS, Asked, ordinals_in, quarters_in, years_in
+from .asking import ORDINAL_WORDS, Asked, names_unit, ordinals_in, quarters_in, years_in
 from .citations import Claim
 
 AGREES, NEUTRAL, CONTRADICTS = 1, 0, -1
@@ -34,6 +35,12 @@ def agreement(asked: Asked, text: str) -> int:
         else:
             return CONTRADICTS
     return verdict
+
+
+def in_unit(asked: Asked, phrase: str) -> bool:
+    """Whether ``phrase`` is written in the unit the question asks in ("4 kg (8.8 *lb*)"
+    for "how many pounds"); True when the question asks in none."""
+    return not asked.unit or names_unit(asked.unit, phrase)
 
 
 def stated(asked: Asked, text: str) -> str:

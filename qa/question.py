@@ -15,7 +15,7 @@ from functools import lru_cache
 from index import text as tokenizer
 
 from .answer_types import DATE, NUMBER, NUMBER_WORDS, PERSON, PLACE, QUESTION_WORDS, REASON
-from .asking import phrase_head
+from .asking import compounds_of, phrase_head
 
 _ADJ = r"(?:[\w-]+ ){0,2}"  # "which two dynasties", "what Western country"
 _PLACE_NOUNS = (
@@ -100,6 +100,7 @@ class Question:
     words: frozenset[str]  # lower-cased words of the question (to tell new tokens from echoed ones)
     focus: str | None = None  # stem of what is counted or asked about: "how many *soldiers*"
     focus_word: str | None = None  # that word as written, lower-cased ("soldiers")
+    focus_compounds: tuple[str, ...] = ()  # nouns that make it a compound: "*speed* limit"
     subject: str | None = None  # what a "what is X?" question asks to define ("KATNAL1")
 
     @property
@@ -126,7 +127,8 @@ def analyse(question: str) -> Question:
         key_terms=frozenset(key_terms(text)),
         words=frozenset(tokenizer.words(text)),
         focus=focus_term(text),
-        focus_word=focus_word(text),
+        focus_word=(word := focus_word(text)),
+        focus_compounds=compounds_of(text, word),
         subject=definition_subject(text),
     )
 

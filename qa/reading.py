@@ -134,6 +134,8 @@ def read(asked: Asked, ex: Extraction, entities_of: EntitiesOf, parse: Parse,
             conflict = _conflict_text(asked, best, docs)
     # the phrase: in the chosen sentences, else in the neighbours of the best one
     cands = _phrases(asked, chosen, docs)
+    if asked.unit:  # a phrase in the asked unit, when one is quoted ("8.8 lb" for "how many pounds")
+        cands = [c for c in cands if constraints.in_unit(asked, c[0].text)] or cands
     short, short_in = _pick([c for c in cands if not c[0].off_kind])
     # a phrase of another kind ("Students" for "who") answers only when no quoted or
     # neighbouring sentence has one of the asked kind

@@ -33,6 +33,7 @@ from dataclasses import dataclass
 
 from index import text as tokenizer
 
+from .asking import names_unit, unit_forms
 from .extractive import Extraction
 from .matching import term_matches
 from .types import Answer
@@ -104,14 +105,36 @@ def _focus_missing(q, chosen_text: str) -> bool:
     """The chosen sentences don't name what the question asks about ("how many *civilians*").
 
     An agent noun is compared as written: the stemmer makes "commander" and "Command"
-    one term, but a sentence about U.S. Central Command names no commander."""
+    one term, but a sentence about U.S. Central Command names no commander. A unit is
+    named by its symbol too ("how many *pounds*": "4 kg (8.8 lb)"). A compound is named
+    whole: "the speed limit" is not "the city limits"; "tuberculosis cases" may be "TB
+    cases"."""
     if not q.focus:
         return False
     word = q.focus_word or ""
+    unit = next((u for u in (q.focus, word.removesuffix("s")) if unit_forms(u)), None)
+    if unit and names_unit(unit, chosen_text):
+        return False
     if re.search(r"(?:er|or)s?$", word):
         singular = word[:-1] if word.endswith("s") else word
         return not ({singular, singular + "s"} & set(tokenizer.words(chosen_text)))
-    return not term_matches([q.focus], set(tokenizer.terms(chosen_text)))[q.focus]
+    terms = set(tokenizer.terms(chosen_text))
+    if not term_matches([q.focus], terms)[q.focus]:
+        return True
+    acronyms = set(re.findall(r"\b[A-Z]{2,5}\b", chosen_text))
+    return not all(all(term_matches(tokenizer.terms(w), terms).values()) or any(_abbreviates(a, w) for a in acronyms)
+                   for w in q.focus_compounds)
+
+
+def _abbreviates(short: str, word: str) -> bool:
+    """``short`` ("TB") can abbreviate ``word`` ("tuberculosis"): the same first letter,
+    and its other letters in order in the word (as Schwartz and Hearst's rule for
+    abbreviations reads them)."""
+    short, word = short.lower(), word.lower()
+    if short[0] != word[0]:
+        return False
+    rest = iter(word[1:])
+    return all(c in rest for c in short[1:])
 
 
 def judge(ex: Extraction, key_words: dict[str, str] | None = None, unknown: tuple[str, ...] = ()) -> Verdict:
@@ -155,7 +178,8 @@ def judge(ex: Extraction, key_words: dict[str, str] | None = None, unknown: tupl
         elif len(unknown) >= UNKNOWN_MIN:
             reason = "the documents never mention " + quoted(unknown)
         elif focus_missing:
-            reason = f"the closest passages don't mention “{q.focus_word or (key_words or {}).get(q.focus, q.focus)}”"
+            named = " ".join((*q.focus_compounds, q.focus_word or (key_words or {}).get(q.focus, q.focus)))
+            reason = f"the closest passages don't mention “{named}”"
         elif q.expects and not typed:
             reason = f"the closest passages don't give {_WHAT[q.expects]}"
         else:

@@ -124,3 +124,40 @@ def test_irregular_verb_forms_match_their_base_from_spacys_table():
     vocab = {t for w in ("strike", "seek", "fought") for t in tokenizer.terms(w)}
     found = term_matches([*tokenizer.terms("struck"), *tokenizer.terms("sought"), *tokenizer.terms("fight")], vocab)
     assert all(found.values()), found  # each form finds the other form of its verb
+
+
+def test_scholarly_abbreviations_end_no_sentence():
+    from index.sentences import sentence_spans
+
+    text = ("Cells were infected (Fig. 2A) as Smith et al. (2019) showed, e.g. at dawn. "
+            "It consumes approx. 4 kg of steam. A new sentence.")
+    assert [text[s:e] for s, e in sentence_spans(text)] == [
+        "Cells were infected (Fig. 2A) as Smith et al. (2019) showed, e.g. at dawn.",
+        "It consumes approx. 4 kg of steam.", "A new sentence."]
+
+
+def test_a_focus_compound_and_the_acronyms_that_abbreviate_it():
+    from qa.refusal import _abbreviates, _focus_missing
+
+    q = analyse("What is the speed limit on Victorian freeways?")
+    assert (q.focus_word, q.focus_compounds) == ("limit", ("speed",))
+    assert _focus_missing(q, "The neighborhood extends to the city limits to the west.")
+    assert not _focus_missing(q, "The speed limit on freeways is 100 km/h.")
+    tb = analyse("How many new tuberculosis cases are there each year?")
+    assert tb.focus_compounds == ("tuberculosis",)
+    assert not _focus_missing(tb, "China has 13% of all TB cases worldwide.")
+    assert _abbreviates("TB", "tuberculosis") and not _abbreviates("BT", "tuberculosis")
+
+
+def test_a_unit_is_asked_by_how_many_of_it_and_named_by_its_symbol():
+    from qa.asking import ask
+    from qa.constraints import in_unit
+    from qa.refusal import _focus_missing
+
+    asked = ask("How many pounds of steam does the engine use per hour?")
+    assert asked.unit == "pound"
+    assert in_unit(asked, "8.8 lb") and in_unit(asked, "3 pounds") and not in_unit(asked, "27-30%")
+    assert in_unit(ask("How many engines are there?"), "27-30%")  # no unit asked: any phrase
+    q = analyse("How many pounds of steam does the engine use per hour?")
+    assert not _focus_missing(q, "It consumes approx. 4 kg (8.8 lb) of steam per kWh.")
+    assert _focus_missing(q, "It consumes approx. 4 kg of steam per kWh.")

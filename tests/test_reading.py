@@ -228,3 +228,34 @@ def test_another_of_a_series_is_no_answer(kenya):
     b = kenya.ask("Who was the second Prime Minister of Kenya?")
     assert not b.refused and b.short_answer is not None and "Odinga" in b.short_answer.text
     _assert_short_answer_verbatim(b, KENYA)
+
+
+STEAM = """\
+Energiprojekt's steam engines
+
+The efficiency of Energiprojekt's steam engine reaches some 27-30% on high-pressure engines. \
+It is a single-step, 5-cylinder engine with superheated steam and consumes approx. 4 kg (8.8 lb) of steam per kWh. \
+The plant lies west of the 41 freeway and extends to the city limits to the west and south.
+"""
+
+
+@pytest.fixture(scope="module")
+def steam(tmp_path_factory, embedder):
+    return _one_document(tmp_path_factory, embedder, "steam.txt", STEAM)
+
+
+def test_a_count_of_a_unit_is_answered_in_that_unit(steam):
+    # "approx." ends no sentence, and "how many pounds" is answered by the "lb" of it
+    a = steam.ask("How many pounds of steam does the Energiprojekt engine consume per kWh?")
+    assert not a.refused, a.text
+    assert a.short_answer is not None and a.short_answer.text == "8.8 lb", a.text
+    _assert_short_answer_verbatim(a, STEAM)
+    cited = next(c for c in a.citations if c.number == a.short_answer.citation)
+    assert cited.quote.startswith("It is a single-step") and cited.quote.endswith("of steam per kWh.")
+
+
+def test_a_compound_focus_is_named_whole(steam):
+    # "the city limits" are no "speed limit": refused, naming what is missing
+    a = steam.ask("What is the speed limit on the freeway by the Energiprojekt plant?")
+    assert a.refused and not a.citations
+    assert "“speed limit”" in a.text
