@@ -20,6 +20,8 @@ from functools import lru_cache
 
 from index import text as tokenizer
 
+from .units import UNITS as _UNITS
+
 NUMBER, DATE, PERSON, PLACE, REASON, PHRASE = "number", "date", "person", "place", "reason", "phrase"
 
 COUNT_LABELS = frozenset({"CARDINAL", "QUANTITY", "MONEY", "PERCENT"})
@@ -58,15 +60,6 @@ _NOUN_CLASSES: tuple[tuple[frozenset[str], str, frozenset[str]], ...] = (
 _CLAUSE_VERBS = frozenset("do happen say mean cause".split())
 _MONEY_WORDS = frozenset("cost price pay spend worth money revenue budget fund salary fee value "
                          "dollar dollars".split())
-_UNITS = {
-    "kilometre": ("km", "kilometre", "kilometer"), "kilometer": ("km", "kilometre", "kilometer"),
-    "km": ("km", "kilometre", "kilometer"), "mile": ("mile", "mi"), "metre": ("m", "metre", "meter"),
-    "meter": ("m", "metre", "meter"), "foot": ("foot", "feet", "ft"), "feet": ("foot", "feet", "ft"),
-    "kilogram": ("kg", "kilogram"), "pound": ("pound", "lb"), "ton": ("ton", "tonne"),
-    "hour": ("hour", "hr"), "minute": ("minute", "min"), "second": ("second", "sec"),
-    "day": ("day",), "week": ("week",), "month": ("month",), "year": ("year",),
-    "percent": ("percent", "%", "per cent"), "dollar": ("dollar", "$", "usd"), "euro": ("euro", "€"),
-}
 _YEAR = re.compile(r"(?<![\w.-])(1[5-9]\d\d|20\d\d)(?![\w-])(?!['’]?s\b)")  # not a decade, "1980's"
 # "Q1", "first quarter of 2021", "2021's second quarter"; not a game's "fourth quarter"
 _QUARTER = re.compile(r"(?i)\bq([1-4])\b|\b(first|second|third|fourth) quarter(?= (?:of )?(?:fiscal )?(?:19|20)\d\d)")
@@ -341,24 +334,6 @@ def role(tok) -> tuple[str | None, str | None, str | None]:
     if t.dep_ in ("advmod", "npadvmod"):
         return "adv", None, t.head.lemma_.lower()
     return None, None, None
-
-
-def unit_forms(unit: str | None) -> tuple[str, ...]:
-    return _UNITS.get(unit or "", ())
-
-
-def units() -> tuple[str, ...]:
-    """The unit words a question may ask in ("kilometre", "pound")."""
-    return tuple(_UNITS)
-
-
-def names_unit(unit: str | None, text: str) -> bool:
-    """Whether ``text`` names ``unit`` by a word or symbol of it ("pounds", "8.8 lb")."""
-    forms = unit_forms(unit)
-    written = set(tokenizer.words(text)) | set(tokenizer.terms(text))
-    stems = {t for f in forms for t in tokenizer.terms(f) if len(t) > 2}
-    return any(written.intersection([f, *tokenizer.terms(f)]) or " " in f and f in text.lower() for f in forms) \
-        or any(w.endswith(s) for w in written for s in stems)  # with a prefix: "1.5 gigatons"
 
 
 _WH = re.compile(r"(?i)\b(?:what|which|who|whom|whose|when|where|why|how)\b")

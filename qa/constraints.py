@@ -14,8 +14,9 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Sequence
 
-from .asking import ORDINAL_WORDS, Asked, names_unit, ordinals_in, quarters_in, years_in
+from .asking import ORDINAL_WORDS, Asked, ordinals_in, quarters_in, years_in
 from .citations import Claim
+from .units import names_unit
 
 AGREES, NEUTRAL, CONTRADICTS = 1, 0, -1
 _WORDS = {v: k for k, v in ORDINAL_WORDS.items()}

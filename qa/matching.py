@@ -99,7 +99,7 @@ def _number_words() -> dict[str, str]:
 @lru_cache(maxsize=1)
 def _unit_forms() -> dict[str, frozenset[str]]:
     """The stem of a unit's word → the terms of its other words and symbols ("pound" → lb)."""
-    from .asking import unit_forms, units
+    from .units import unit_forms, units
 
     out: dict[str, frozenset[str]] = {}
     for unit in units():

@@ -33,10 +33,10 @@ from dataclasses import dataclass
 
 from index import text as tokenizer
 
-from .asking import names_unit, unit_forms
 from .extractive import Extraction
 from .matching import term_matches
 from .types import Answer
+from .units import names_unit, unit_forms
 
 NOT_FOUND = "I couldn't find that in the documents."
 

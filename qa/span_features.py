@@ -13,7 +13,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .asking import NUMBER, PHRASE, PLACE, REASON, Asked, role, unit_forms
+from .asking import NUMBER, PHRASE, PLACE, REASON, Asked, role
+from .units import unit_forms
 
 _LOCATIVE = frozenset("in at near from outside inside within across around throughout into on to".split())
 _NAMING = frozenset("called named known termed dubbed titled as".split())

@@ -1,0 +1,36 @@
+"""The units a question may ask its answer in, and how a text names one.
+
+"How long is the river *in kilometres*", "how many *pounds* of steam": the answer must be
+a quantity in that unit, which documents often write as a symbol ("550 km", "8.8 lb").
+"""
+from __future__ import annotations
+
+from index import text as tokenizer
+
+UNITS = {
+    "kilometre": ("km", "kilometre", "kilometer"), "kilometer": ("km", "kilometre", "kilometer"),
+    "km": ("km", "kilometre", "kilometer"), "mile": ("mile", "mi"), "metre": ("m", "metre", "meter"),
+    "meter": ("m", "metre", "meter"), "foot": ("foot", "feet", "ft"), "feet": ("foot", "feet", "ft"),
+    "kilogram": ("kg", "kilogram"), "pound": ("pound", "lb"), "ton": ("ton", "tonne"),
+    "hour": ("hour", "hr"), "minute": ("minute", "min"), "second": ("second", "sec"),
+    "day": ("day",), "week": ("week",), "month": ("month",), "year": ("year",),
+    "percent": ("percent", "%", "per cent"), "dollar": ("dollar", "$", "usd"), "euro": ("euro", "€"),
+}
+
+
+def unit_forms(unit: str | None) -> tuple[str, ...]:
+    return UNITS.get(unit or "", ())
+
+
+def units() -> tuple[str, ...]:
+    """The unit words a question may ask in ("kilometre", "pound")."""
+    return tuple(UNITS)
+
+
+def names_unit(unit: str | None, text: str) -> bool:
+    """Whether ``text`` names ``unit`` by a word or symbol of it ("pounds", "8.8 lb")."""
+    forms = unit_forms(unit)
+    written = set(tokenizer.words(text)) | set(tokenizer.terms(text))
+    stems = {t for f in forms for t in tokenizer.terms(f) if len(t) > 2}
+    return any(written.intersection([f, *tokenizer.terms(f)]) or " " in f and f in text.lower() for f in forms) \
+        or any(w.endswith(s) for w in written for s in stems)  # with a prefix: "1.5 gigatons"
