@@ -264,6 +264,8 @@ def spans(asked: Asked, doc) -> list[Span]:
         if label == "DATE" and len(toks) > 1:  # "early 1954", "7 January 1943", "fall of 2015": the year
             years = [t for t in toks if _YEARISH.match(t.text)]
             if len(years) == 1:
+                if asked.focus == "year":  # "what year did Tesla die": the year, not the day
+                    out.pop((toks[0].i, toks[-1].i), None)
                 add(years, label, part=True)
         prev = doc[toks[0].i - 1] if toks[0].i > 0 else None
         if prev is not None and prev.lower_ in _APPROX and any(t.like_num for t in toks):

@@ -159,3 +159,10 @@ def test_training_reads_as_many_other_sentences_as_asked(tmp_path):
     counts = [sum(len(c) for _, _, c in train_spans.examples(corpus, questions, progress=False, distractors=n))
               for n in (0, 1, None)]
     assert counts[0] < counts[1] < counts[2]  # the gold sentence alone, one more, all three
+
+
+def test_what_year_is_answered_by_the_year_of_a_date():
+    sentence = "Tesla died of heart failure alone in room 3327 of the New Yorker Hotel on 7 January 1943."
+    assert "7 January 1943" not in _texts("What year did Tesla die?", sentence)
+    assert _texts("What year did Tesla die?", sentence)[0] == "1943"
+    assert "7 January 1943" in _texts("When did Tesla die?", sentence)  # "when": the whole date
