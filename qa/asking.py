@@ -29,6 +29,10 @@ DATE_LABELS = frozenset({"DATE", "TIME"})
 PERSON_LABELS = frozenset({"PERSON", "ORG", "NORP"})
 PLACE_LABELS = frozenset({"GPE", "LOC", "FAC"})
 
+# Nouns that name a measure of something ("the *size* of the endowment"): a number answers,
+# and the sentence that gives it seldom names the measure ("a $37.6 billion endowment").
+MEASURES = frozenset("number amount population size length total count age distance height "
+                     "weight speed depth width temperature".split())
 # The head noun of "what/which X" → the labels its answer carries.
 _NOUN_CLASSES: tuple[tuple[frozenset[str], str, frozenset[str]], ...] = (
     (frozenset("year years date day month decade century era season time period".split()), DATE, DATE_LABELS),
@@ -52,8 +56,7 @@ _NOUN_CLASSES: tuple[tuple[frozenset[str], str, frozenset[str]], ...] = (
     (frozenset("percentage percent proportion fraction share rate ratio".split()), NUMBER, frozenset({"PERCENT", "CARDINAL"})),
     (frozenset("revenue income profit sales earnings budget salary cost price value worth fee "
                "funding".split()), NUMBER, frozenset({"MONEY", "CARDINAL"})),
-    (frozenset("number amount population size length total count age distance height "
-               "weight speed depth width temperature".split()), NUMBER, COUNT_LABELS),
+    (MEASURES, NUMBER, COUNT_LABELS),
     (frozenset("language".split()), PHRASE, frozenset({"LANGUAGE", "NORP"})),
     (frozenset("nationality religion ethnicity".split()), PHRASE, frozenset({"NORP"})),
 )

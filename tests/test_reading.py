@@ -259,3 +259,27 @@ def test_a_compound_focus_is_named_whole(steam):
     a = steam.ask("What is the speed limit on the freeway by the Energiprojekt plant?")
     assert a.refused and not a.citations
     assert "“speed limit”" in a.text
+
+
+ENDOWMENT = """\
+Harvard University
+
+Harvard has the largest university endowment in the world, valued at about $37.6 billion in 2015.
+Its main campus lies in Cambridge, Massachusetts.
+"""
+
+
+@pytest.fixture(scope="module")
+def endowment(tmp_path_factory, embedder):
+    return _one_document(tmp_path_factory, embedder, "harvard.txt", ENDOWMENT)
+
+
+def test_a_measure_needs_no_naming_where_its_number_is_quoted(endowment):
+    # "size" is a measure: the sentence gives the number without the word
+    a = endowment.ask("What is the size of the university's endowment?")
+    assert not a.refused, a.text
+    assert a.short_answer is not None and a.short_answer.text == "$37.6 billion", a.text
+    _assert_short_answer_verbatim(a, ENDOWMENT)
+    # a thing counted is no measure: a count of something else is refused
+    b = endowment.ask("How many libraries does the university have?")
+    assert b.refused, b.text
