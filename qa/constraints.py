@@ -7,7 +7,8 @@ one that states the asked one *agrees*; one that states none is neutral (its pas
 give the year elsewhere). An ordinal that picks one of a series is checked the same way:
 "the first Prime Minister of Kenya" is not answered by "Kenya's second Prime Minister".
 A unit the question asks in ("how many *pounds*", "how long … in *kilometres*") is one the
-short answer must carry when a quoted phrase does (:func:`in_unit`). Both answerers use this check (:func:`agreement`).
+short answer must carry when a quoted phrase does (:func:`in_unit`). Both answerers use
+this check (:func:`agreement`).
 """
 from __future__ import annotations
 

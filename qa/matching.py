@@ -13,6 +13,8 @@ from functools import lru_cache
 
 from index import text as tokenizer
 
+from .units import unit_terms
+
 __all__ = ["term_matches", "unknown_terms"]
 
 @lru_cache(maxsize=1)
@@ -72,7 +74,7 @@ def unknown_terms(terms, vocabulary: frozenset[str], ordered: Sequence[str]) -> 
     river for it."""
     out = []
     for t in terms:
-        if t in vocabulary or (_other_forms(t) | _unit_forms().get(t, frozenset())) & vocabulary:
+        if t in vocabulary or (_other_forms(t) | unit_terms().get(t, frozenset())) & vocabulary:
             continue  # a unit the documents write as its symbol is known ("pounds": lb)
         if len(t) >= 5:
             if any(len(t) - k >= 5 and t[: len(t) - k] in vocabulary for k in (1, 2)):
@@ -94,21 +96,6 @@ def _number_words() -> dict[str, str]:
     from .answer_types import NUMBER_WORDS
 
     return {str(n): tokenizer.terms(w)[0] for n, w in enumerate(NUMBER_WORDS.split("|")[:20], 1)}
-
-
-@lru_cache(maxsize=1)
-def _unit_forms() -> dict[str, frozenset[str]]:
-    """The stem of a unit's word → the terms of its other words and symbols ("pound" → lb)."""
-    from .units import unit_forms, units
-
-    out: dict[str, frozenset[str]] = {}
-    for unit in units():
-        stems = tokenizer.terms(unit)
-        # words and symbols of letters only: "per cent" is no "per", "m" is too often no metre
-        forms = frozenset(t for f in unit_forms(unit) if f.isalpha() and len(f) > 1 for t in tokenizer.terms(f))
-        if stems:
-            out[stems[0]] = out.get(stems[0], frozenset()) | (forms - {stems[0]})
-    return out
 
 
 def _other_forms(t: str) -> frozenset[str]:

@@ -5,6 +5,8 @@ a quantity in that unit, which documents often write as a symbol ("550 km", "8.8
 """
 from __future__ import annotations
 
+from functools import lru_cache
+
 from index import text as tokenizer
 
 UNITS = {
@@ -22,11 +24,6 @@ def unit_forms(unit: str | None) -> tuple[str, ...]:
     return UNITS.get(unit or "", ())
 
 
-def units() -> tuple[str, ...]:
-    """The unit words a question may ask in ("kilometre", "pound")."""
-    return tuple(UNITS)
-
-
 def names_unit(unit: str | None, text: str) -> bool:
     """Whether ``text`` names ``unit`` by a word or symbol of it ("pounds", "8.8 lb")."""
     forms = unit_forms(unit)
@@ -34,3 +31,16 @@ def names_unit(unit: str | None, text: str) -> bool:
     stems = {t for f in forms for t in tokenizer.terms(f) if len(t) > 2}
     return any(written.intersection([f, *tokenizer.terms(f)]) or " " in f and f in text.lower() for f in forms) \
         or any(w.endswith(s) for w in written for s in stems)  # with a prefix: "1.5 gigatons"
+
+
+@lru_cache(maxsize=1)
+def unit_terms() -> dict[str, frozenset[str]]:
+    """The stem of a unit's word → the terms of its other words and symbols ("pound" → lb):
+    words and symbols of letters only ("per cent" is no "per"; "m" is too often no metre)."""
+    out: dict[str, frozenset[str]] = {}
+    for unit, forms in UNITS.items():
+        stems = tokenizer.terms(unit)
+        if stems:
+            terms = frozenset(t for f in forms if f.isalpha() and len(f) > 1 for t in tokenizer.terms(f))
+            out[stems[0]] = out.get(stems[0], frozenset()) | (terms - {stems[0]})
+    return out

@@ -62,6 +62,13 @@ def _document(source: str, root: Path = SEEDS) -> str:
     return (root / source).read_text()
 
 
+def _assert_answered_with(answer: Answer, text: str, short: str) -> None:
+    """Answered, leading with ``short`` verbatim at its offsets in ``text``."""
+    assert not answer.refused, answer.text
+    assert answer.short_answer is not None and answer.short_answer.text == short, answer.text
+    _assert_short_answer_verbatim(answer, text)
+
+
 def _assert_short_answer_verbatim(answer: Answer, text: str) -> None:
     sa = answer.short_answer
     assert sa is not None, answer.text
@@ -247,9 +254,7 @@ def steam(tmp_path_factory, embedder):
 def test_a_count_of_a_unit_is_answered_in_that_unit(steam):
     # "approx." ends no sentence, and "how many pounds" is answered by the "lb" of it
     a = steam.ask("How many pounds of steam does the Energiprojekt engine consume per kWh?")
-    assert not a.refused, a.text
-    assert a.short_answer is not None and a.short_answer.text == "8.8 lb", a.text
-    _assert_short_answer_verbatim(a, STEAM)
+    _assert_answered_with(a, STEAM, "8.8 lb")
     cited = next(c for c in a.citations if c.number == a.short_answer.citation)
     assert cited.quote.startswith("It is a single-step") and cited.quote.endswith("of steam per kWh.")
 
@@ -276,10 +281,7 @@ def endowment(tmp_path_factory, embedder):
 
 def test_a_measure_needs_no_naming_where_its_number_is_quoted(endowment):
     # "size" is a measure: the sentence gives the number without the word
-    a = endowment.ask("What is the size of the university's endowment?")
-    assert not a.refused, a.text
-    assert a.short_answer is not None and a.short_answer.text == "$37.6 billion", a.text
-    _assert_short_answer_verbatim(a, ENDOWMENT)
+    _assert_answered_with(endowment.ask("What is the size of the university's endowment?"), ENDOWMENT, "$37.6 billion")
     # a thing counted is no measure: a count of something else is refused
     b = endowment.ask("How many libraries does the university have?")
     assert b.refused, b.text
