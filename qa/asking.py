@@ -87,7 +87,7 @@ class Asked:
     labels: frozenset[str]
     focus: str | None  # lemma of the noun asked about ("personnel", "command")
     focus_text: str | None  # as written
-    unit: str | None  # a unit the answer must be in ("kilometre")
+    unit: str | None  # a unit the answer must be in ("kilometre", "square mile")
     years: frozenset[str]
     quarters: frozenset[str]
     lemmas: frozenset[str]  # content lemmas of the question (lower case)
@@ -291,6 +291,8 @@ def ask(question: str) -> Asked:
             kind = PHRASE  # "what did X do", "what happened": a clause answers, not a phrase
     if unit is None and wh in ("how many", "how much") and focus in _UNITS:
         unit = focus  # "how many *pounds* of steam": the count is in pounds
+    if unit and re.search(rf"\b(?:square|sq|cubic) {unit}", lower):
+        unit = "square " + unit  # "how many square miles": an area, not a length
     if unit and kind == NUMBER:
         labels = frozenset({"QUANTITY", "CARDINAL"})
     root = next((t for t in toks if t.dep_ == "ROOT"), None)

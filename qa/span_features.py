@@ -10,15 +10,13 @@ a place after "in"; its length and part of speech.
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from .asking import NUMBER, PHRASE, PLACE, REASON, Asked, role
-from .units import unit_forms
+from .units import AREA, unit_forms
 
 _LOCATIVE = frozenset("in at near from outside inside within across around throughout into on to".split())
 _NAMING = frozenset("called named known termed dubbed titled as".split())
-_AREA = re.compile(r"(?i)\bsquare\b|²|\bsq\b")
 _DEPS = frozenset("nsubj nsubjpass dobj pobj attr appos conj compound ROOT npadvmod oprd acomp amod nmod".split())
 _ROOT_DEPS = frozenset("dobj attr pobj nsubjpass nsubj oprd acomp npadvmod".split())
 _POS = frozenset("NOUN PROPN NUM ADJ VERB".split())
@@ -224,9 +222,9 @@ def features(asked: Asked, seen: Sentence, span: Span) -> dict[str, float]:
     units = unit_forms(asked.unit)
     if units:
         text = " ".join(t.text for t in toks).lower()
-        if any(u in text for u in units) and not _AREA.search(text):
+        if any(u in text for u in units) and not AREA.search(text):
             f["unit_match"] = 1.0
-        elif span.label == "QUANTITY" or _AREA.search(text):
+        elif span.label == "QUANTITY" or AREA.search(text):
             f["unit_miss"] = 1.0
     n = len(toks)
     f["len=1" if n == 1 else "len=2-3" if n <= 3 else "len=4-6" if n <= 6 else "len=7+"] = 1.0

@@ -5,6 +5,7 @@ a quantity in that unit, which documents often write as a symbol ("550 km", "8.8
 """
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
 from index import text as tokenizer
@@ -19,14 +20,21 @@ UNITS = {
     "percent": ("percent", "%", "per cent"), "dollar": ("dollar", "$", "usd"), "euro": ("euro", "€"),
 }
 
+AREA = re.compile(r"(?i)\bsquare\b|²|\bsq\b|\bcubic\b|³")  # of a unit of length
+
 
 def unit_forms(unit: str | None) -> tuple[str, ...]:
-    return UNITS.get(unit or "", ())
+    """The words and symbols of ``unit`` ("square mile": those of mile)."""
+    return UNITS.get((unit or "").removeprefix("square "), ())
 
 
 def names_unit(unit: str | None, text: str) -> bool:
-    """Whether ``text`` names ``unit`` by a word or symbol of it ("pounds", "8.8 lb")."""
+    """Whether ``text`` names ``unit`` by a word or symbol of it ("pounds", "8.8 lb"); an
+    area or a volume is not in a unit of length ("7,000,000 square kilometres"), nor a
+    length in one of area ("square mile")."""
     forms = unit_forms(unit)
+    if bool(AREA.search(text)) != (unit or "").startswith("square "):
+        return False
     written = set(tokenizer.words(text)) | set(tokenizer.terms(text))
     stems = {t for f in forms for t in tokenizer.terms(f) if len(t) > 2}
     return any(written.intersection([f, *tokenizer.terms(f)]) or " " in f and f in text.lower() for f in forms) \

@@ -161,3 +161,15 @@ def test_a_unit_is_asked_by_how_many_of_it_and_named_by_its_symbol():
     q = analyse("How many pounds of steam does the engine use per hour?")
     assert not _focus_missing(q, "It consumes approx. 4 kg (8.8 lb) of steam per kWh.")
     assert _focus_missing(q, "It consumes approx. 4 kg of steam per kWh.")
+
+
+def test_an_area_is_not_in_a_unit_of_length_nor_a_length_in_one_of_area():
+    from qa.asking import ask
+    from qa.constraints import in_unit
+
+    length = ask("How long is the Amazon River in kilometres?")
+    assert length.unit == "kilometre"
+    assert in_unit(length, "6,400 km") and not in_unit(length, "7,000,000 square kilometres")
+    area = ask("The rate of clearing was how many square miles per year?")
+    assert area.unit == "square mile"
+    assert in_unit(area, "8,646 sq mi") and not in_unit(area, "22,392 miles")

@@ -285,3 +285,4 @@ def test_a_measure_needs_no_naming_where_its_number_is_quoted(endowment):
     # a thing counted is no measure: a count of something else is refused
     b = endowment.ask("How many libraries does the university have?")
     assert b.refused, b.text
+
