@@ -29,10 +29,11 @@ DATE_LABELS = frozenset({"DATE", "TIME"})
 PERSON_LABELS = frozenset({"PERSON", "ORG", "NORP"})
 PLACE_LABELS = frozenset({"GPE", "LOC", "FAC"})
 
-# Nouns that name a measure of something ("the *size* of the endowment"): a number answers,
-# and the sentence that gives it seldom names the measure ("a $37.6 billion endowment").
-MEASURES = frozenset("number amount population size length total count age distance height "
-                     "weight speed depth width temperature".split())
+# Nouns that name a dimension of something ("the *size* of the endowment"): a quantity
+# answers, and the sentence that gives it seldom names the dimension ("a $37.6 billion
+# endowment"). A count ("the *population* of") is named where it is given.
+DIMENSIONS = frozenset("size length age distance height weight speed depth width temperature".split())
+MEASURES = DIMENSIONS | frozenset("number amount population total count".split())
 # The head noun of "what/which X" → the labels its answer carries.
 _NOUN_CLASSES: tuple[tuple[frozenset[str], str, frozenset[str]], ...] = (
     (frozenset("year years date day month decade century era season time period".split()), DATE, DATE_LABELS),
@@ -169,14 +170,15 @@ def phrase_head(text: str, phrase: str) -> str | None:
 
 
 def compounds_of(text: str, word: str | None) -> tuple[str, ...]:
-    """The nouns that make ``word`` (a noun of ``text``, lower case) a compound, as the
-    parse reads it: "speed" of "the *speed* limit", "admission" of "the admission rate"."""
+    """The common nouns that make ``word`` (a noun of ``text``, lower case) a compound, as
+    the parse reads it: "speed" of "the *speed* limit", "admission" of "the admission rate"
+    (a name, "*U.S.* troops", is a key term of its own)."""
     if not word:
         return ()
     head = next((t for t in _parse(" ".join(text.split())) if t.lower_ == word), None)
     if head is None:
         return ()
-    return tuple(c.lower_ for c in head.children if c.dep_ == "compound" and c.pos_ in ("NOUN", "PROPN"))
+    return tuple(c.lower_ for c in head.children if c.dep_ == "compound" and c.pos_ == "NOUN")
 
 
 _FUNCTION_POS = frozenset({"AUX", "PART", "PRON", "DET", "ADP", "CCONJ", "SCONJ", "PUNCT", "SYM", "INTJ"})

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 
 from index import text as tokenizer
 
-from .asking import MEASURES
+from .asking import DIMENSIONS
 from .extractive import Extraction
 from .matching import term_matches
 from .types import Answer
@@ -150,9 +150,9 @@ def judge(ex: Extraction, key_words: dict[str, str] | None = None, unknown: tupl
     missing = tuple(t for t in _in_question_order(q) if t in found and not found[t]
                     and not _spelled_out((key_words or {}).get(t, ""), ex) and not _partly_named(t, q.text, found))
     typed = any(c.typed for c in ex.chosen)
-    # a measure needs no naming where a number of the asked kind is quoted ("the size of the endowment")
+    # a dimension needs no naming where a number of the asked kind is quoted ("the size of the endowment")
     focus_missing = _focus_missing(q, " ".join(c.sentence.text for c in ex.chosen)) and not (
-        typed and q.expects == "number" and (q.focus_word or "").removesuffix("s") in MEASURES)
+        typed and q.expects == "number" and (q.focus_word or "").removesuffix("s") in DIMENSIONS)
     unknown = tuple(t for t in unknown if t not in missing)
     # An absent focus noun is absent from the coverage too, even when its stem is there
     # ("commander" and "Command" stem alike): the sentence is about something else.
