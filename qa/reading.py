@@ -134,9 +134,10 @@ def read(asked: Asked, ex: Extraction, entities_of: EntitiesOf, parse: Parse,
             conflict = _conflict_text(asked, best, docs)
     # the phrase: in the chosen sentences, else in the neighbours of the best one
     # only the best sentence's document answers (see below): its phrases compete, no other's
-    cands = [c for c in _phrases(asked, chosen, docs) if chosen[c[1]].sentence.passage.source == best.sentence.passage.source]
+    source = best.sentence.passage.source
+    cands = [c for c in _phrases(asked, chosen, docs) if chosen[c[1]].sentence.passage.source == source]
     if asked.unit:  # a phrase in another unit than the asked one is of another kind ("8.8 lb" for "how many pounds")
-        cands = [c if constraints.in_unit(asked, c[0].text) else (replace(c[0], off_kind=True), c[1]) for c in cands]
+        cands = [(c, i) if constraints.in_unit(asked, c.text) else (replace(c, off_kind=True), i) for c, i in cands]
     short, short_in = _pick([c for c in cands if not c[0].off_kind])
     # a phrase of another kind ("Students" for "who") answers only when no quoted or
     # neighbouring sentence has one of the asked kind

@@ -123,8 +123,12 @@ def _focus_missing(q, chosen_text: str) -> bool:
     if not term_matches([q.focus], terms)[q.focus]:
         return True
     acronyms = set(re.findall(r"\b[A-Z]{2,5}\b", chosen_text))
-    return not all(all(term_matches(tokenizer.terms(w), terms).values()) or any(_abbreviates(a, w) for a in acronyms)
-                   for w in q.focus_compounds)
+    return not all(_named(w, terms, acronyms) for w in q.focus_compounds)
+
+
+def _named(word: str, terms: set[str], acronyms: set[str]) -> bool:
+    """``word`` is among the ``terms`` of a text, or one of its ``acronyms`` abbreviates it."""
+    return all(term_matches(tokenizer.terms(word), terms).values()) or any(_abbreviates(a, word) for a in acronyms)
 
 
 def _abbreviates(short: str, word: str) -> bool:

@@ -32,13 +32,21 @@ def names_unit(unit: str | None, text: str) -> bool:
     """Whether ``text`` names ``unit`` by a word or symbol of it ("pounds", "8.8 lb"); an
     area or a volume is not in a unit of length ("7,000,000 square kilometres"), nor a
     length in one of area ("square mile")."""
-    forms = unit_forms(unit)
     if bool(AREA.search(text)) != (unit or "").startswith("square "):
         return False
+    exact, suffixes, phrases = _written_forms(unit or "")
     written = set(tokenizer.words(text)) | set(tokenizer.terms(text))
-    stems = {t for f in forms for t in tokenizer.terms(f) if len(t) > 2}
-    return any(written.intersection([f, *tokenizer.terms(f)]) or " " in f and f in text.lower() for f in forms) \
-        or any(w.endswith(s) for w in written for s in stems)  # with a prefix: "1.5 gigatons"
+    return bool(written & exact) or any(p in text.lower() for p in phrases) \
+        or any(w.endswith(s) for w in written for s in suffixes)  # with a prefix: "1.5 gigatons"
+
+
+@lru_cache(maxsize=64)
+def _written_forms(unit: str) -> tuple[frozenset[str], frozenset[str], tuple[str, ...]]:
+    """A unit's words and symbols with their stems; the stems a prefixed word may end in;
+    its forms of several words ("per cent")."""
+    forms = unit_forms(unit)
+    stems = frozenset(t for f in forms for t in tokenizer.terms(f))
+    return frozenset(forms) | stems, frozenset(t for t in stems if len(t) > 2), tuple(f for f in forms if " " in f)
 
 
 @lru_cache(maxsize=1)
