@@ -20,7 +20,7 @@ from functools import lru_cache
 
 from index import text as tokenizer
 
-from .units import UNITS as _UNITS
+from .units import DURATIONS, UNITS as _UNITS
 
 NUMBER, DATE, PERSON, PLACE, REASON, PHRASE = "number", "date", "person", "place", "reason", "phrase"
 
@@ -295,8 +295,8 @@ def ask(question: str) -> Asked:
         unit = focus  # "how many *pounds* of steam": the count is in pounds
     if unit and re.search(rf"\b(?:square|sq|cubic) {unit}", lower):
         unit = "square " + unit  # "how many square miles": an area, not a length
-    if unit and kind == NUMBER:
-        labels = frozenset({"QUANTITY", "CARDINAL"})
+    if unit and kind == NUMBER:  # a duration is a DATE or TIME to spaCy: "five days", "17 seconds"
+        labels = frozenset({"QUANTITY", "CARDINAL"} | (DATE_LABELS if unit in DURATIONS else set()))
     root = next((t for t in toks if t.dep_ == "ROOT"), None)
     root_lemma = root.lemma_.lower() if root is not None and root.pos_ == "VERB" else None
     if root_lemma is None:  # "How many personnel were injured": the participle carries it

@@ -33,6 +33,7 @@ from .short_answer import Candidate, candidates
 
 POOL = 20  # ranked sentences re-read by the sentence ranker
 BEST_SENTENCE_BONUS = 0.5  # log-odds of the span model
+OFF_KIND_MARGIN = 0.5  # log-odds by which a phrase of another kind must beat the best of the asked kind
 NEIGHBOUR_MIN = 0.3  # span-model log-odds a neighbour's phrase needs: the top 18% of candidates (as 0 was for the old pointwise fit)
 
 EntitiesOf = Callable[[list[str]], list[tuple]]  # sentence texts -> entities (label, start, end)
@@ -136,12 +137,13 @@ def read(asked: Asked, ex: Extraction, entities_of: EntitiesOf, parse: Parse,
     # only the best sentence's document answers (see below): its phrases compete, no other's
     source = best.sentence.passage.source
     cands = [c for c in _phrases(asked, chosen, docs) if chosen[c[1]].sentence.passage.source == source]
-    if asked.unit:  # a phrase in another unit than the asked one is of another kind ("8.8 lb" for "how many pounds")
-        cands = [(c, i) if constraints.in_unit(asked, c.text) else (replace(c, off_kind=True), i) for c, i in cands]
     short, short_in = _pick([c for c in cands if not c[0].off_kind])
-    # a phrase of another kind ("Students" for "who") answers only when no quoted or
-    # neighbouring sentence has one of the asked kind
-    fallback = _pick([c for c in cands if c[0].off_kind])[0] if short is None else None
+    # a phrase of another kind ("Students" for "who", "the Broncos" labelled PRODUCT) answers
+    # when no quoted or neighbouring sentence has one of the asked kind, or when it is much
+    # the likelier answer
+    other, other_in = _pick([c for c in cands if c[0].off_kind])
+    fallback = other if short is None else None
+    of_kind = short is not None  # the quotes hold a phrase of the asked kind
     by_pos = {(s.passage.source, s.position): s for s in ex.sentences}
     src, pos = best.sentence.passage.source, best.sentence.position
     before, after = by_pos.get((src, pos - 1)), by_pos.get((src, pos + 1))
@@ -174,6 +176,8 @@ def read(asked: Asked, ex: Extraction, entities_of: EntitiesOf, parse: Parse,
                     break
     if short is None:
         short = fallback
+    elif other is not None and not asked.unit and other.score > short.score + OFF_KIND_MARGIN:
+        short = other
     if short is not None:
         short_in = next((i for i, c in enumerate(chosen)
                          if c.sentence.start <= short.start and short.end <= c.sentence.end
@@ -185,7 +189,7 @@ def read(asked: Asked, ex: Extraction, entities_of: EntitiesOf, parse: Parse,
     if asked.ordinals and conflict is None and not agrees and named:
         # "the first Prime Minister": the quoted sentence names another of the series
         conflict = _conflict_text(asked, named[0], docs)
-    typed = not asked.labels or (short is not None and not short.off_kind)
+    typed = not asked.labels or of_kind or (short is not None and not short.off_kind)
     return Reading(tuple(chosen), short, short_in, typed, conflict, agrees)
 
 

@@ -29,7 +29,7 @@ known. :func:`refused` builds the refused :class:`~qa.types.Answer`; its reasons
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from index import text as tokenizer
 
@@ -148,6 +148,8 @@ def judge(ex: Extraction, key_words: dict[str, str] | None = None, unknown: tupl
     if not ex.chosen:
         return Verdict(True, 0.0, "nothing was retrieved")
     q = ex.question
+    # a sentence quoted for recall only (a third) does not make the answer supported
+    ex = replace(ex, chosen=tuple(c for c in ex.chosen if not c.recall_only) or ex.chosen)
     best = ex.chosen[0]
     evidence = _evidence_terms(ex)
     found = term_matches(sorted(q.key_terms), evidence, typos=True)  # a misspelt name is still the name

@@ -21,15 +21,10 @@ from dataclasses import dataclass, replace
 
 from . import span_model
 from .asking import NUMBER, PERSON, PHRASE, PLACE, REASON, Asked
-from .span_features import Span, counted_noun, echoes, features, glued, said, sentence
+from .units import names_unit
+from .phrase_edges import trimmed, unechoed, without_unit
+from .span_features import Span, counted_noun, echoes, features, sentence
 
-_DETERMINERS = frozenset("the a an this that these those its their his her our some any".split())
-_UNIT_TOKENS = frozenset("% ° °C °F °c °f km m cm mm kg g mg lb lbs mph km/h ft mi ha acres percent".split())
-# words that focus a phrase without being part of it ("*only* 100–150", "*both* BSkyB"); a
-# bound is part of it and stays ("up to 30%", "over half", "at least four")
-_PARTICLES = frozenset("only just even both merely solely".split())
-# tags of words that only join: a phrase does not start or end on "or", "of", "the", "'s" ("gave up" may)
-_JOINING = frozenset("CC IN DT POS".split())
 _APPROX = frozenset("about around approximately nearly almost roughly some over under".split())
 _CUTTABLE = frozenset("NP NPX VP CL PP DATE TIME CARDINAL QUANTITY ORDINAL".split())  # "20th" of "20th century"
 _CLAUSE_WH = frozenset("how what which why".split())  # "how did X …", "what did X do", "why …"
@@ -69,38 +64,6 @@ class Candidate:
         return sentence[start - sentence_start : end - sentence_start]
 
 
-def _trimmed(span):
-    """A span without leading determiners, focusing particles ("only") and conjunctions, a
-    trailing possessive, conjunction, preposition and punctuation, widened over what is
-    written onto it ("£" "30" "m", "565" "°C", "27-30%"), and without an unbalanced
-    bracket or quote ("commune (gmina" → "commune"). Offsets stay exact."""
-    doc = span.doc
-    toks = list(span)
-    while toks and toks[0].i > 0 and glued(doc[toks[0].i - 1], toks[0]) and (
-            doc[toks[0].i - 1].text in "£$€¥" or (doc[toks[0].i - 1].like_num and toks[0].text in "-–")):
-        toks.insert(0, doc[toks[0].i - 1])
-    while toks and toks[-1].i + 1 < len(doc) and _written_on(toks[-1], doc[toks[-1].i + 1]):
-        toks.append(doc[toks[-1].i + 1])
-    while toks and (toks[0].lower_ in _DETERMINERS or toks[0].is_punct and toks[0].text not in "£$€¥"
-                    or toks[0].lower_ in ("age", "aged") or (toks[0].lower_ in _PARTICLES and len(toks) > 1)
-                    or toks[0].pos_ == "CCONJ" or toks[0].tag_ == "POS"):  # "and inner", "'s role"
-        toks = toks[1:]
-    for i, t in enumerate(toks):  # "5 ft 3 in) broad gauge": start after a bracket that closes nothing
-        if t.text in ")]}" and not any(u.text in "([{" for u in toks[:i]):
-            toks = toks[i + 1:]
-            break
-    for i, t in enumerate(toks):  # cut at an opening bracket or quote that does not close
-        if t.text in "([{\"“‘" and not any(u.text in ")]}\"”’" for u in toks[i + 1:]):
-            toks = toks[:i]
-            break
-    # trailing punctuation, and a possessive: "John C. Messenger's" → "John C. Messenger"
-    # and what leaves it unfinished: "with itself 22 or", "development of lesions in"
-    while toks and ((toks[-1].is_punct and toks[-1].text not in "%)")
-                    or (len(toks) > 1 and toks[-1].tag_ in _JOINING)):
-        toks = toks[:-1]
-    return toks
-
-
 def _coordinated(doc, ents: list) -> list:
     """Runs of entities of one label joined by ", ", "and", "or" ("Hmong or Laotian"), as
     one span each (labelled like their parts)."""
@@ -117,40 +80,6 @@ def _coordinated(doc, ents: list) -> list:
             out.append((doc[ents[i].start : ents[j].end], ents[i].label_))
         i = j + 1
     return out
-
-
-def _written_on(a, b) -> bool:
-    """``b`` belongs to the number ``a`` ends with: "30" "m", "27" "-30%", "565" "°C"."""
-    if b.text in _UNIT_TOKENS and (a.like_num or a.text[-1:].isdigit()):
-        return True
-    if a.text == "°" and glued(a, b) and b.text in ("C", "F", "K"):
-        return True
-    if not glued(a, b) or not (a.like_num or a.text[-1:].isdigit() or a.text in "£$€¥-–"):
-        return False
-    return b.like_num or b.text in _UNIT_TOKENS or b.text in "-–%" or (b.is_alpha and len(b.text) <= 2)
-
-
-def _unechoed(asked: Asked, toks: list) -> list:
-    """``toks`` without the question's own words at either end: "what type of heating
-    element" → "electric" of "electric heating element" (the SQuAD convention; the lead
-    still shows the whole phrase). Unchanged when nothing else would remain."""
-    def echoed(t) -> bool:  # or a word that only joins: "outer and inner membranes" → "inner"
-        return t.is_punct or t.lower_ in _DETERMINERS or t.tag_ in _JOINING or (not t.like_num and said(asked, t))
-
-    i, j = 0, len(toks)
-    while i < j and echoed(toks[i]):
-        i += 1
-    while j > i and echoed(toks[j - 1]):
-        j -= 1
-    if i == j or (i == 0 and j == len(toks)):
-        return toks
-    core = toks[i:j]
-    while core and core[-1].is_punct:
-        core = core[:-1]
-    return core or toks
-
-
-
 
 
 def _clauses(doc) -> list:
@@ -242,7 +171,7 @@ def spans(asked: Asked, doc) -> list[Span]:
             out[key] = Span(tuple(toks), label, **how)
 
     for n, (span, label) in enumerate([*raw, *widened]):
-        toks = _trimmed(span)
+        toks = trimmed(span)
         if not toks or _pointer(doc, toks):
             continue
         wide = n >= len(raw)
@@ -258,7 +187,7 @@ def spans(asked: Asked, doc) -> list[Span]:
         else:
             add(toks, label, kind_of=kind_of, widened=wide)
         if label in _CUTTABLE or wide:  # a name is never cut, the words around it are
-            core = _unechoed(asked, toks)
+            core = unechoed(asked, toks)
             if core is not toks:
                 add(core, label, cut=True, widened=wide)
         if label == "DATE" and len(toks) > 1:  # "early 1954", "7 January 1943", "fall of 2015": the year
@@ -271,7 +200,7 @@ def spans(asked: Asked, doc) -> list[Span]:
         if prev is not None and prev.lower_ in _APPROX and any(t.like_num for t in toks):
             add([prev, *toks], label, approx=True)
     for span, label in off:  # of another kind, after all of the asked kind: as it is, never cut
-        toks = _trimmed(span)
+        toks = trimmed(span)
         if toks and echoes(asked, toks) < 1.0 and not any(t.like_num for t in toks):
             add(toks, label, off_kind=True)
     return list(out.values())
@@ -336,9 +265,17 @@ def observations(asked: Asked, doc, offset: int) -> list[tuple[Candidate, dict[s
                 shown_start, shown_end = offset + toks[0].idx, offset + noun.idx + len(noun.text)
             if "widened" not in f:
                 counted.add(toks[-1].i)
+        if asked.unit and span.label in _NUMERIC:  # "how many seconds": "17" of "17 seconds", shown whole
+            number = without_unit(asked.unit, list(toks))
+            if len(number) < len(toks):
+                shown_start = offset + toks[0].idx if shown_start is None else shown_start
+                shown_end = offset + toks[-1].idx + len(toks[-1].text) if shown_end is None else shown_end
+                toks = number
         start, end = toks[0].idx, toks[-1].idx + len(toks[-1].text)
         out.append((Candidate(offset + start, offset + end, text[start:end], span.label, 0.0,
                               shown_start, shown_end, span.off_kind), f))
+    if asked.unit:  # a phrase in another unit is of another kind ("27-30%" for "how many pounds")
+        out = [(c if names_unit(asked.unit, c.shown(text, offset)) else replace(c, off_kind=True), f) for c, f in out]
     if asked.kind == NUMBER:  # several counts of the focus make each a weaker answer ("23 … and 25 …")
         if len(counted) > 1:
             for _, f in out:

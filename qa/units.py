@@ -20,6 +20,7 @@ UNITS = {
     "percent": ("percent", "%", "per cent"), "dollar": ("dollar", "$", "usd"), "euro": ("euro", "€"),
 }
 
+DURATIONS = frozenset("hour minute second day week month year".split())  # of a time
 AREA = re.compile(r"(?i)\bsquare\b|²|\bsq\b|\bcubic\b|³")  # of a unit of length
 
 
@@ -38,6 +39,16 @@ def names_unit(unit: str | None, text: str) -> bool:
     written = set(tokenizer.words(text)) | set(tokenizer.terms(text))
     return bool(written & exact) or any(p in text.lower() for p in phrases) \
         or any(w.endswith(s) for w in written for s in suffixes)  # with a prefix: "1.5 gigatons"
+
+
+def is_unit(unit: str | None, text: str) -> bool:
+    """Whether ``text`` is nothing but ``unit``'s own word or symbol ("seconds", "lb" for
+    pounds): not a prefixed one ("gigatons" says more than "tons") nor an area."""
+    if not unit or unit.startswith("square ") or AREA.search(text):
+        return False
+    exact, _, phrases = _written_forms(unit)
+    terms = set(tokenizer.terms(text))
+    return (bool(terms) and terms <= exact) or text.lower() in phrases or text.lower() in unit_forms(unit)
 
 
 @lru_cache(maxsize=64)

@@ -147,9 +147,14 @@ def test_a_number_counts_once_and_where_the_question_says():
 
 
 def test_a_number_of_another_unit_loses():
-    cands = _cands("How long is the Amazon River in kilometres?",
-                   "The Amazon basin covers 7,000,000 square kilometres, and the river is 6,400 km long.")
-    assert cands[0].text == "6,400 km"
+    sentence = "The Amazon basin covers 7,000,000 square kilometres, and the river is 6,400 km long."
+    cands = _cands("How long is the Amazon River in kilometres?", sentence)
+    (length, *_) = [c for c in cands if not c.off_kind]  # an area is of another kind
+    assert length.text == "6,400" and length.shown(sentence, 100) == "6,400 km"  # the lead shows the unit
+    assert all(c.off_kind for c in cands if "7,000,000" in c.text)
+    (area, *_) = [c for c in _cands("How many square kilometres does the Amazon basin cover?", sentence)
+                  if not c.off_kind]
+    assert area.shown(sentence, 100) == "7,000,000 square kilometres"
 
 
 def test_the_llm_path_drops_citations_of_another_year():
@@ -163,3 +168,13 @@ def test_the_llm_path_drops_citations_of_another_year():
     kept, flags = _agreeing(ask("How many minor injuries were there in 2022?"), claims)
     assert [q.quote for q in kept[0].quotes] == [quotes[1]] and "2023" in flags[0]
     assert _agreeing(ask("How many minor injuries were there?"), claims)[0] == claims
+
+
+def test_a_phrase_starts_after_the_words_that_introduce_it():
+    # "such as", "e.g.," and a relative "which" introduce the answer; they are no part of it
+    (best, *_) = _cands("What are two examples of cytotoxic or immunosuppressive drugs?",
+                        "Low doses are used with cytotoxic or immunosuppressive drugs such as methotrexate or azathioprine.")
+    assert best.text == "methotrexate or azathioprine"
+    texts = [c.text for c in _cands("What molecules exist only in jawed vertebrates?",
+                                    "Classical molecules of the adaptive immune system (e.g., immunoglobulins) exist only in jawed vertebrates.")]
+    assert "immunoglobulins" in texts and not any(t.startswith(("e.g", ",")) for t in texts)

@@ -252,9 +252,11 @@ def steam(tmp_path_factory, embedder):
 
 
 def test_a_count_of_a_unit_is_answered_in_that_unit(steam):
-    # "approx." ends no sentence, and "how many pounds" is answered by the "lb" of it
+    # "approx." ends no sentence, and "how many pounds" is answered by the "lb" of it: the
+    # number is the short answer (as "how many seconds" → "17"), the lead shows its unit
     a = steam.ask("How many pounds of steam does the Energiprojekt engine consume per kWh?")
-    _assert_answered_with(a, STEAM, "8.8 lb")
+    _assert_answered_with(a, STEAM, "8.8")
+    assert a.text.startswith("8.8 lb [1]."), a.text
     cited = next(c for c in a.citations if c.number == a.short_answer.citation)
     assert cited.quote.startswith("It is a single-step") and cited.quote.endswith("of steam per kWh.")
 
@@ -286,3 +288,34 @@ def test_a_measure_needs_no_naming_where_its_number_is_quoted(endowment):
     b = endowment.ask("How many libraries does the university have?")
     assert b.refused, b.text
 
+
+
+LEAGUE = """\
+The league in Los Angeles
+
+The Galaxy play in Carson. However, Chivas were suspended following the 2014 MLS season, \
+with a second MLS team scheduled to return in 2018. Andy Taylor, former lead guitarist of \
+Duran Duran was born here in 1961. Brian Johnson was a member of local rock band Geordie \
+before becoming the lead vocalist of AC/DC. The Broncos intercepted a pass on New England's \
+2-point conversion attempt with 17 seconds left on the clock.
+"""
+
+
+@pytest.fixture(scope="module")
+def league(tmp_path_factory, embedder):
+    return _one_document(tmp_path_factory, embedder, "league.txt", LEAGUE)
+
+
+def test_a_name_of_another_label_answers_when_much_the_likelier(league):
+    # spaCy labels "Chivas" a PRODUCT and "Duran Duran" no name of a group: each is much the
+    # likelier answer than the phrase of the asked kind ("second MLS team", "AC/DC")
+    _assert_answered_with(league.ask("Which team was suspended from the MLS?"), LEAGUE, "Chivas")
+    a = league.ask("What group is Andy Taylor the former lead guitarist of?")
+    _assert_answered_with(a, LEAGUE, "Duran Duran")
+
+
+def test_a_count_of_seconds_is_the_number(league):
+    # a duration is a TIME to spaCy ("17 seconds"): it answers "how many seconds", as the number
+    a = league.ask("How many seconds were left when the Broncos intercepted the pass?")
+    _assert_answered_with(a, LEAGUE, "17")
+    assert a.text.startswith("17 seconds [1]."), a.text

@@ -101,3 +101,23 @@ def test_training_on_missing_files_is_a_clear_error(tmp_path, capsys):
     with pytest.raises(SystemExit):
         train_sentences.main(["--set", str(tmp_path / "nope.jsonl"), str(tmp_path / "q.jsonl")])
     assert "does not exist" in capsys.readouterr().err
+
+
+def test_a_third_sentence_is_quoted_when_it_is_likely_too_but_adds_no_support():
+    from dataclasses import replace
+
+    from qa.extractive import RANKED, choose
+    from qa.refusal import judge
+
+    _, ex, pool = _pool("When was the vaccine approved?", [(0.5, 0.5, 0.9), (0.2, 0.3, 0.1), (0.3, 0.4, 0.2)])
+    chosen = choose(pool, ex.question, RANKED)
+    assert len(chosen) == 3 and chosen[2].recall_only and not any(c.recall_only for c in chosen[:2])
+    # quoted in case it holds the answer, it does not make the answer supported: the
+    # refusal reads the two likeliest alone, whatever the third shares with the question
+    third = replace(chosen[2], words=1.0, context=1.0)
+    with_third = judge(replace(ex, chosen=(*chosen[:2], third)))
+    assert with_third.support == judge(replace(ex, chosen=tuple(chosen[:2]))).support
+    assert with_third.support < judge(replace(ex, chosen=(*chosen[:2], replace(third, recall_only=False)))).support
+    # one much less likely than the best is not quoted
+    _, ex, pool = _pool("When was the vaccine approved?", [(0.9, 0.5, 0.9), (0.3, 0.3, 0.1), (0.05, 0.4, 0.2)])
+    assert len(choose(pool, ex.question, RANKED)) == 2
