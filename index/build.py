@@ -33,7 +33,7 @@ from .settings import Settings
 from .records import FOREVER, ChunkRecord, IndexState
 from .store import ChromaStore
 
-CHUNKER_VERSION = "s3"  # s2: table rows one sentence each, PDF page breaks inside chunks (issue 12); s3: "Fig.", "et al." end no sentence
+CHUNKER_VERSION = "s4"  # s2: table rows one sentence each, PDF page breaks inside chunks (issue 12); s3: "Fig.", "et al." end no sentence; s4: nor "Ae." before "albopictus"
 
 
 def _now() -> str:

@@ -9,7 +9,9 @@ include surrounding whitespace.
 Punkt's English model learnt its abbreviations from news text: it cut "(see Fig." from
 "2A)", "Smith et al." from "(2019) showed", "consumes approx." from "8.8 lb/kWh". The
 abbreviations of scholarly and technical writing (:data:`ABBREVIATIONS`) are added to it,
-as NLTK's ``PunktParameters.abbrev_types``.
+as NLTK's ``PunktParameters.abbrev_types``. A sentence never ends at a capital with at most
+one more letter and a period before a lower-case word: that is an initial or a genus
+("infectivity of *Ae.* albopictus", "*E.* coli", "*E.I.* du Pont").
 """
 from __future__ import annotations
 
@@ -26,6 +28,7 @@ _STARTS_ITEM = re.compile(r"^\s*(?:[#>*•\-–]|\d+[.)]\s|\|)")
 # A table row: cells joined by " | " (HTML, DOCX and Markdown tables) or tabs, or a line
 # ending in two or more numbers (pypdf's rows of a simple table: "2022 21 3 0").
 _TABLE_ROW = re.compile(r"\S[ \t]+\|[ \t]+\S|\S\t+\S|(?:[ \t][-+(]?[$€£]?\d(?:[\d,.]*\d)?%?\)?){2,}[ \t]*$")
+_INITIAL = re.compile(r"(?:^|[\s(.])[A-Z][a-z]?\.$")
 _lock = threading.Lock()
 # Lower-cased, without the final period. Only words that do not end a sentence as
 # themselves ("no.", "mass." and "etc." do, so they are not here).
@@ -104,4 +107,15 @@ def _block_spans(block: str) -> tuple[tuple[int, int], ...]:
     if "\n" not in block.strip() and is_table_row(block):  # Punkt would cut "U.S. | 21"
         return (_trim(block, 0, len(block)),)
     trimmed = (_trim(block, s, e) for s, e in _punkt().span_tokenize(block))
-    return tuple(t for t in trimmed if t)
+    return tuple(_joined(block, [t for t in trimmed if t]))
+
+
+def _joined(block: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Punkt's spans, with those after an initial before a lower-case word joined on."""
+    out: list[tuple[int, int]] = []
+    for start, end in spans:
+        if out and block[start].islower() and _INITIAL.search(block, out[-1][0], out[-1][1]):
+            out[-1] = (out[-1][0], end)
+        else:
+            out.append((start, end))
+    return out

@@ -134,6 +134,13 @@ def test_scholarly_abbreviations_end_no_sentence():
     assert [text[s:e] for s, e in sentence_spans(text)] == [
         "Cells were infected (Fig. 2A) as Smith et al. (2019) showed, e.g. at dawn.",
         "It consumes approx. 4 kg of steam.", "A new sentence."]
+    # an initial or a genus before a lower-case word ends no sentence; a lower-case word
+    # after a sentence's own last word still starts one
+    text = ("It enabled infectivity of Ae. albopictus in 2005. The founder E.I. du Pont came. "
+            "It was let-7 miRNA. let-7 is a tumour suppressor.")
+    assert [text[s:e] for s, e in sentence_spans(text)] == [
+        "It enabled infectivity of Ae. albopictus in 2005.", "The founder E.I. du Pont came.",
+        "It was let-7 miRNA.", "let-7 is a tumour suppressor."]
 
 
 def test_a_focus_compound_and_the_acronyms_that_abbreviate_it():
