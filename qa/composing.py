@@ -7,6 +7,7 @@ resting on a quote that :func:`qa.citations.compose` verifies, numbers and marks
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import Sequence
 
 from . import markers
@@ -26,14 +27,40 @@ def _quote(sentence, score: float) -> Citation:
 
 
 def quoted(read: Reading) -> list[Claim]:
-    """The claims of a reading: its lead (when it has a short answer), then each chosen
-    sentence as a quote."""
-    quotes = [_quote(c.sentence, c.score) for c in read.chosen]
+    """The claims of a reading: its lead (when it has a short answer), then the chosen
+    sentences as quotes, in the order chosen; sentences that follow each other in the document
+    are one quote (an answer that runs from one into the next reads whole, under one marker)."""
+    quotes: list[Citation] = []
+    group_of: list[int] = []  # the quote of each chosen sentence
+    for c in read.chosen:
+        at = next((i for i, q in enumerate(quotes) if _joined(q, c.sentence) is not None), None)
+        if at is None:
+            quotes.append(_quote(c.sentence, c.score))
+            at = len(quotes) - 1
+        else:
+            quotes[at] = _joined(quotes[at], c.sentence)
+        group_of.append(at)
     claims = [Claim.cited(f"“{display(q.quote)}”", q) for q in quotes]
     if read.short is not None and read.short_in is not None:
         lead = _lead(read.short, read.chosen[read.short_in].sentence) + "."
-        claims.insert(0, Claim.cited(lead, quotes[read.short_in], before_stop=True))
+        claims.insert(0, Claim.cited(lead, quotes[group_of[read.short_in]], before_stop=True))
     return claims
+
+
+def _joined(quote: Citation, sentence) -> Citation | None:
+    """``quote`` and ``sentence`` as one quote when nothing but white space is between them
+    in the document (either one first), else None."""
+    p = sentence.passage
+    if p.source != quote.source:
+        return None
+    start, end = min(quote.start, sentence.start), max(quote.end, sentence.end)
+    gap = (quote.end, sentence.start) if quote.start < sentence.start else (sentence.end, quote.start)
+    if gap[0] > gap[1] or not (p.start <= start and end <= p.end):
+        return None
+    text = p.text[start - p.start : end - p.start]
+    if text[gap[0] - start : gap[1] - start].strip():
+        return None
+    return replace(quote, quote=text, start=start, end=end, page=page_at(p, start))
 
 
 def table_cell(cell) -> list[Claim]:

@@ -92,17 +92,26 @@ def test_how_many_personnel_leads_with_the_eight_of_the_missile_attack(seeded):
 def test_the_command_is_named_in_the_sentence_before(seeded):
     a = seeded.ask("Which military command issued the statement about the precision strikes?")
     assert a.short_answer is not None and a.short_answer.text == "U.S. Central Command"
-    quotes = [c.quote for c in a.citations]
-    assert any(q.startswith("In a statement, the command said") for q in quotes)
-    assert any(q.endswith("according to U.S. Central Command.") for q in quotes)
+    # the sentence that names it and the one that says "the command": one quote, in document order
+    quotes = [" ".join(c.quote.split()) for c in a.citations]
+    assert any("according to U.S. Central Command. In a statement, the command said" in q for q in quotes), quotes
     _assert_short_answer_verbatim(a, SEED.read_text())
+    _assert_no_quote_runs_into_another(a, SEED.read_text())
+
+
+def _assert_no_quote_runs_into_another(answer: Answer, text: str) -> None:
+    """Sentences that follow each other in a document are quoted as one."""
+    spans = sorted((c.source, c.start, c.end) for c in answer.citations)
+    for (s1, _, e1), (s2, b2, _) in zip(spans, spans[1:]):
+        assert s1 != s2 or e1 > b2 or text[e1:b2].strip(), (e1, b2, answer.text)
 
 
 def test_the_places_in_the_sentence_after_are_quoted(seeded):
     a = seeded.ask("Where were the facilities struck by U.S. fighter aircraft located?")
     assert not a.refused
     assert any("near Al Anbar and Jurf al-Saqr" in c.quote for c in a.citations)
-    assert any(c.quote.startswith("In a statement, the command said") for c in a.citations)
+    assert any("In a statement, the command said" in c.quote for c in a.citations)
+    _assert_no_quote_runs_into_another(a, SEED.read_text())
 
 
 @pytest.mark.parametrize("question, expected", [
@@ -258,7 +267,9 @@ def test_a_count_of_a_unit_is_answered_in_that_unit(steam):
     _assert_answered_with(a, STEAM, "8.8")
     assert a.text.startswith("8.8 lb [1]."), a.text
     cited = next(c for c in a.citations if c.number == a.short_answer.citation)
-    assert cited.quote.startswith("It is a single-step") and cited.quote.endswith("of steam per kWh.")
+    # the whole sentence is quoted (with the one before it, which it follows in the document)
+    assert cited.quote.endswith("It is a single-step, 5-cylinder engine with superheated steam and "
+                                "consumes approx. 4 kg (8.8 lb) of steam per kWh."), cited.quote
 
 
 def test_a_compound_focus_is_named_whole(steam):
