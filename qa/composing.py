@@ -81,9 +81,10 @@ def cell_short_answer(cell, kept: Sequence[Citation]) -> ShortAnswer | None:
 
 
 def display(quote: str) -> str:
-    """A quote as answer text: one line, the document's own "[12]"-style references dropped
-    (they would read as this answer's markers)."""
-    return _SPACE.sub(" ", markers.strip(quote)).strip()
+    """A quote as answer text: one line, the document's own "[12]"-style references as
+    "(12)" (in brackets they would read as this answer's markers; dropped, the quote would
+    not be the document's words)."""
+    return _SPACE.sub(" ", markers.MARKER.sub(r"(\1)", quote)).strip()
 
 
 def page_at(passage: Passage, offset: int) -> int | None:

@@ -37,6 +37,13 @@ def test_markers_grammar_reads_single_and_grouped_markers_but_not_years():
     assert markers.strip("Alpha [1]. Beta [2, 3].") == "Alpha. Beta."
 
 
+def test_a_quoted_documents_own_references_are_kept_and_read_as_no_marker():
+    from qa.composing import display
+    shown = display("transmit CHIKV (Day 24 to Day +1) [33, 34] , and it\nis [5]. In [2020] too.")
+    assert shown == "transmit CHIKV (Day 24 to Day +1) (33, 34) , and it is (5). In [2020] too."
+    assert markers.numbers(f"“{shown}” [1]") == [1]  # the answer's own marker only
+
+
 def test_stream_pieces_add_up_to_the_text_and_end_at_markers():
     text = "Eight U.S. personnel [1]. “Quote one.” [1] “Quote two.” [2]"
     pieces = list(markers.pieces(text))
