@@ -33,12 +33,14 @@ def quoted(read: Reading) -> list[Claim]:
     quotes: list[Citation] = []
     group_of: list[int] = []  # the quote of each chosen sentence
     for c in read.chosen:
-        at = next((i for i, q in enumerate(quotes) if _joined(q, c.sentence) is not None), None)
-        if at is None:
+        for at, q in enumerate(quotes):
+            joined = _joined(q, c.sentence)
+            if joined is not None:
+                quotes[at] = joined
+                break
+        else:
             quotes.append(_quote(c.sentence, c.score))
             at = len(quotes) - 1
-        else:
-            quotes[at] = _joined(quotes[at], c.sentence)
         group_of.append(at)
     claims = [Claim.cited(f"“{display(q.quote)}”", q) for q in quotes]
     if read.short is not None and read.short_in is not None:
@@ -84,7 +86,7 @@ def display(quote: str) -> str:
     """A quote as answer text: one line, the document's own "[12]"-style references as
     "(12)" (in brackets they would read as this answer's markers; dropped, the quote would
     not be the document's words)."""
-    return _SPACE.sub(" ", markers.MARKER.sub(r"(\1)", quote)).strip()
+    return _SPACE.sub(" ", markers.as_references(quote)).strip()
 
 
 def page_at(passage: Passage, offset: int) -> int | None:

@@ -12,7 +12,7 @@ import re
 from typing import Iterable, Iterator
 
 __all__ = [
-    "DRAFT_MARKER", "MARKER", "defuse", "draft_numbers", "find", "numbers", "pieces",
+    "DRAFT_MARKER", "MARKER", "as_references", "defuse", "draft_numbers", "find", "numbers", "pieces",
     "render", "split_lead", "strip",
 ]
 
@@ -65,6 +65,12 @@ def defuse(text: str) -> str:
     """A document's own bracketed numbers ("[12]", academic references) as "(ref. 12)", so a
     model cannot copy them as markers of ours."""
     return DRAFT_MARKER.sub(lambda m: f"(ref. {m.group(1)})", text)
+
+
+def as_references(text: str) -> str:
+    """A document's own "[12]" (what an answer's marker looks like) as "(12)", for quotes
+    shown in an answer."""
+    return MARKER.sub(r"(\1)", text)
 
 
 def pieces(text: str) -> Iterator[str]:
