@@ -15,7 +15,8 @@ read for what the question asks (:mod:`qa.asking`):
    as likely to answer (:data:`qa.extractive.RANKED`).
 4. **Neighbours**: when the answer phrase is not in the chosen sentence but in the one just
    before or after, or the chosen sentence refers back ("the command said …"), that
-   sentence is quoted too.
+   sentence is quoted too; so is the one after a sentence that counts what is asked
+   without naming it ("a number of advantages", :mod:`qa.announcing`).
 5. **Short answer**: the best candidate phrase (:mod:`qa.short_answer`) of the quoted
    sentences, verbatim at its document offsets.
 """
@@ -26,6 +27,7 @@ from dataclasses import dataclass, replace
 from typing import Callable, Sequence
 
 from . import constraints, sentence_features, sentence_model
+from .announcing import announces
 from .asking import DATE, NUMBER, PERSON, PLACE, Asked
 from .extractive import ANAPHOR, Extraction, Scored, Sentence
 from .support import gives_orders
@@ -122,6 +124,13 @@ def read(asked: Asked, ex: Extraction, entities_of: EntitiesOf, parse: Parse,
     kept = [c for c in rescored if _place(c) not in verbless] or rescored
     chosen = choose(kept)
     best = chosen[0]
+    by_pos = {(s.passage.source, s.position): s for s in ex.sentences}
+    src, pos = best.sentence.passage.source, best.sentence.position
+    before, after = by_pos.get((src, pos - 1)), by_pos.get((src, pos + 1))
+    if after is not None and not any(c.sentence.start == after.start for c in chosen) \
+            and not unquotable(after.text) and announces(asked, docs.one(best.sentence)):
+        # "… have a number of advantages as vaccine vectors." + the sentence that names them
+        chosen = [best, _alongside(after, best, best.typed), *chosen[1:]]
     conflict = None
     agrees = True
     if constraints.asks(asked):
@@ -144,9 +153,6 @@ def read(asked: Asked, ex: Extraction, entities_of: EntitiesOf, parse: Parse,
     other, other_in = _pick([c for c in cands if c[0].off_kind])
     fallback = other if short is None else None
     of_kind = short is not None  # the quotes hold a phrase of the asked kind
-    by_pos = {(s.passage.source, s.position): s for s in ex.sentences}
-    src, pos = best.sentence.passage.source, best.sentence.position
-    before, after = by_pos.get((src, pos - 1)), by_pos.get((src, pos + 1))
     refers_back = before is not None and _refers_back(best.sentence, before)
     if short is not None and short_in:  # the sentence that answers is quoted first
         if not any(_adjacent(a.sentence, b.sentence) for a, b in zip(chosen, chosen[1:])):

@@ -330,3 +330,26 @@ def test_a_count_of_seconds_is_the_number(league):
     a = league.ask("How many seconds were left when the Broncos intercepted the pass?")
     _assert_answered_with(a, LEAGUE, "17")
     assert a.text.startswith("17 seconds [1]."), a.text
+
+
+VECTORS = """\
+Vaccine vectors
+
+Poxviruses have been studied as vaccine vectors for decades. Baculoviruses have a number of \
+advantages as vaccine vectors. They grow to high titres in insect cells and do not replicate \
+in mammalian cells. Plant viruses are a third option that is still being explored.
+"""
+
+
+@pytest.fixture(scope="module")
+def vectors(tmp_path_factory, embedder):
+    return _one_document(tmp_path_factory, embedder, "vectors.txt", VECTORS)
+
+
+def test_a_sentence_that_counts_what_is_asked_is_quoted_with_the_one_that_names_it(vectors):
+    # "a number of advantages" names none: the advantages are in the sentence after it
+    a = vectors.ask("What is the advantage of baculoviruses?")
+    assert not a.refused, a.text
+    assert "do not replicate in mammalian cells" in a.text, a.text
+    for c in a.citations:
+        assert VECTORS[c.start:c.end] == c.quote
