@@ -209,10 +209,15 @@ def _noun_class(lemma: str) -> tuple[str, frozenset[str]] | None:
     return None
 
 
+_ASIDE = re.compile(r"\[[^\]]*\]")
+
+
 @lru_cache(maxsize=4096)
 def ask(question: str) -> Asked:
     """Read ``question`` (cached: follow-ups and the evaluation ask the same text again)."""
-    text = " ".join(question.split())
+    # an aside in square brackets qualifies what is asked and is read as no part of it:
+    # "What is Austria's estimated mean percentage [95% credible interval] of …" asks a percentage
+    text = " ".join(_ASIDE.sub(" ", question).split())
     doc = _parse(text)
     toks = list(doc)
     lower = text.lower()

@@ -71,7 +71,8 @@ def table_cell(cell) -> list[Claim]:
     row = Citation(number=0, source=p.source, title=p.title, quote=_row_text(cell),
                    start=cell.row_start, end=cell.row_end, score=round(cell.score, 4),
                    verified=False, chunk_id=p.chunk_id, page=page_at(p, cell.row_start))
-    return [Claim.cited(f"{cell.text} ({cell.header}, {cell.label}).", row, before_stop=True),
+    named = f"{cell.header}, {cell.label}" if cell.header else cell.label
+    return [Claim.cited(f"{cell.text} ({named}).", row, before_stop=True),
             Claim.cited(f"“{display(row.quote)}”", row)]
 
 

@@ -16,7 +16,9 @@ read for what the question asks (:mod:`qa.asking`):
 4. **Neighbours**: when the answer phrase is not in the chosen sentence but in the one just
    before or after, or the chosen sentence refers back ("the command said …"), that
    sentence is quoted too; so is the one after a sentence that counts what is asked
-   without naming it ("a number of advantages", :mod:`qa.announcing`).
+   without naming it ("a number of advantages", :mod:`qa.announcing`), and, when a
+   description answers ("what is the advantage of …", "why …"), the one or two after the
+   best sentence that go on with it ("They are also …", "Moreover, …"; :mod:`qa.discourse`).
 5. **Short answer**: the best candidate phrase (:mod:`qa.short_answer`) of the quoted
    sentences, verbatim at its document offsets.
 """
@@ -26,16 +28,20 @@ import re
 from dataclasses import dataclass, replace
 from typing import Callable, Sequence
 
-from . import constraints, sentence_features, sentence_model
+from . import constraints, discourse, sentence_features, sentence_model
 from .announcing import announces
-from .asking import DATE, NUMBER, PERSON, PLACE, Asked
-from .extractive import ANAPHOR, Extraction, Scored, Sentence
+from .asking import DATE, NUMBER, PERSON, PHRASE, PLACE, REASON, Asked
+from .extractive import Extraction, Scored, Sentence
 from .support import gives_orders
 from .short_answer import Candidate, candidates
 
 POOL = 20  # ranked sentences re-read by the sentence ranker
 BEST_SENTENCE_BONUS = 0.5  # log-odds of the span model
 OFF_KIND_MARGIN = 0.5  # log-odds by which a phrase of another kind must beat the best of the asked kind
+# questions a description answers ("what is the advantage of …", "how …", "why …"), not a
+# phrase of one kind: their answer may go on in the next sentence
+_DESCRIBED = frozenset({None, REASON, PHRASE})
+GOES_ON_MAX = 2  # sentences quoted after the best one, at most (3: one more gain, one loss)
 NEIGHBOUR_MIN = 0.3  # span-model log-odds a neighbour's phrase needs: the top 18% of candidates (as 0 was for the old pointwise fit)
 
 EntitiesOf = Callable[[list[str]], list[tuple]]  # sentence texts -> entities (label, start, end)
@@ -127,10 +133,9 @@ def read(asked: Asked, ex: Extraction, entities_of: EntitiesOf, parse: Parse,
     by_pos = {(s.passage.source, s.position): s for s in ex.sentences}
     src, pos = best.sentence.passage.source, best.sentence.position
     before, after = by_pos.get((src, pos - 1)), by_pos.get((src, pos + 1))
-    if after is not None and not any(c.sentence.start == after.start for c in chosen) \
-            and not unquotable(after.text) and announces(asked, docs.one(best.sentence)):
-        # "… have a number of advantages as vaccine vectors." + the sentence that names them
-        chosen = [best, _alongside(after, best, best.typed), *chosen[1:]]
+    following = _following(asked, best, chosen, by_pos, docs)
+    if following:
+        chosen = [best, *(_alongside(f, best, best.typed) for f in following), *chosen[1:]]
     conflict = None
     agrees = True
     if constraints.asks(asked):
@@ -153,7 +158,7 @@ def read(asked: Asked, ex: Extraction, entities_of: EntitiesOf, parse: Parse,
     other, other_in = _pick([c for c in cands if c[0].off_kind])
     fallback = other if short is None else None
     of_kind = short is not None  # the quotes hold a phrase of the asked kind
-    refers_back = before is not None and _refers_back(best.sentence, before)
+    refers_back = before is not None and discourse.refers_back(best.sentence.text, before.text)
     if short is not None and short_in:  # the sentence that answers is quoted first
         if not any(_adjacent(a.sentence, b.sentence) for a, b in zip(chosen, chosen[1:])):
             chosen = [chosen[short_in], *chosen[:short_in], *chosen[short_in + 1:]]
@@ -161,7 +166,7 @@ def read(asked: Asked, ex: Extraction, entities_of: EntitiesOf, parse: Parse,
         for nb, where in ((before, "before"), (after, "after")):
             if nb is None or any(c.sentence.start == nb.start for c in chosen) or unquotable(nb.text):
                 continue
-            continues = where == "after" and asked.kind in (PLACE, PERSON, DATE) and _continues(nb, best.sentence)
+            continues = where == "after" and asked.kind in (PLACE, PERSON, DATE) and discourse.continues(nb.text, best.sentence.text)
             if where == "after" and not (short is None and asked.labels) and not continues:
                 continue
             nb_cands = [c for c in _candidates(asked, nb, docs) if not c.off_kind] if asked.kind else []
@@ -197,6 +202,28 @@ def read(asked: Asked, ex: Extraction, entities_of: EntitiesOf, parse: Parse,
         conflict = _conflict_text(asked, named[0], docs)
     typed = not asked.labels or of_kind or (short is not None and not short.off_kind)
     return Reading(tuple(chosen), short, short_in, typed, conflict, agrees)
+
+
+def _following(asked: Asked, best: Scored, chosen: Sequence[Scored], by_pos: dict, docs: "_Docs") -> list[Sentence]:
+    """The sentences after ``best`` to quote with it: the one that names what ``best``
+    counts without naming ("a number of advantages", :mod:`qa.announcing`), and, when a
+    description answers, each next one that goes on with it ("They are also …"), up to
+    :data:`GOES_ON_MAX` in all."""
+    src, pos = best.sentence.passage.source, best.sentence.position
+    quoted = {c.sentence.start for c in chosen if c.sentence.passage.source == src}
+    out: list[Sentence] = []
+    after = by_pos.get((src, pos + 1))
+    if after is not None and after.start not in quoted and not unquotable(after.text) \
+            and announces(asked, docs.one(best.sentence)):
+        out.append(after)  # "… have a number of advantages as vaccine vectors." + the one that names them
+    if asked.kind not in _DESCRIBED:
+        return out
+    while len(out) < GOES_ON_MAX:
+        nxt = by_pos.get((src, pos + 1 + len(out)))
+        if nxt is None or nxt.start in quoted or unquotable(nxt.text) or not discourse.goes_on(nxt.text):
+            break
+        out.append(nxt)  # "E. coli is a commensal …" + "They are also a much safer option …"
+    return out
 
 
 def _alongside(neighbour: Sentence, best: Scored, typed: bool) -> Scored:
@@ -245,39 +272,6 @@ def _pick(cands: list[tuple[Candidate, int]]) -> tuple[Candidate | None, int | N
         return None, None
     cand, i = max(cands, key=lambda x: x[0].score)
     return cand, i
-
-
-_DEFINITE = re.compile(r"\b[Tt]he ([a-z]+)\b")
-
-
-def _refers_back(sentence: Sentence, before: Sentence) -> bool:
-    """``sentence`` opens with a pronoun, or names "the X" where X is part of a name in the
-    sentence before ("In a statement, the command said" after "… U.S. Central Command.")."""
-    if ANAPHOR.match(sentence.text):
-        return True
-    head = sentence.text[:60]
-    prev = before.text
-    for m in _DEFINITE.finditer(head):
-        noun = m.group(1)
-        if len(noun) > 3 and re.search(rf"\b[A-Z][\w.-]* (?:[A-Z][\w.-]* )*{noun.capitalize()}\b", prev) \
-                and not re.search(rf"\b{noun.capitalize()}\b", sentence.text):
-            return True
-    return False
-
-
-_OPENING_THE = re.compile(r"^[\"“'(]*The ((?:[\w.-]+ ){0,2}[\w-]+)")
-
-
-def _continues(nxt: Sentence, sentence: Sentence) -> bool:
-    """``nxt`` goes on about what ``sentence`` said: it opens with a pronoun, or with "The
-    … X" where X is a word of ``sentence`` ("… precision strikes …" + "The U.S. strikes …")."""
-    if ANAPHOR.match(nxt.text):
-        return True
-    m = _OPENING_THE.match(nxt.text)
-    if not m:
-        return False
-    words = {w.lower().rstrip("s") for w in re.findall(r"[A-Za-z][\w-]{3,}", sentence.text)}
-    return any(w.lower().rstrip("s") in words for w in m.group(1).split() if len(w) > 3)
 
 
 def _states(asked: Asked, passage, ex: Extraction) -> bool:

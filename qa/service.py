@@ -243,7 +243,8 @@ class Assistant:
             return refusal.refused(base, *refusal.conflict(read.conflict))
         chosen = tuple(replace(c, typed=c.typed and read.typed) for c in read.chosen) if asked.labels else read.chosen
         verdict = refusal.judge(replace(ex, chosen=chosen or ex.chosen), _written_forms(question), self._unknown(q.terms, resolved.query))
-        if cell is not None and (verdict.refused or not read.typed or read.conflict or not read.agrees):
+        if cell is not None and (verdict.refused or not read.typed or read.conflict or not read.agrees
+                                 or not cell.row_named_in(c.sentence.text for c in chosen)):
             claims = composing.table_cell(cell)
             return self._cited(claims, base, lambda kept: composing.cell_short_answer(cell, kept))
         if verdict.refused:

@@ -20,6 +20,9 @@ from qa.short_answer import candidates
     ("What year did Martin Luther get married?", "date", "DATE", "year"),
     ("What is the name of the stadium?", "place", "FAC", "stadium"),
     ("What was the name of the quarterback?", "person", "PERSON", "quarterback"),
+    # an aside in square brackets qualifies what is asked: a percentage, not an "interval"
+    ("What is Austria's estimated mean percentage [95% credible interval] of the population infected?",
+     "number", "PERCENT", "percentage"),
 ])
 def test_the_answer_kind_and_focus_come_from_the_parse(question, kind, label, focus):
     a = ask(question)

@@ -353,3 +353,77 @@ def test_a_sentence_that_counts_what_is_asked_is_quoted_with_the_one_that_names_
     assert "do not replicate in mammalian cells" in a.text, a.text
     for c in a.citations:
         assert VECTORS[c.start:c.end] == c.quote
+
+
+BACTERIA = """\
+Bacterial vectors
+
+Bacteria have been used to deliver vaccine antigens for many years. E. coli is a commensal \
+and lactic acid bacteria are present in most fermented foods, so both are naturally present \
+in the host. Moreover, they are a much safer option than traditional attenuated pathogens. \
+They can also be given by mouth. Listeria can invade antigen presenting cells.
+
+Origins of DNA
+
+Ribozymes were found in the 1980s. Deoxyribozymes can form from ribonucleotides in the \
+test tube, with no protein enzyme at all. Thus, DNA can arise from RNA chemically, without \
+the reverse transcriptase.
+"""
+
+
+@pytest.fixture(scope="module")
+def bacteria(tmp_path_factory, embedder):
+    return _one_document(tmp_path_factory, embedder, "bacteria.txt", BACTERIA)
+
+
+def test_an_answer_that_goes_on_in_the_next_sentence_is_quoted_with_it(bacteria):
+    # "Moreover, they …" and "They can also …" add to the sentence that answers: all three
+    # are quoted, as one passage; the one after them, which does not go on, is not
+    a = bacteria.ask("Why are E. coli and lactic acid bacteria good vaccine vectors?")
+    assert not a.refused, a.text
+    assert "naturally present" in a.text and "much safer option" in a.text, a.text
+    assert "given by mouth" in a.text and "Listeria" not in a.text, a.text
+    for c in a.citations:
+        assert BACTERIA[c.start:c.end] == c.quote
+
+
+def test_a_sentence_that_concludes_is_quoted_with_the_one_it_concludes_from(bacteria):
+    # "Thus, DNA can arise …" matches the question; how, the sentence before says
+    a = bacteria.ask("How can DNA arise chemically from RNA?")
+    assert not a.refused, a.text
+    assert "Deoxyribozymes can form from ribonucleotides" in a.text, a.text
+    for c in a.citations:
+        assert BACTERIA[c.start:c.end] == c.quote
+
+
+ESTIMATES = """\
+Attack rates
+
+We estimate that large numbers of people have been infected in each country to date. Germany \
+is estimated to have one of the lowest attack rates.
+
+Table 1: Posterior model estimates of percentage of total population infected as of 28th March 2020.
+
+Country % of total population infected (mean [95% credible interval])
+Austria 1.1% [0.36%-3.1%]
+Belgium 3.7% [1.3%-9.7%]
+Germany 0.72% [0.28%-1.8%]
+Spain 15% [3.7%-41%]
+
+The estimates depend on the assumed infection fatality ratio of 1%.
+"""
+
+
+@pytest.fixture(scope="module")
+def estimates(tmp_path_factory, embedder):
+    return _one_document(tmp_path_factory, embedder, "estimates.txt", ESTIMATES)
+
+
+def test_a_one_column_tables_row_answers_for_the_row_the_question_names(estimates):
+    # the prose quotes no figure of Austria's: the table's row does, value and interval
+    a = estimates.ask("What is Austria's estimated mean percentage [95% credible interval] "
+                      "of total population infected as of 28th March?")
+    assert a.short_answer is not None and a.short_answer.text == "1.1% [0.36%-3.1%]", a.text
+    assert ESTIMATES[a.short_answer.start:a.short_answer.end] == a.short_answer.text
+    assert a.citations[0].quote == "Austria 1.1% [0.36%-3.1%]", a.text
+

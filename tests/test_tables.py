@@ -213,3 +213,20 @@ def test_find_cell_without_tables_or_with_two_equal_answers():
     assert find_cell(QUESTION, ps) is None  # two documents disagree: no guessing
     same = [ps[0], Passage(2, "b", "b", "T", one, 0, len(one), 0.9)]
     assert find_cell(QUESTION, same).passage.rank == 1
+
+
+ONE_COLUMN = ("Table 1: Posterior model estimates of percentage of total population infected as of 28th March 2020.\n\n"
+              "Country % of total population infected (mean [95% credible interval])\n"
+              "Austria 1.1% [0.36%-3.1%]\nBelgium 3.7% [1.3%-9.7%]\nUnited Kingdom 2.7% [1.2%-5.4%]\n\n"
+              "2.2 Reproduction numbers")
+
+
+def test_find_cell_one_column_named_by_its_header_line():
+    # pypdf's layout of a one-column table: a label, a value with its interval (one cell)
+    p = Passage(1, "c", "doc", "T", ONE_COLUMN, 0, len(ONE_COLUMN), 1.0)
+    q = "What is {}'s estimated mean percentage [95% credible interval] of total population infected as of 28th March?"
+    _check(find_cell(q.format("Austria"), [p]), "1.1% [0.36%-3.1%]", "Austria", "")
+    _check(find_cell(q.format("United Kingdom"), [p]), "2.7% [1.2%-5.4%]", "United Kingdom", "")
+    assert find_cell(q.format("Denmark"), [p]) is None  # a row the table does not have
+    assert find_cell("What is Austria's estimate?", [p]) is None  # the column is not named
+    assert find_cell(q.format("Austria").replace("28th March", "April"), [p]) is None  # another month
