@@ -346,13 +346,17 @@ def vectors(tmp_path_factory, embedder):
     return _one_document(tmp_path_factory, embedder, "vectors.txt", VECTORS)
 
 
+def _assert_quoted(answer: Answer, text: str, *phrases: str) -> None:
+    """Answered, each of ``phrases`` in the answer, every quote verbatim at its offsets in ``text``."""
+    assert not answer.refused, answer.text
+    assert all(p in answer.text for p in phrases), answer.text
+    assert all(text[c.start:c.end] == c.quote for c in answer.citations), answer.citations
+
+
 def test_a_sentence_that_counts_what_is_asked_is_quoted_with_the_one_that_names_it(vectors):
     # "a number of advantages" names none: the advantages are in the sentence after it
     a = vectors.ask("What is the advantage of baculoviruses?")
-    assert not a.refused, a.text
-    assert "do not replicate in mammalian cells" in a.text, a.text
-    for c in a.citations:
-        assert VECTORS[c.start:c.end] == c.quote
+    _assert_quoted(a, VECTORS, "do not replicate in mammalian cells")
 
 
 BACTERIA = """\
@@ -380,20 +384,14 @@ def test_an_answer_that_goes_on_in_the_next_sentence_is_quoted_with_it(bacteria)
     # "Moreover, they …" and "They can also …" add to the sentence that answers: all three
     # are quoted, as one passage; the one after them, which does not go on, is not
     a = bacteria.ask("Why are E. coli and lactic acid bacteria good vaccine vectors?")
-    assert not a.refused, a.text
-    assert "naturally present" in a.text and "much safer option" in a.text, a.text
-    assert "given by mouth" in a.text and "Listeria" not in a.text, a.text
-    for c in a.citations:
-        assert BACTERIA[c.start:c.end] == c.quote
+    _assert_quoted(a, BACTERIA, "naturally present", "much safer option", "given by mouth")
+    assert "Listeria" not in a.text, a.text
 
 
 def test_a_sentence_that_concludes_is_quoted_with_the_one_it_concludes_from(bacteria):
     # "Thus, DNA can arise …" matches the question; how, the sentence before says
     a = bacteria.ask("How can DNA arise chemically from RNA?")
-    assert not a.refused, a.text
-    assert "Deoxyribozymes can form from ribonucleotides" in a.text, a.text
-    for c in a.citations:
-        assert BACTERIA[c.start:c.end] == c.quote
+    _assert_quoted(a, BACTERIA, "Deoxyribozymes can form from ribonucleotides")
 
 
 ESTIMATES = """\
