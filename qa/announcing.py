@@ -18,6 +18,7 @@ COUNTING = frozenset("several multiple various numerous many some different foll
 COUNTING_HEADS = frozenset("number variety range series list set host".split())
 # a set that is named in the same sentence is not announced
 _NAMING = frozenset(("including", "include", "includes", "such", "e.g.", "namely", ":"))
+_LISTING = frozenset(("among", "including", "namely", "e.g.", "i.e."))  # anywhere after the noun
 
 
 def announces(asked: Asked, doc) -> bool:
@@ -38,7 +39,19 @@ def announces(asked: Asked, doc) -> bool:
         head = tok.head
         if tok.dep_ == "pobj" and head.lower_ == "of" and head.head.lemma_.lower() in COUNTING_HEADS:
             counted = True
-        if counted and not any(t.lower_ in _NAMING for t in tok.subtree) \
-                and not any(c.dep_ in ("appos", "conj") for c in tok.children):
+        if counted and not _names_them(doc, tok):
             return True
     return False
+
+
+def _names_them(doc, tok) -> bool:
+    """The sentence names the members of the counted ``tok`` after all: a list word after it
+    ("including …", "among them …"), an apposition or conjunct of it, or a list of two or more
+    nouns after it, wherever the parse hangs it ("several sports, among them cricket, rallying,
+    football …")."""
+    after = doc[tok.i + 1 :]
+    if any(t.lower_ in _NAMING for t in tok.subtree) or any(t.lower_ in _LISTING for t in after):
+        return True
+    if any(c.dep_ in ("appos", "conj") for c in tok.children):
+        return True
+    return sum(t.dep_ == "conj" and t.pos_ in ("NOUN", "PROPN") for t in after) >= 2

@@ -151,6 +151,11 @@ def read(asked: Asked, ex: Extraction, entities_of: EntitiesOf, parse: Parse,
     # only the best sentence's document answers (see below): its phrases compete, no other's
     source = best.sentence.passage.source
     cands = [c for c in _phrases(asked, chosen, docs) if chosen[c[1]].sentence.passage.source == source]
+    if asked.kind in _DESCRIBED and following and announces(asked, docs.one(best.sentence)):
+        # "Two vaccinia vectors were developed …" counts what is asked without naming it: no
+        # phrase of it answers "what vaccinia vectors …", and the sentences after it name
+        # them one by one, which no one phrase is either: the quote is the answer
+        cands = []
     short, short_in = _pick([c for c in cands if not c[0].off_kind])
     # a phrase of another kind ("Students" for "who", "the Broncos" labelled PRODUCT) answers
     # when no quoted or neighbouring sentence has one of the asked kind, or when it is much

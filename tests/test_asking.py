@@ -5,6 +5,7 @@ import pytest
 
 from index import nlp
 from qa import constraints
+from qa.announcing import announces
 from qa.asking import ask
 from qa.reading import unquotable
 from qa.short_answer import candidates
@@ -181,3 +182,17 @@ def test_a_phrase_starts_after_the_words_that_introduce_it():
     texts = [c.text for c in _cands("What molecules exist only in jawed vertebrates?",
                                     "Classical molecules of the adaptive immune system (e.g., immunoglobulins) exist only in jawed vertebrates.")]
     assert "immunoglobulins" in texts and not any(t.startswith(("e.g", ",")) for t in texts)
+
+
+@pytest.mark.parametrize("question, sentence, counts", [
+    ("What is the advantage of baculoviruses?", "Baculoviruses have a number of advantages as vaccine vectors.", True),
+    ("What vaccinia vectors were created?", "Two vaccinia vectors were developed to address these safety concerns.", True),
+    # the members are named in the sentence itself: it announces nothing
+    ("What sports are Kenyans active in?",
+     "Kenya is active in several sports, among them cricket, rallying, football, rugby union and boxing.", False),
+    ("What is the advantage of baculoviruses?",
+     "Baculoviruses have several advantages, including high titres and safety.", False),
+    ("How many vectors were developed?", "Two vaccinia vectors were developed.", False),  # the count answers
+])
+def test_a_sentence_that_counts_what_is_asked_without_naming_it(question, sentence, counts):
+    assert announces(ask(question), nlp.parse_sentences([sentence])[0]) is counts

@@ -357,6 +357,9 @@ def test_a_sentence_that_counts_what_is_asked_is_quoted_with_the_one_that_names_
     # "a number of advantages" names none: the advantages are in the sentence after it
     a = vectors.ask("What is the advantage of baculoviruses?")
     _assert_quoted(a, VECTORS, "do not replicate in mammalian cells")
+    # no phrase of the counting sentence leads ("Vaccine vectors", "a number of advantages"):
+    # it names none, and the quote is the answer
+    assert a.short_answer is None and a.text.startswith("“Baculoviruses have a number"), a.text
 
 
 BACTERIA = """\
