@@ -10,7 +10,8 @@ One parse of the question (tagger, parser, lemmatizer, NER of ``en_core_web_sm``
   *command*"), as a lemma;
 * a requested **unit** ("how long … in *kilometres*");
 * the **constraints**: the years and quarters the question states ("in 2022", "Q1 2021"),
-  which a quoted sentence must not contradict (:mod:`qa.constraints`).
+  which a quoted sentence must not contradict (:mod:`qa.constraints`; :mod:`qa.periods` reads
+  them from a text).
 """
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from functools import lru_cache
 
 from index import text as tokenizer
 
+from .periods import ORDINAL, ordinal_value, quarters_in, years_in
 from .units import DURATIONS, UNITS as _UNITS
 
 NUMBER, DATE, PERSON, PLACE, REASON, PHRASE = "number", "date", "person", "place", "reason", "phrase"
@@ -64,18 +66,6 @@ _NOUN_CLASSES: tuple[tuple[frozenset[str], str, frozenset[str]], ...] = (
 _CLAUSE_VERBS = frozenset("do happen say mean cause".split())
 _MONEY_WORDS = frozenset("cost price pay spend worth money revenue budget fund salary fee value "
                          "dollar dollars".split())
-_YEAR = re.compile(r"(?<![\w.-])(1[5-9]\d\d|20\d\d)(?![\w-])(?!['’]?s\b)")  # not a decade, "1980's"
-# "Q1", "first quarter of 2021", "2021's second quarter"; not a game's "fourth quarter"
-_QUARTER = re.compile(r"(?i)\bq([1-4])\b|\b(first|second|third|fourth) quarter(?= (?:of )?(?:fiscal )?(?:19|20)\d\d)")
-_ORDINAL_Q = {"first": "1", "second": "2", "third": "3", "fourth": "4"}
-# an ordinal that names one of a series ("Kenya's *second* Prime Minister"), as a number
-ORDINAL_WORDS = {w: str(i) for i, w in enumerate(
-    "first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth".split(), 1)}
-_ORDINAL_ALT = "|".join(ORDINAL_WORDS) + r"|\d{1,3}(?:st|nd|rd|th)"
-_ORDINAL = re.compile(r"(?i)\b(" + _ORDINAL_ALT + r")\b")
-_ONE_ORDINAL = r"\b(?:" + _ORDINAL_ALT + r")\b"
-# "second", "second, third, and fourth": the ordinals before a noun
-_ORDINAL_LIST = _ONE_ORDINAL + r"(?:\s*,\s*" + _ONE_ORDINAL + r")*(?:,?\s+(?:and|or)\s+" + _ONE_ORDINAL + ")?"
 
 
 @dataclass(frozen=True)
@@ -104,28 +94,6 @@ class Asked:
     wh_head: str | None = None
 
 
-def years_in(text: str) -> frozenset[str]:
-    return frozenset(_YEAR.findall(text))
-
-
-def quarters_in(text: str) -> frozenset[str]:
-    return frozenset(q or _ORDINAL_Q[o.lower()] for q, o in _QUARTER.findall(text))
-
-
-def ordinal_value(word: str) -> str:
-    """"second" → "2", "21st" → "21"."""
-    return ORDINAL_WORDS.get(word.lower()) or re.sub(r"\D", "", word)
-
-
-def ordinals_in(text: str, noun: str) -> frozenset[str]:
-    """The ordinals ``text`` gives one of the series ``noun`` ("second" of "Kenya's second
-    Prime Minister" for "minister", all three of "the second, third, and fourth timelines"):
-    ordinals up to two words before the noun."""
-    plural = re.escape(noun[:-1]) + "(?:y|ies)" if noun.endswith("y") else re.escape(noun) + "(?:s|es)?"
-    pattern = "(" + _ORDINAL_LIST + r")\s+(?:[\w'’.-]+\s+){0,2}?" + plural + r"\b"
-    return frozenset(ordinal_value(o) for m in re.finditer(pattern, text, re.I) for o in _ORDINAL.findall(m.group(1)))
-
-
 def _ordinals(toks) -> frozenset[tuple[str, str]]:
     """The question's ordinals that pick one of a series: "the first Prime Minister of
     Kenya", not "the first American to win" (the earliest to do something) nor "the first
@@ -133,7 +101,7 @@ def _ordinals(toks) -> frozenset[tuple[str, str]]:
     out = set()
     for t in toks:
         head = t.head
-        if not _ORDINAL.fullmatch(t.text) or t.dep_ != "amod" or head.pos_ not in ("NOUN", "PROPN"):
+        if not ORDINAL.fullmatch(t.text) or t.dep_ != "amod" or head.pos_ not in ("NOUN", "PROPN"):
             continue
         after = head.doc[head.i + 1].lower_ if head.i + 1 < len(head.doc) else ""
         if head.lemma_.lower() in ("time", "quarter", "half") or after in ("to", "who", "that") \

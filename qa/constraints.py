@@ -15,7 +15,8 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Sequence
 
-from .asking import ORDINAL_WORDS, Asked, ordinals_in, quarters_in, years_in
+from .asking import Asked
+from .periods import ORDINAL_WORDS, ordinals_in, quarters_in, years_in
 from .citations import Claim
 from .units import names_unit
 
