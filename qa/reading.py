@@ -133,7 +133,7 @@ def read(asked: Asked, ex: Extraction, entities_of: EntitiesOf, parse: Parse,
     by_pos = {(s.passage.source, s.position): s for s in ex.sentences}
     src, pos = best.sentence.passage.source, best.sentence.position
     before, after = by_pos.get((src, pos - 1)), by_pos.get((src, pos + 1))
-    following = _following(asked, best, chosen, by_pos, docs)
+    following, announced = _following(asked, best, after, chosen, by_pos, docs)
     if following:
         chosen = [best, *(_alongside(f, best, best.typed) for f in following), *chosen[1:]]
     conflict = None
@@ -151,7 +151,7 @@ def read(asked: Asked, ex: Extraction, entities_of: EntitiesOf, parse: Parse,
     # only the best sentence's document answers (see below): its phrases compete, no other's
     source = best.sentence.passage.source
     cands = [c for c in _phrases(asked, chosen, docs) if chosen[c[1]].sentence.passage.source == source]
-    if asked.kind in _DESCRIBED and following and announces(asked, docs.one(best.sentence)):
+    if announced and asked.kind in _DESCRIBED:
         # "Two vaccinia vectors were developed …" counts what is asked without naming it: no
         # phrase of it answers "what vaccinia vectors …", and the sentences after it name
         # them one by one, which no one phrase is either: the quote is the answer
@@ -171,7 +171,8 @@ def read(asked: Asked, ex: Extraction, entities_of: EntitiesOf, parse: Parse,
         for nb, where in ((before, "before"), (after, "after")):
             if nb is None or any(c.sentence.start == nb.start for c in chosen) or unquotable(nb.text):
                 continue
-            continues = where == "after" and asked.kind in (PLACE, PERSON, DATE) and discourse.continues(nb.text, best.sentence.text)
+            continues = where == "after" and asked.kind in (PLACE, PERSON, DATE) \
+                and discourse.continues(nb.text, best.sentence.text)
             if where == "after" and not (short is None and asked.labels) and not continues:
                 continue
             nb_cands = [c for c in _candidates(asked, nb, docs) if not c.off_kind] if asked.kind else []
@@ -209,26 +210,27 @@ def read(asked: Asked, ex: Extraction, entities_of: EntitiesOf, parse: Parse,
     return Reading(tuple(chosen), short, short_in, typed, conflict, agrees)
 
 
-def _following(asked: Asked, best: Scored, chosen: Sequence[Scored], by_pos: dict, docs: "_Docs") -> list[Sentence]:
-    """The sentences after ``best`` to quote with it: the one that names what ``best``
-    counts without naming ("a number of advantages", :mod:`qa.announcing`), and, when a
-    description answers, each next one that goes on with it ("They are also …"), up to
-    :data:`GOES_ON_MAX` in all."""
+def _following(asked: Asked, best: Scored, after: Sentence | None, chosen: Sequence[Scored], by_pos: dict,
+               docs: "_Docs") -> tuple[list[Sentence], bool]:
+    """The sentences after ``best`` to quote with it, and whether ``best`` announces them:
+    the one that names what ``best`` counts without naming ("a number of advantages",
+    :mod:`qa.announcing`), and, when a description answers, each next one that goes on with
+    it ("They are also …"), up to :data:`GOES_ON_MAX` in all."""
     src, pos = best.sentence.passage.source, best.sentence.position
     quoted = {c.sentence.start for c in chosen if c.sentence.passage.source == src}
     out: list[Sentence] = []
-    after = by_pos.get((src, pos + 1))
-    if after is not None and after.start not in quoted and not unquotable(after.text) \
-            and announces(asked, docs.one(best.sentence)):
+    announced = after is not None and after.start not in quoted and not unquotable(after.text) \
+        and announces(asked, docs.one(best.sentence))
+    if announced:
         out.append(after)  # "… have a number of advantages as vaccine vectors." + the one that names them
     if asked.kind not in _DESCRIBED:
-        return out
+        return out, announced
     while len(out) < GOES_ON_MAX:
         nxt = by_pos.get((src, pos + 1 + len(out)))
         if nxt is None or nxt.start in quoted or unquotable(nxt.text) or not discourse.goes_on(nxt.text):
             break
         out.append(nxt)  # "E. coli is a commensal …" + "They are also a much safer option …"
-    return out
+    return out, announced
 
 
 def _alongside(neighbour: Sentence, best: Scored, typed: bool) -> Scored:

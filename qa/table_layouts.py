@@ -202,4 +202,3 @@ def _pdf_header(line_entry, n: int) -> list[Cell] | None:
 
 def _is_years(cells: Sequence[Cell]) -> bool:
     return bool(cells) and all(_YEAR.fullmatch(c.text) for c in cells)
-
