@@ -27,6 +27,7 @@ from .units import DURATIONS, UNITS as _UNITS
 NUMBER, DATE, PERSON, PLACE, REASON, PHRASE = "number", "date", "person", "place", "reason", "phrase"
 
 COUNT_LABELS = frozenset({"CARDINAL", "QUANTITY", "MONEY", "PERCENT"})
+ABSOLUTE_LABELS = COUNT_LABELS - {"PERCENT"}  # a count, an amount of money, a measure
 DATE_LABELS = frozenset({"DATE", "TIME"})
 PERSON_LABELS = frozenset({"PERSON", "ORG", "NORP"})
 PLACE_LABELS = frozenset({"GPE", "LOC", "FAC"})
@@ -92,6 +93,9 @@ class Asked:
     wh_role: str | None = None
     wh_prep: str | None = None
     wh_head: str | None = None
+    # a count or a measure ("how many people", "Warsaw's population", "the average family
+    # size"), not asked in percent: a share ("56.2%") answers only where no count is given
+    absolute: bool = False
 
 
 def _ordinals(toks) -> frozenset[tuple[str, str]]:
@@ -283,8 +287,10 @@ def ask(question: str) -> Asked:
     wh_role = wh_prep = wh_head = None
     if wh_tok is not None:
         wh_role, wh_prep, wh_head = role(wh_tok)
+    absolute = kind == NUMBER and (wh == "how many" or focus in MEASURES - {"amount"}) \
+        and not re.search(r"\bper ?cent|\bpercentage|%", lower)
     return Asked(
-        wh_role=wh_role, wh_prep=wh_prep, wh_head=wh_head,
+        absolute=absolute, wh_role=wh_role, wh_prep=wh_prep, wh_head=wh_head,
         text=text, wh=wh, kind=kind, labels=labels, focus=focus, focus_text=focus_text, unit=unit,
         years=years_in(text), quarters=quarters_in(text), ordinals=_ordinals(toks), lemmas=lemmas,
         words=frozenset(t.lower_ for t in toks), root=root_lemma,

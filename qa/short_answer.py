@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass, replace
 
 from . import span_model
-from .asking import NUMBER, PERSON, PHRASE, PLACE, REASON, Asked
+from .asking import ABSOLUTE_LABELS, NUMBER, PERSON, PHRASE, PLACE, REASON, Asked
 from .units import names_unit
 from .phrase_edges import trimmed, unechoed, without_unit
 from .span_features import Span, counted_noun, echoes, features, sentence
@@ -203,7 +203,10 @@ def spans(asked: Asked, doc) -> list[Span]:
         toks = trimmed(span)
         if toks and echoes(asked, toks) < 1.0 and not any(t.like_num for t in toks):
             add(toks, label, off_kind=True)
-    return list(out.values())
+    found = list(out.values())
+    if asked.absolute and any(s.label in ABSOLUTE_LABELS for s in found):
+        return [s for s in found if s.label != "PERCENT"]  # "out of 711,988 inhabitants 56.2% were …"
+    return found
 
 
 def candidates(asked: Asked, doc, offset: int) -> list[Candidate]:

@@ -41,6 +41,19 @@ def test_a_typed_question_gets_only_phrases_of_its_kind():
                                                   nlp.parse_sentences(["The hospital in Wuhan has 800 beds."])[0], 0))
 
 
+def test_a_count_or_a_measure_is_not_answered_by_a_share_when_the_sentence_gives_a_count():
+    census = "According to the 1901 census, out of 711,988 inhabitants 56.2% were Catholics."
+    assert "56.2%" not in _texts("What was Warsaw's population in 1901?", census)
+    assert "711,988" in _texts("What was Warsaw's population in 1901?", census)
+    assert "56.2%" not in _texts("How many people lived in Warsaw in 1901?", census)
+    # asked in percent, or only a share given: the share answers
+    assert "56.2%" in _texts("What percentage of the inhabitants were Catholics?", census)
+    assert "45%" in _texts("How many sputum positive cases had no persistent cough?",
+                           "Of the sputum positive cases, 45% had no persistent cough.")
+    assert "10%" in _texts("What amount of the world's carbon is stored in the forest?",
+                           "The forest stores 10% of the world's carbon.")
+
+
 def test_the_shipped_weights_say_what_they_were_trained_on_and_keep_the_constraints():
     shipped = json.loads(span_model.PATH.read_text())
     assert shipped["trained_on"].startswith("xquad-en/")
