@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass, replace
 
 from . import span_model
-from .asking import ABSOLUTE_LABELS, NUMBER, PERSON, PHRASE, PLACE, REASON, Asked
+from .asking import ABSOLUTE_LABELS, DATE, DATE_LABELS, NUMBER, PERSON, PHRASE, PLACE, REASON, Asked
 from .units import names_unit
 from .phrase_edges import trimmed, unechoed, without_unit
 from .span_features import Span, counted_noun, echoes, features, sentence
@@ -205,8 +205,18 @@ def spans(asked: Asked, doc) -> list[Span]:
             add(toks, label, off_kind=True)
     found = list(out.values())
     if asked.absolute and any(s.label in ABSOLUTE_LABELS for s in found):
-        return [s for s in found if s.label != "PERCENT"]  # "out of 711,988 inhabitants 56.2% were …"
+        found = [s for s in found if s.label != "PERCENT"]  # "out of 711,988 inhabitants 56.2% were …"
+    if asked.kind == DATE and any(_dated(s) for s in found):
+        found = [s for s in found if s.label not in DATE_LABELS or _dated(s)]  # "A decade after …, the 1981 …"
     return found
+
+
+def _dated(span: Span) -> bool:
+    """A date that names its time ("1981", "March", "the 19th century"), not one that only
+    measures from another ("a decade after", "two years later")."""
+    return span.label in DATE_LABELS and any(
+        any(ch.isdigit() for ch in t.text) or t.pos_ == "PROPN" or t.lower_ in ("century", "centuries")
+        for t in span.toks)
 
 
 def candidates(asked: Asked, doc, offset: int) -> list[Candidate]:
