@@ -96,6 +96,9 @@ class Asked:
     # a count or a measure ("how many people", "Warsaw's population", "the average family
     # size"), not asked in percent: a share ("56.2%") answers only where no count is given
     absolute: bool = False
+    # "What is *the main cause* of X?": the wh-word and the focus stand on the two sides of
+    # "is", so the answer stands across an "is" from the focus in the sentence
+    focus_across: bool = False
 
 
 _SMALL_NUMBERS = ("one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
@@ -207,6 +210,7 @@ def ask(question: str) -> Asked:
     toks = list(doc)
     lower = text.lower()
     wh = kind = focus = focus_text = unit = None
+    across = False
     labels: frozenset[str] = frozenset()
     wh_tok = next((t for t in toks if t.tag_ in ("WDT", "WP", "WP$", "WRB")
                    and (t.i == 0 or t.doc[t.i - 1].whitespace_ or t.doc[t.i - 1].is_quote)
@@ -262,6 +266,7 @@ def ask(question: str) -> Asked:
             attr = next((t for t in toks if t.dep_ in ("attr", "nsubj", "nsubjpass") and t.pos_ == "NOUN"
                          and t.i > wh_tok.i), None)
             head = attr
+            across = attr is not None and attr.head.lemma_ == "be"  # "what is *the main cause* of X"
         if head is not None and head.pos_ in ("NOUN", "PROPN"):
             lemma = head.lemma_.lower()
             if lemma in ("kind", "type", "sort", "form") or lemma == "name":
@@ -303,7 +308,9 @@ def ask(question: str) -> Asked:
     absolute = kind == NUMBER and (wh == "how many" or focus in MEASURES - {"amount"}) \
         and not re.search(r"\bper ?cent|\bpercentage|%", lower)
     return Asked(
-        absolute=absolute, wh_role=wh_role, wh_prep=wh_prep, wh_head=wh_head,
+        absolute=absolute, focus_across=across and focus is not None and wh_role in ("subj", "obj")
+        and not _STRANDED.search(lower),
+        wh_role=wh_role, wh_prep=wh_prep, wh_head=wh_head,
         text=text, wh=wh, kind=kind, labels=labels, focus=focus, focus_text=focus_text, unit=unit,
         years=years_in(text), quarters=quarters_in(text), ordinals=_ordinals(toks), lemmas=lemmas,
         words=_with_number_forms(t.lower_ for t in toks), root=root_lemma,
@@ -335,6 +342,7 @@ def role(tok) -> tuple[str | None, str | None, str | None]:
     return None, None, None
 
 
+_STRANDED = re.compile(r"\b(?:of|for|in|on|to|with|by|from|at|about)\W*$")  # "what is 565 °C the limit of?"
 _WH = re.compile(r"(?i)\b(?:what|which|who|whom|whose|when|where|why|how)\b")
 
 

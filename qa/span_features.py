@@ -126,6 +126,19 @@ def counted_noun(asked, doc, last):
     return None
 
 
+def across_copula(asked: Asked, root) -> bool:
+    """``root`` is one side of an "is" whose other side holds the question's focus: "What is
+    the main cause of …?" ← "*Mother-to-child transmission* is the main cause of …"."""
+    t = root
+    while t.dep_ in ("appos", "conj", "compound") and t.head.i != t.i:
+        t = t.head
+    be = t.head
+    if not asked.focus_across or be.lemma_ != "be" or t.dep_ not in ("nsubj", "attr"):
+        return False
+    return any(o.i != t.i and o.dep_ in ("nsubj", "attr") and o.lemma_.lower() == asked.focus
+               for o in be.children)
+
+
 def features(asked: Asked, seen: Sentence, span: Span) -> dict[str, float]:
     """The observations about ``span`` in the sentence ``seen``."""
     doc, near = seen.doc, seen.near
@@ -192,6 +205,8 @@ def features(asked: Asked, seen: Sentence, span: Span) -> dict[str, float]:
                 f["role_agent"] = 1.0  # "who led …" ← "… were led by X"
             elif asked.wh_role == "adv" and c_role == "prep":
                 f[f"{kind}:role_adverbial"] = 1.0  # "where did he live" ← "lived in X"
+    if across_copula(asked, root):
+        f["across_copula"] = 1.0
     if span.off_kind:
         f["off_kind"] = 1.0
         f[f"{kind}:off_kind"] = 1.0

@@ -70,6 +70,16 @@ def test_a_date_that_names_its_time_wins_over_one_that_measures_from_another():
     assert _texts("When did the plants open?", "The plants opened a decade later.")
 
 
+def test_what_is_the_x_of_y_is_answered_across_the_is_from_x():
+    sentence = "Abstract: BACKGROUND: Mother-to-child transmission (MTCT) is the main cause of HIV-1 infection in children worldwide."
+    texts = _texts("What is the main cause of HIV-1 infection in children?", sentence)
+    assert "MTCT" in texts[0] and texts[0] != "worldwide"
+    # the focus inside the wh-phrase ("what kind of forest"), or a stranded preposition: no such reading
+    assert not ask("What kind of forest is the Amazon rainforest?").focus_across
+    assert not ask("What is 565 °C the creep limit of?").focus_across
+    assert ask("What is the most common cause of viral gastroenteritis in children?").focus_across
+
+
 def test_the_shipped_weights_say_what_they_were_trained_on_and_keep_the_constraints():
     shipped = json.loads(span_model.PATH.read_text())
     assert shipped["trained_on"].startswith("xquad-en/")
