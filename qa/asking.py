@@ -21,7 +21,7 @@ from functools import lru_cache
 
 from index import text as tokenizer
 
-from .periods import ORDINAL, ordinal_value, quarters_in, years_in
+from .periods import ORDINAL, ordinal_value, quarters_in, with_number_forms, years_in
 from .units import DURATIONS, UNITS as _UNITS
 
 NUMBER, DATE, PERSON, PLACE, REASON, PHRASE = "number", "date", "person", "place", "reason", "phrase"
@@ -99,19 +99,6 @@ class Asked:
     # "What is *the main cause* of X?": the wh-word and the focus stand on the two sides of
     # "is", so the answer stands across an "is" from the focus in the sentence
     focus_across: bool = False
-
-
-_SMALL_NUMBERS = ("one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
-                  "fifteen sixteen seventeen eighteen nineteen twenty").split()
-_NUMBER_FORMS = {**{w: str(n) for n, w in enumerate(_SMALL_NUMBERS, 1)},
-                 **{str(n): w for n, w in enumerate(_SMALL_NUMBERS, 1)}}
-
-
-def _with_number_forms(words) -> frozenset[str]:
-    """The question's words, a small number in both its forms: a question that says "3
-    layers" has said "three", which is then no answer to "evolved into how many layers"."""
-    out = set(words)
-    return frozenset(out | {_NUMBER_FORMS[w] for w in out if w in _NUMBER_FORMS})
 
 
 def _ordinals(toks) -> frozenset[tuple[str, str]]:
@@ -313,7 +300,7 @@ def ask(question: str) -> Asked:
         wh_role=wh_role, wh_prep=wh_prep, wh_head=wh_head,
         text=text, wh=wh, kind=kind, labels=labels, focus=focus, focus_text=focus_text, unit=unit,
         years=years_in(text), quarters=quarters_in(text), ordinals=_ordinals(toks), lemmas=lemmas,
-        words=_with_number_forms(t.lower_ for t in toks), root=root_lemma,
+        words=with_number_forms(t.lower_ for t in toks), root=root_lemma,
         many=bool(re.search(r"\b(?:two|three|four|five|both|several)\b", lower))
         or (focus_text is not None and focus_text != focus and focus_text.endswith("s") and kind != NUMBER),
     )

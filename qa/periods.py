@@ -1,6 +1,7 @@
 """What a text states of periods and of the place in a series: the years ("1980", not the
 decade "1980s"), the quarters of a year ("Q1", "first quarter of 2021", not a game's "fourth
-quarter") and the ordinals before a noun ("Kenya's *second* Prime Minister"). The question's
+quarter") and the ordinals before a noun ("Kenya's *second* Prime Minister"), and a small number in
+both its forms ("3", "three"). The question's
 constraints (:mod:`qa.constraints`) compare what the question and a quote state.
 """
 from __future__ import annotations
@@ -41,3 +42,16 @@ def ordinals_in(text: str, noun: str) -> frozenset[str]:
     plural = re.escape(noun[:-1]) + "(?:y|ies)" if noun.endswith("y") else re.escape(noun) + "(?:s|es)?"
     pattern = "(" + _ORDINAL_LIST + r")\s+(?:[\w'’.-]+\s+){0,2}?" + plural + r"\b"
     return frozenset(ordinal_value(o) for m in re.finditer(pattern, text, re.I) for o in ORDINAL.findall(m.group(1)))
+
+
+_SMALL_NUMBERS = ("one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
+                  "fifteen sixteen seventeen eighteen nineteen twenty").split()
+_NUMBER_FORMS = {**{w: str(n) for n, w in enumerate(_SMALL_NUMBERS, 1)},
+                 **{str(n): w for n, w in enumerate(_SMALL_NUMBERS, 1)}}
+
+
+def with_number_forms(words) -> frozenset[str]:
+    """The question's words, a small number in both its forms: a question that says "3
+    layers" has said "three", which is then no answer to "evolved into how many layers"."""
+    out = set(words)
+    return frozenset(out | {_NUMBER_FORMS[w] for w in out if w in _NUMBER_FORMS})
