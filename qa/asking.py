@@ -292,8 +292,7 @@ def ask(question: str) -> Asked:
     wh_role = wh_prep = wh_head = None
     if wh_tok is not None:
         wh_role, wh_prep, wh_head = role(wh_tok)
-    absolute = kind == NUMBER and (wh == "how many" or focus in MEASURES - {"amount"}) \
-        and not re.search(r"\bper ?cent|\bpercentage|%", lower)
+    absolute = kind == NUMBER and (wh == "how many" or focus in _COUNTED) and not _IN_PERCENT.search(lower)
     return Asked(
         absolute=absolute, focus_across=across and focus is not None and wh_role in ("subj", "obj")
         and not _STRANDED.search(lower),
@@ -329,6 +328,8 @@ def role(tok) -> tuple[str | None, str | None, str | None]:
     return None, None, None
 
 
+_COUNTED = MEASURES - {"amount"}  # "what amount of the world's carbon": 10% answers
+_IN_PERCENT = re.compile(r"\bper ?cent|\bpercentage|%")  # "how many percent", "in % of"
 _STRANDED = re.compile(r"\b(?:of|for|in|on|to|with|by|from|at|about)\W*$")  # "what is 565 °C the limit of?"
 _WH = re.compile(r"(?i)\b(?:what|which|who|whom|whose|when|where|why|how)\b")
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 
+from .answer_types import NUMBER_WORDS
+
 _YEAR = re.compile(r"(?<![\w.-])(1[5-9]\d\d|20\d\d)(?![\w-])(?!['’]?s\b)")  # not a decade, "1980's"
 # "Q1", "first quarter of 2021", "2021's second quarter"; not a game's "fourth quarter"
 _QUARTER = re.compile(r"(?i)\bq([1-4])\b|\b(first|second|third|fourth) quarter(?= (?:of )?(?:fiscal )?(?:19|20)\d\d)")
@@ -44,8 +46,7 @@ def ordinals_in(text: str, noun: str) -> frozenset[str]:
     return frozenset(ordinal_value(o) for m in re.finditer(pattern, text, re.I) for o in ORDINAL.findall(m.group(1)))
 
 
-_SMALL_NUMBERS = ("one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
-                  "fifteen sixteen seventeen eighteen nineteen twenty").split()
+_SMALL_NUMBERS = NUMBER_WORDS.split("|")[:20]  # one … twenty
 _NUMBER_FORMS = {**{w: str(n) for n, w in enumerate(_SMALL_NUMBERS, 1)},
                  **{str(n): w for n, w in enumerate(_SMALL_NUMBERS, 1)}}
 
