@@ -153,7 +153,7 @@ def compounds_of(text: str, word: str | None) -> tuple[str, ...]:
     head = next((t for t in _parse(" ".join(text.split())) if t.lower_ == word), None)
     if head is None:
         return ()
-    return tuple(c.lower_ for c in head.children if c.dep_ == "compound" and c.pos_ == "NOUN")
+    return tuple(c.lower_ for c in head.children if c.dep_ == "compound" and c.pos_ in ("NOUN", "ADJ"))
 
 
 _FUNCTION_POS = frozenset({"AUX", "PART", "PRON", "DET", "ADP", "CCONJ", "SCONJ", "PUNCT", "SYM", "INTJ"})
@@ -238,6 +238,11 @@ def ask(question: str) -> Asked:
         kind, labels = DATE, DATE_LABELS
     elif wh in ("who", "whom"):
         kind, labels = PERSON, PERSON_LABELS
+        if wh_tok.dep_ in ("attr", "nsubj") and wh_tok.head.lemma_ == "be":  # "who is *the chair* of X"
+            attr = next((t for t in toks if t.dep_ in ("attr", "nsubj") and t.pos_ == "NOUN"
+                         and t.head.i == wh_tok.head.i and t.i > wh_tok.i), None)
+            if attr is not None:
+                focus, focus_text, across = attr.lemma_.lower(), attr.lower_, True
     elif wh == "whose":
         kind, labels = PERSON, PERSON_LABELS
     elif wh == "where":

@@ -15,7 +15,7 @@ from functools import lru_cache
 from index import text as tokenizer
 
 from .answer_types import DATE, NUMBER, NUMBER_WORDS, PERSON, PLACE, QUESTION_WORDS, REASON
-from .asking import compounds_of, phrase_head
+from .asking import ask, compounds_of, phrase_head
 
 _ADJ = r"(?:[\w-]+ ){0,2}"  # "which two dynasties", "what Western country"
 _PLACE_NOUNS = (
@@ -218,7 +218,7 @@ def focus_word(question: str) -> str | None:
         if pattern is _FOCUS[0] and raw[0] in fs:  # "how much did the strikes *cost*"
             return words[-1]
         if len(phrase.split()) > 3:  # "the reason the court gave that resulted in": a clause
-            return None
+            return _counted(question) if pattern is _FOCUS[0] else None
         if len(phrase.split()) > 1 and len(words) > 1:  # "the principle shown in": the parse knows the head
             head = phrase_head(question, phrase)
             if head in words:
@@ -227,7 +227,18 @@ def focus_word(question: str) -> str | None:
             plural = [w for w in words if w.endswith("s") and not w.endswith("ss")]
             return plural[-1] if plural else words[0]
         return words[-1]
-    return None
+    return _counted(question)
+
+
+def _counted(question: str) -> str | None:
+    """The noun "how many" / "how much" counts where the shape gives none, as the question's
+    parse reads it: "how many *students* attend the University of Chicago" (a verb other than
+    an auxiliary follows the noun)."""
+    asked = ask(question)
+    word = asked.focus_text if asked.wh in ("how many", "how much") else None
+    if not word or not (stems := tokenizer.terms(word)) or stems[-1] in _GENERIC_STEMS:
+        return None
+    return word
 
 
 def key_terms(text: str) -> list[str]:

@@ -80,6 +80,16 @@ def test_what_is_the_x_of_y_is_answered_across_the_is_from_x():
     assert ask("What is the most common cause of viral gastroenteritis in children?").focus_across
 
 
+def test_who_is_the_x_of_y_is_answered_across_the_is_from_x():
+    asked = ask("Who is the chair of the IPCC?")
+    assert (asked.focus, asked.focus_across) == ("chair", True)
+    doc = nlp.parse_sentences(["Before this election, the IPCC was led by Ismail El Gizouli, and "
+                               "Hoesung Lee is the chair of the IPCC since October 8, 2015."])[0]
+    across = {c.text for c, f in observations(asked, doc, 0) if "across_copula" in f}
+    assert "Hoesung Lee" in across and "Ismail El Gizouli" not in across
+    assert not ask("Who led the IPCC?").focus_across  # no "is": the verb's subject answers
+
+
 def test_the_shipped_weights_say_what_they_were_trained_on_and_keep_the_constraints():
     shipped = json.loads(span_model.PATH.read_text())
     assert shipped["trained_on"].startswith("xquad-en/")
