@@ -4,7 +4,8 @@
 Each feature names one observation a reader would make, in the manner of the SQuAD
 paper's logistic-regression reader (Rajpurkar et al. 2016): what kind of phrase it is and
 whether that is the kind asked for; how much of it only repeats the question; how near it
-stands to the question's words, in tokens and in dependency edges; whether it is the
+stands to the question's words, in tokens and in dependency edges, and how many of them its
+own clause and the words around it hold; whether it is the
 object of the question's verb, the noun counted by "how many", a length in the asked unit,
 a place after "in"; its length and part of speech.
 """
@@ -139,6 +140,30 @@ def across_copula(asked: Asked, root) -> bool:
                for o in be.children)
 
 
+def clause_of(tok):
+    """The verb whose clause holds ``tok`` (the nearest verb up the tree, or the root)."""
+    while tok.pos_ not in ("VERB", "AUX") and tok.head.i != tok.i:
+        tok = tok.head
+    return tok
+
+
+def _vicinity(asked: Asked, doc, near, trees, span: Span, root, f: dict[str, float]) -> None:
+    """Where the question's words stand around the span, beyond the nearest one: the share
+    of them in the span's own clause (the words whose nearest verb is the span's: "Miller
+    stripped the ball, and the *fumble* was *recovered* by Ward"), within 5 and 10 tokens of it
+    (the SQuAD paper's sliding window), and whether the noun asked about hangs on it ("the
+    *chair*, Hoesung Lee")."""
+    first, last = span.toks[0].i, span.toks[-1].i
+    outside = [a for a in near if not first <= a <= last]
+    n = max(len(asked.lemmas), 1)
+    clause = clause_of(root)
+    f["clause_cover"] = len({doc[a].lemma_.lower() for a in outside if clause_of(doc[a]).i == clause.i}) / n
+    for k in (5, 10):
+        f[f"window{k}"] = len({doc[a].lemma_.lower() for a in outside if first - k <= a <= last + k}) / n
+    if asked.focus and min((trees[a] for a in outside if doc[a].lemma_.lower() == asked.focus), default=99) <= 2:
+        f["focus_near"] = 1.0
+
+
 def features(asked: Asked, seen: Sentence, span: Span) -> dict[str, float]:
     """The observations about ``span`` in the sentence ``seen``."""
     doc, near = seen.doc, seen.near
@@ -171,6 +196,7 @@ def features(asked: Asked, seen: Sentence, span: Span) -> dict[str, float]:
             nearest[key] = min(nearest.get(key, 99), d)
         f["surround"] = sum(1.0 / (1 + d) for d in nearest.values()) / max(len(asked.lemmas), 1)
         f["before_anchor"] = float(all(a > last.i for a in near))
+        _vicinity(asked, doc, near, trees, span, root, f)
         # a name the question states ("… in *Syria*") hangs on the answer: "900 in Syria"
         names = [a for a in near if doc[a].pos_ == "PROPN" and not first.i <= a <= last.i]
         if names and min(trees[a] for a in names) <= 3:

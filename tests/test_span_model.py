@@ -90,6 +90,16 @@ def test_who_is_the_x_of_y_is_answered_across_the_is_from_x():
     assert not ask("Who led the IPCC?").focus_across  # no "is": the verb's subject answers
 
 
+def test_the_question_words_in_the_span_s_own_clause_and_around_it_are_observed():
+    doc = nlp.parse_sentences(["Miller stripped the ball from Newton, and the fumble was recovered by Ward."])[0]
+    seen = {c.text: f for c, f in observations(ask("Who recovered the fumble?"), doc, 0)}
+    assert seen["Ward"]["clause_cover"] == 1.0 and seen["Miller"]["clause_cover"] == 0.0
+    assert seen["Ward"]["window5"] == 1.0 > seen["Miller"]["window10"]
+    doc = nlp.parse_sentences(["The panel's chair, Hoesung Lee, said in Geneva that Ban Ki-moon had resigned."])[0]
+    seen = {c.text: f for c, f in observations(ask("Who is the chair of the panel?"), doc, 0)}
+    assert "focus_near" in seen["Hoesung Lee"] and "focus_near" not in seen["Ban Ki-moon"]
+
+
 def test_the_shipped_weights_say_what_they_were_trained_on_and_keep_the_constraints():
     shipped = json.loads(span_model.PATH.read_text())
     assert shipped["trained_on"].startswith("xquad-en/")
