@@ -102,12 +102,14 @@ class Sentence:
     near: tuple[int, ...]  # the anchors: tokens whose lemma the question has
     cover: float  # the share of the question's content lemmas the sentence holds
     others: tuple[int, ...]  # proper nouns the question does not state, as objects of a preposition
+    clauses: tuple[int, ...] = ()  # for each token, the verb whose clause holds it (:func:`clause_of`)
 
 
 def sentence(asked: Asked, doc) -> Sentence:
     held = {t.lemma_.lower() for t in doc if content(t)} & asked.lemmas
     others = tuple(t.i for t in doc if t.pos_ == "PROPN" and t.dep_ == "pobj" and not said(asked, t))
-    return Sentence(doc, tuple(anchors(asked, doc)), len(held) / max(len(asked.lemmas), 1), others)
+    return Sentence(doc, tuple(anchors(asked, doc)), len(held) / max(len(asked.lemmas), 1), others,
+                    tuple(clause_of(t).i for t in doc))
 
 
 def counted_noun(asked, doc, last):
@@ -147,20 +149,21 @@ def clause_of(tok):
     return tok
 
 
-def _vicinity(asked: Asked, doc, near, trees, span: Span, root, f: dict[str, float]) -> None:
+def _vicinity(asked: Asked, seen: Sentence, trees, span: Span, root, f: dict[str, float]) -> None:
     """Where the question's words stand around the span, beyond the nearest one: the share
     of them in the span's own clause (the words whose nearest verb is the span's: "Miller
     stripped the ball, and the *fumble* was *recovered* by Ward"), within 5 and 10 tokens of it
     (the SQuAD paper's sliding window), and whether the noun asked about hangs on it ("the
     *chair*, Hoesung Lee")."""
+    doc, clauses = seen.doc, seen.clauses
     first, last = span.toks[0].i, span.toks[-1].i
-    outside = [a for a in near if not first <= a <= last]
+    outside = [(a, doc[a].lemma_.lower()) for a in seen.near if not first <= a <= last]
     n = max(len(asked.lemmas), 1)
-    clause = clause_of(root)
-    f["clause_cover"] = len({doc[a].lemma_.lower() for a in outside if clause_of(doc[a]).i == clause.i}) / n
+    clause = clauses[root.i]
+    f["clause_cover"] = len({lemma for a, lemma in outside if clauses[a] == clause}) / n
     for k in (5, 10):
-        f[f"window{k}"] = len({doc[a].lemma_.lower() for a in outside if first - k <= a <= last + k}) / n
-    if asked.focus and min((trees[a] for a in outside if doc[a].lemma_.lower() == asked.focus), default=99) <= 2:
+        f[f"window{k}"] = len({lemma for a, lemma in outside if first - k <= a <= last + k}) / n
+    if asked.focus and min((trees[a] for a, lemma in outside if lemma == asked.focus), default=99) <= 2:
         f["focus_near"] = 1.0
 
 
@@ -196,7 +199,7 @@ def features(asked: Asked, seen: Sentence, span: Span) -> dict[str, float]:
             nearest[key] = min(nearest.get(key, 99), d)
         f["surround"] = sum(1.0 / (1 + d) for d in nearest.values()) / max(len(asked.lemmas), 1)
         f["before_anchor"] = float(all(a > last.i for a in near))
-        _vicinity(asked, doc, near, trees, span, root, f)
+        _vicinity(asked, seen, trees, span, root, f)
         # a name the question states ("… in *Syria*") hangs on the answer: "900 in Syria"
         names = [a for a in near if doc[a].pos_ == "PROPN" and not first.i <= a <= last.i]
         if names and min(trees[a] for a in names) <= 3:
