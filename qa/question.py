@@ -198,7 +198,8 @@ def focus_word(question: str) -> str | None:
     many Examination *Boards* exist"); otherwise the first word after "how many/much" ("how
     much *time* remained") and the last one before "of" in "what is the X of" ("the primary
     *race* of"). "How much did it *cost*" asks about its verb. A phrase of more than three
-    words is a clause, not a noun phrase: no focus.
+    words is a clause, not a noun phrase: no focus, except the noun the parse finds "how many"
+    counts ("how many *students* attend …", :func:`_counted`).
     """
     q = " ".join(question.lower().split())
     for pattern in _FOCUS:
