@@ -102,7 +102,7 @@ class Sentence:
     near: tuple[int, ...]  # the anchors: tokens whose lemma the question has
     cover: float  # the share of the question's content lemmas the sentence holds
     others: tuple[int, ...]  # proper nouns the question does not state, as objects of a preposition
-    clauses: tuple[int, ...] = ()  # for each token, the verb whose clause holds it (:func:`clause_of`)
+    clauses: tuple[int, ...]  # for each token, the verb whose clause holds it (:func:`clause_of`)
 
 
 def sentence(asked: Asked, doc) -> Sentence:
